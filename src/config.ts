@@ -1,0 +1,276 @@
+/**
+ * The one place that reads process.env. Every setting is validated at start;
+ * a bad value stops the process with one line naming the variable, what was
+ * wrong and an example of a good value.
+ */
+import { z } from 'zod';
+
+const DEFAULT_GLOBUS_SCOPE =
+  'https://auth.globus.org/scopes/681c10cc-f684-4540-bcd7-0b4df3bc26ef/action_all';
+
+/** Thrown for a missing or malformed setting; `message` is the one line to print. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+    example: string,
+  ) {
+    super(`${variable}: ${problem} (example: ${variable}=${example})`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const EXAMPLES: Record<string, string> = {
+  SLACK_BOT_TOKEN: 'xoxb-1234-5678-abcdef',
+  SLACK_APP_TOKEN: 'xapp-1-A0123-4567-abcdef',
+  SLACK_SIGNING_SECRET: '8f14e45fceea167a5a36dedd4bea2543',
+  SLACK_API_URL: 'https://slack.com/api/',
+  PORT: '3000',
+  REDIS_URL: 'redis://127.0.0.1:6379',
+  INFERENCE_GATEWAY_URL: 'https://inference-api.alcf.anl.gov/resource_server',
+  INFERENCE_CLUSTER: 'metis',
+  METIS_DEFAULT_MODEL: 'Meta-Llama-3.3-70B-Instruct',
+  GLOBUS_AUTH_URL: 'https://auth.globus.org',
+  GLOBUS_CLIENT_ID: '0c0ffee0-1234-4abc-8def-0123456789ab',
+  GLOBUS_CLIENT_SECRET: '<the secret Globus showed once>',
+  GLOBUS_SCOPE: DEFAULT_GLOBUS_SCOPE,
+  METIS_ACCESS_TOKEN: '<output of inference_auth_token.py get_access_token>',
+  TOKEN_ENCRYPTION_KEY: '<output of: openssl rand -base64 32>',
+  LOG_LEVEL: 'info',
+  WORKER_CONCURRENCY: '20',
+  QUEUE_PREFIX: 'metis',
+  METIS_CONTEXT_MAX_CHARS: '24000',
+  METIS_MAX_PROMPT_CHARS: '16000',
+  METIS_SLACK_EDIT_INTERVAL_MS: '1000',
+  METIS_SLACK_MESSAGE_MAX_CHARS: '10000',
+  METIS_STREAM_IDLE_TIMEOUT_SECONDS: '150',
+  METIS_REQUEST_TIMEOUT_SECONDS: '900',
+  METIS_GATEWAY_ATTEMPTS: '3',
+  SHUTDOWN_GRACE_SECONDS: '30',
+};
+
+const url = (v: string) => {
+  try {
+    const u = new URL(v);
+    return u.protocol === 'http:' || u.protocol === 'https:' || u.protocol === 'redis:' || u.protocol === 'rediss:';
+  } catch {
+    return false;
+  }
+};
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .optional();
+
+const intIn = (min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return fallback;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}, got "${v}"` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const urlWithDefault = (fallback: string) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((v, ctx) => {
+      const value = v === undefined || v === '' ? fallback : v;
+      if (!url(value)) {
+        ctx.addIssue({ code: 'custom', message: `must be a URL, got "${value}"` });
+        return z.NEVER;
+      }
+      return value;
+    });
+
+const schema = z.object({
+  SLACK_BOT_TOKEN: optionalString,
+  SLACK_APP_TOKEN: optionalString,
+  SLACK_SIGNING_SECRET: optionalString,
+  SLACK_API_URL: urlWithDefault('https://slack.com/api/'),
+  PORT: intIn(0, 65535, 3000),
+  REDIS_URL: urlWithDefault('redis://127.0.0.1:6379'),
+  INFERENCE_GATEWAY_URL: urlWithDefault('https://inference-api.alcf.anl.gov/resource_server'),
+  INFERENCE_CLUSTER: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v ? v : 'metis')),
+  METIS_DEFAULT_MODEL: optionalString,
+  GLOBUS_AUTH_URL: urlWithDefault('https://auth.globus.org'),
+  GLOBUS_CLIENT_ID: optionalString,
+  GLOBUS_CLIENT_SECRET: optionalString,
+  GLOBUS_SCOPE: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v ? v : DEFAULT_GLOBUS_SCOPE)),
+  METIS_ACCESS_TOKEN: optionalString,
+  TOKEN_ENCRYPTION_KEY: optionalString,
+  LOG_LEVEL: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v, ctx) => {
+      const level = v ? v.toLowerCase() : 'info';
+      if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(level)) {
+        ctx.addIssue({ code: 'custom', message: `must be one of fatal, error, warn, info, debug, trace, silent, got "${v}"` });
+        return z.NEVER;
+      }
+      return level as 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+    }),
+  WORKER_CONCURRENCY: intIn(1, 1000, 20),
+  QUEUE_PREFIX: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v, ctx) => {
+      const value = v ? v : 'metis';
+      if (!/^[A-Za-z0-9_-]+$/.test(value)) {
+        ctx.addIssue({ code: 'custom', message: `may hold only letters, digits, "-" and "_", got "${v}"` });
+        return z.NEVER;
+      }
+      return value;
+    }),
+  METIS_CONTEXT_MAX_CHARS: intIn(1000, 1_000_000, 24_000),
+  METIS_MAX_PROMPT_CHARS: intIn(100, 1_000_000, 16_000),
+  METIS_SLACK_EDIT_INTERVAL_MS: intIn(0, 60_000, 1000),
+  METIS_SLACK_MESSAGE_MAX_CHARS: intIn(500, 12_000, 10_000),
+  METIS_STREAM_IDLE_TIMEOUT_SECONDS: intIn(1, 3600, 150),
+  METIS_REQUEST_TIMEOUT_SECONDS: intIn(5, 7200, 900),
+  METIS_GATEWAY_ATTEMPTS: intIn(1, 10, 3),
+  SHUTDOWN_GRACE_SECONDS: intIn(0, 3600, 30),
+});
+
+/** How the bot holds Metis access; the token module owns the details. */
+export type AccessMode =
+  | { kind: 'static'; accessToken: string }
+  | { kind: 'client-credentials'; clientId: string; clientSecret: string; scope: string; authUrl: string };
+
+export interface Config {
+  slack: {
+    botToken: string;
+    /** Set → Socket Mode; unset → HTTP mode on `port`. */
+    appToken?: string;
+    signingSecret?: string;
+    apiUrl: string;
+  };
+  port: number;
+  redisUrl: string;
+  gateway: {
+    url: string;
+    cluster: string;
+    defaultModel?: string;
+    streamIdleTimeoutMs: number;
+    requestTimeoutMs: number;
+    /** Tries per request before a transient gateway failure is reported. */
+    attempts: number;
+  };
+  access: AccessMode;
+  /** Keys for tokens at rest, newest first; each 32 bytes. */
+  tokenEncryptionKeys: Buffer[];
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  queue: { prefix: string; workerConcurrency: number };
+  conversation: { contextMaxChars: number; maxPromptChars: number };
+  slackOutput: { editIntervalMs: number; messageMaxChars: number };
+  shutdownGraceMs: number;
+}
+
+/** Parses one key: 32 bytes given as base64 (44 chars) or hex (64 chars). */
+function parseKey(raw: string): Buffer | undefined {
+  if (/^[0-9a-fA-F]{64}$/.test(raw)) return Buffer.from(raw, 'hex');
+  if (/^[A-Za-z0-9+/_-]{42,44}={0,2}$/.test(raw)) {
+    const key = Buffer.from(raw.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+    if (key.length === 32) return key;
+  }
+  return undefined;
+}
+
+function fail(variable: string, problem: string): never {
+  throw new ConfigError(variable, problem, EXAMPLES[variable] ?? '<value>');
+}
+
+/** Reads and validates the whole configuration; throws ConfigError on the first problem. */
+export function loadConfig(env: Env = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const variable = String(issue?.path[0] ?? 'configuration');
+    fail(variable, issue?.message ?? 'is invalid');
+  }
+  const e = parsed.data;
+
+  if (!e.SLACK_BOT_TOKEN) fail('SLACK_BOT_TOKEN', 'is required: the Bot User OAuth Token from your Slack app');
+  if (!e.SLACK_BOT_TOKEN.startsWith('xoxb-')) fail('SLACK_BOT_TOKEN', 'must start with "xoxb-" (the Bot User OAuth Token, not the app-level token)');
+  if (e.SLACK_APP_TOKEN && !e.SLACK_APP_TOKEN.startsWith('xapp-'))
+    fail('SLACK_APP_TOKEN', 'must start with "xapp-" (an app-level token with the connections:write scope)');
+  if (!e.SLACK_APP_TOKEN && !e.SLACK_SIGNING_SECRET)
+    fail('SLACK_SIGNING_SECRET', 'is required in HTTP mode (set SLACK_APP_TOKEN instead to use Socket Mode)');
+
+  let access: AccessMode;
+  if (e.GLOBUS_CLIENT_ID || e.GLOBUS_CLIENT_SECRET) {
+    if (!e.GLOBUS_CLIENT_ID) fail('GLOBUS_CLIENT_ID', 'is required when GLOBUS_CLIENT_SECRET is set');
+    if (!e.GLOBUS_CLIENT_SECRET) fail('GLOBUS_CLIENT_SECRET', 'is required when GLOBUS_CLIENT_ID is set');
+    access = {
+      kind: 'client-credentials',
+      clientId: e.GLOBUS_CLIENT_ID,
+      clientSecret: e.GLOBUS_CLIENT_SECRET,
+      scope: e.GLOBUS_SCOPE,
+      authUrl: e.GLOBUS_AUTH_URL,
+    };
+  } else if (e.METIS_ACCESS_TOKEN) {
+    access = { kind: 'static', accessToken: e.METIS_ACCESS_TOKEN };
+  } else {
+    fail('GLOBUS_CLIENT_ID', 'no Metis access is configured: set GLOBUS_CLIENT_ID and GLOBUS_CLIENT_SECRET, or METIS_ACCESS_TOKEN for a trial');
+  }
+
+  const tokenEncryptionKeys: Buffer[] = [];
+  if (e.TOKEN_ENCRYPTION_KEY) {
+    for (const raw of e.TOKEN_ENCRYPTION_KEY.split(',').map((k) => k.trim()).filter(Boolean)) {
+      const key = parseKey(raw);
+      if (!key) fail('TOKEN_ENCRYPTION_KEY', 'each key must be 32 bytes, written as base64 (44 chars) or hex (64 chars)');
+      tokenEncryptionKeys.push(key);
+    }
+  }
+  // Client-credentials tokens are cached in Redis, and nothing secret is stored in plaintext.
+  if (access.kind === 'client-credentials' && tokenEncryptionKeys.length === 0)
+    fail('TOKEN_ENCRYPTION_KEY', 'is required with GLOBUS_CLIENT_ID: tokens are kept encrypted in Redis');
+
+  return {
+    slack: {
+      botToken: e.SLACK_BOT_TOKEN,
+      appToken: e.SLACK_APP_TOKEN,
+      signingSecret: e.SLACK_SIGNING_SECRET,
+      apiUrl: e.SLACK_API_URL.endsWith('/') ? e.SLACK_API_URL : `${e.SLACK_API_URL}/`,
+    },
+    port: e.PORT,
+    redisUrl: e.REDIS_URL,
+    gateway: {
+      url: e.INFERENCE_GATEWAY_URL.replace(/\/+$/, ''),
+      cluster: e.INFERENCE_CLUSTER,
+      defaultModel: e.METIS_DEFAULT_MODEL,
+      streamIdleTimeoutMs: e.METIS_STREAM_IDLE_TIMEOUT_SECONDS * 1000,
+      requestTimeoutMs: e.METIS_REQUEST_TIMEOUT_SECONDS * 1000,
+      attempts: e.METIS_GATEWAY_ATTEMPTS,
+    },
+    access,
+    tokenEncryptionKeys,
+    logLevel: e.LOG_LEVEL,
+    queue: { prefix: e.QUEUE_PREFIX, workerConcurrency: e.WORKER_CONCURRENCY },
+    conversation: { contextMaxChars: e.METIS_CONTEXT_MAX_CHARS, maxPromptChars: e.METIS_MAX_PROMPT_CHARS },
+    slackOutput: { editIntervalMs: e.METIS_SLACK_EDIT_INTERVAL_MS, messageMaxChars: e.METIS_SLACK_MESSAGE_MAX_CHARS },
+    shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,
+  };
+}

@@ -1,0 +1,118 @@
+/**
+ * The bot's small error vocabulary, and the one table that turns an error
+ * into the words a person sees in Slack. Outside libraries' errors are
+ * translated into MetisError where they are called (gateway/, auth/, slack/).
+ *
+ * User messages never include tokens, secrets or raw upstream bodies: the
+ * operator gets those (redacted) in the log line; the user gets what happened
+ * and what to do.
+ */
+
+export type ErrorCode =
+  | 'empty_prompt'
+  | 'unknown_option'
+  | 'unknown_model'
+  | 'ambiguous_model'
+  | 'no_models'
+  | 'access_not_configured'
+  | 'access_denied'
+  | 'token_grant_failed'
+  | 'model_not_found'
+  | 'model_not_live'
+  | 'maintenance'
+  | 'bad_request'
+  | 'rate_limited'
+  | 'token_rate_limited'
+  | 'gateway_unavailable'
+  | 'gateway_timeout'
+  | 'stream_dropped'
+  | 'model_error'
+  | 'internal';
+
+export interface ErrorDetails {
+  model?: string;
+  models?: string[];
+  option?: string;
+  /** Only for messages that quote the gateway's own safe text (maintenance notices). */
+  notice?: string;
+  status?: number;
+}
+
+export class MetisError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: ErrorDetails = {},
+    /** Worth trying again later (before anything was shown to the user). */
+    readonly retryable = false,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'MetisError';
+  }
+}
+
+export function isMetisError(err: unknown): err is MetisError {
+  return err instanceof MetisError;
+}
+
+const MAX_LISTED_MODELS = 12;
+
+function listModels(models: string[] | undefined): string {
+  if (!models || models.length === 0) return 'none are available to this account right now';
+  const shown = models.slice(0, MAX_LISTED_MODELS).map((m) => `\`${m}\``);
+  const more = models.length > MAX_LISTED_MODELS ? ` and ${models.length - MAX_LISTED_MODELS} more` : '';
+  return `${shown.join(', ')}${more}`;
+}
+
+export const USAGE_TEXT = [
+  'Ask me anything: `@metis <your question>`. I answer in the thread, and a thread is our conversation.',
+  'Pick a model with `-m <model>` (a unique part of the name is enough), e.g. `@metis -m 70b explain RDMA in two sentences`.',
+].join('\n');
+
+/** The one place that turns any failure into the short message a person sees in Slack. */
+export function userMessageFor(err: unknown): string {
+  if (!isMetisError(err)) {
+    return ':warning: Something went wrong on my side while answering. The operators have the details in the logs; please try again in a minute.';
+  }
+  const d = err.details;
+  switch (err.code) {
+    case 'empty_prompt':
+      return `:wave: ${USAGE_TEXT}`;
+    case 'unknown_option':
+      return `:grey_question: I don't know the option \`${d.option ?? ''}\`. Use \`-m <model>\` (or \`--model <model>\`) before your question.`;
+    case 'unknown_model':
+      return `:grey_question: There is no model matching \`${d.model ?? ''}\` on Metis. Available: ${listModels(d.models)}.`;
+    case 'ambiguous_model':
+      return `:grey_question: \`${d.model ?? ''}\` matches several models: ${listModels(d.models)}. Use more of the name.`;
+    case 'no_models':
+      return ':warning: Metis lists no models for this account right now, so there is nothing to ask. An administrator can check the account\'s access.';
+    case 'access_not_configured':
+    case 'token_grant_failed':
+      return ':lock: I could not get access to Metis. An administrator needs to check the bot\'s Globus service account (details are in the bot\'s logs).';
+    case 'access_denied':
+      return ':lock: Metis refused the bot\'s credentials. An administrator needs to renew the bot\'s Metis access (details are in the bot\'s logs).';
+    case 'model_not_found':
+      return `:grey_question: Metis no longer offers \`${d.model ?? ''}\`. Pick another model with \`-m <model>\`.`;
+    case 'model_not_live':
+      return `:zzz: \`${d.model ?? 'That model'}\` is not live on Metis right now. Try again later, or pick a live model with \`-m <model>\`.`;
+    case 'maintenance':
+      return `:construction: Metis is under maintenance${d.notice ? `: ${d.notice}` : '.'} Please try again later.`;
+    case 'bad_request':
+      return ':warning: Metis rejected the request as malformed. This is a bug in the bot; the operators have the details in the logs.';
+    case 'rate_limited':
+      return ':hourglass: Metis is receiving too many requests from this team right now. Please try again in a minute.';
+    case 'token_rate_limited':
+      return `:hourglass: The per-minute token limit for \`${d.model ?? 'this model'}\` is used up. Please try again in a minute.`;
+    case 'gateway_unavailable':
+      return ':warning: The Metis inference service is not responding properly right now. Please try again in a few minutes.';
+    case 'gateway_timeout':
+      return ':hourglass: Metis took too long to answer. Please try again, perhaps with a shorter question or another model.';
+    case 'stream_dropped':
+      return ':warning: The connection to Metis dropped before the answer was complete. Please ask again.';
+    case 'model_error':
+      return `:warning: \`${d.model ?? 'The model'}\` hit an error while answering. Please ask again, or try another model.`;
+    case 'internal':
+      return ':warning: Something went wrong on my side while answering. The operators have the details in the logs; please try again in a minute.';
+  }
+}

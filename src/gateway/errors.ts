@@ -1,0 +1,96 @@
+/**
+ * Translates what the inference gateway answers into MetisError. The gateway
+ * has several error envelopes (see the gateway contract): `{"detail": …}` from
+ * its framework, `{"error": {"code", "message", "info"}}` from its own logic,
+ * nginx's `{"error": "Rate limit exceeded", …}`, and HTML pages.
+ */
+import { MetisError } from '../errors.ts';
+
+/** What we know of one failed gateway response. */
+export interface GatewayFailure {
+  status: number;
+  body: unknown;
+  model?: string;
+}
+
+/** A 401 the gateway gives for a token that is simply expired or inactive: renewing fixes it. */
+export const EXPIRED_TOKEN_MESSAGES = [/not active or invalid/i, /access token expired/i];
+
+function errorObject(body: unknown): { code?: string; message?: string } {
+  if (body && typeof body === 'object') {
+    const b = body as Record<string, unknown>;
+    if (b.error && typeof b.error === 'object') {
+      const e = b.error as Record<string, unknown>;
+      return {
+        code: typeof e.code === 'string' ? e.code : undefined,
+        message: typeof e.message === 'string' ? e.message : undefined,
+      };
+    }
+    if (typeof b.error === 'string') return { code: 'edge', message: b.error };
+    if (typeof b.detail === 'string') return { code: 'detail', message: b.detail };
+    if (Array.isArray(b.detail)) return { code: 'validation', message: JSON.stringify(b.detail).slice(0, 500) };
+  }
+  return {};
+}
+
+/** The gateway's own message for a failure, cut short, for logs only. */
+export function failureSummary(f: GatewayFailure): string {
+  const { code, message } = errorObject(f.body);
+  if (code || message) return `${f.status} ${code ?? ''} ${message ?? ''}`.trim().slice(0, 300);
+  return `${f.status} ${typeof f.body === 'string' ? f.body.slice(0, 120) : ''}`.trim();
+}
+
+export class AccessTokenRejected extends MetisError {
+  constructor(
+    /** True when a fresh token would fix it; false when a person must act (policy, IdP, group). */
+    readonly renewable: boolean,
+    message: string,
+  ) {
+    super('access_denied', message);
+  }
+}
+
+export function translateGatewayFailure(f: GatewayFailure): MetisError {
+  const { code, message = '' } = errorObject(f.body);
+  const model = f.model;
+  const summary = failureSummary(f);
+  switch (f.status) {
+    case 401:
+    case 403: {
+      const renewable = code === 'detail' ? /missing/i.test(message) : EXPIRED_TOKEN_MESSAGES.some((re) => re.test(message));
+      return new AccessTokenRejected(renewable, `gateway refused the token: ${summary}`);
+    }
+    case 404:
+      if (code === 'endpoint_not_found') return new MetisError('model_not_found', summary, { model });
+      return new MetisError('internal', `gateway route not found (check INFERENCE_GATEWAY_URL and INFERENCE_CLUSTER): ${summary}`);
+    case 400:
+    case 405:
+    case 413:
+    case 422:
+      return new MetisError('bad_request', summary, { model });
+    case 429:
+      if (code === 'too_many_requests') return new MetisError('token_rate_limited', summary, { model }, true);
+      return new MetisError('rate_limited', summary, { model }, true);
+    case 503:
+      if (code === 'cluster_under_maintenance')
+        return new MetisError('maintenance', summary, { notice: message.slice(0, 300) || undefined });
+      if (code === 'detail' && /maintenance/i.test(message)) return new MetisError('maintenance', summary, {});
+      if (/not currently live/i.test(message)) return new MetisError('model_not_live', summary, { model });
+      return new MetisError('gateway_unavailable', summary, { model, status: f.status }, true);
+    case 504:
+      return new MetisError('gateway_timeout', summary, { model, status: f.status }, true);
+    default:
+      if (f.status >= 500) return new MetisError('gateway_unavailable', summary, { model, status: f.status }, true);
+      return new MetisError('internal', `unexpected gateway answer: ${summary}`, { status: f.status });
+  }
+}
+
+/** The gateway reports a failed upstream stream inside a 200 response as a content chunk. */
+export const IN_BAND_ERROR_ID = 'chatcmpl-api-error';
+export const IN_BAND_ERROR_PREFIX = '\n\n[ERROR] ';
+
+export function translateInBandError(content: string, model: string): MetisError {
+  const text = content.slice(0, 300);
+  if (/Timeout calling stream API/i.test(content)) return new MetisError('gateway_timeout', `in-band: ${text}`, { model }, true);
+  return new MetisError('model_error', `in-band: ${text}`, { model }, true);
+}

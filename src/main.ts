@@ -1,0 +1,159 @@
+/**
+ * Composes the service: config → Redis → queue → Slack listener and/or
+ * workers → health endpoint. `stop()` shuts down in order (stop intake, drain
+ * workers under a deadline, close queues, close Redis); every step runs even
+ * if one before it failed.
+ */
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Worker } from 'bullmq';
+import { createAccessTokenSource } from './auth/access-token.ts';
+import type { Config } from './config.ts';
+import { GatewayClient } from './gateway/client.ts';
+import { ModelCatalog } from './gateway/model-catalog.ts';
+import { startHealthServer, type HealthCheck } from './http/health-server.ts';
+import type { Logger } from './logger.ts';
+import { AnswerQueue } from './queue/answer-queue.ts';
+import type { BotIdentity } from './queue/answer-question.ts';
+import { createAnswerWorker } from './queue/answer-worker.ts';
+import { startSlackListener, type SlackListener } from './slack/app.ts';
+import { UserNames } from './slack/user-names.ts';
+import { createWebClient } from './slack/web-client.ts';
+
+export type Role = 'all' | 'listener' | 'worker';
+
+export interface RunningService {
+  /** The port /healthz (and, in HTTP mode, /slack/events) listens on. */
+  port: number;
+  stop(): Promise<void>;
+}
+
+const REDIS_READY_TIMEOUT_MS = 30_000;
+
+function redisConnection(url: string, options: RedisOptions): Redis {
+  return new Redis(url, { lazyConnect: true, ...options });
+}
+
+async function connect(redis: Redis, url: string): Promise<void> {
+  const timeout = new Promise<never>((_, reject) =>
+    setTimeout(
+      () => reject(new Error(`cannot reach Redis at ${new URL(url).host} (REDIS_URL); is it running?`)),
+      REDIS_READY_TIMEOUT_MS,
+    ).unref(),
+  );
+  await Promise.race([redis.connect(), timeout]);
+}
+
+export async function startService(config: Config, opts: { role: Role; logger: Logger }): Promise<RunningService> {
+  const { logger, role } = opts;
+  const closers: { name: string; close: () => Promise<unknown> }[] = [];
+  const runListener = role === 'all' || role === 'listener';
+  const runWorker = role === 'all' || role === 'worker';
+
+  const stop = async () => {
+    // Reverse order of start: intake first, Redis last.
+    for (const c of closers.reverse()) {
+      try {
+        await c.close();
+      } catch (err) {
+        logger.warn({ step: c.name, err: String(err) }, 'shutdown step failed; continuing');
+      }
+    }
+    closers.length = 0;
+  };
+
+  try {
+    const shared = redisConnection(config.redisUrl, { maxRetriesPerRequest: 3 });
+    shared.on('error', (err) => logger.warn({ err: err.message }, 'Redis connection error'));
+    closers.push({ name: 'redis', close: () => shared.quit() });
+    await connect(shared, config.redisUrl);
+
+    const health: HealthCheck = async () => ({
+      ok: shared.status === 'ready',
+      details: { role, redis: shared.status },
+    });
+
+    let worker: Worker | undefined;
+    if (runWorker) {
+      const slack = createWebClient(config.slack.botToken, config.slack.apiUrl, logger);
+      const tokens = createAccessTokenSource(config.access, {
+        redis: shared,
+        keyPrefix: config.queue.prefix,
+        keys: config.tokenEncryptionKeys,
+        logger,
+      });
+      const gateway = new GatewayClient({ baseUrl: config.gateway.url, cluster: config.gateway.cluster });
+      const catalog = new ModelCatalog({ gateway, tokens, redis: shared, keyPrefix: config.queue.prefix, logger });
+      let identity: Promise<BotIdentity> | undefined;
+      const botIdentity = () => {
+        identity ??= slack.auth.test().then(
+          (r) => ({ userId: r.user_id as string, botId: r.bot_id as string | undefined }),
+          (err) => {
+            identity = undefined;
+            throw err;
+          },
+        );
+        return identity;
+      };
+      await botIdentity();
+      const workerConnection = redisConnection(config.redisUrl, { maxRetriesPerRequest: null });
+      await connect(workerConnection, config.redisUrl);
+      closers.push({ name: 'worker-redis', close: () => workerConnection.quit() });
+      worker = createAnswerWorker({
+        connection: workerConnection,
+        prefix: config.queue.prefix,
+        concurrency: config.queue.workerConcurrency,
+        deps: { slack, gateway, catalog, tokens, userNames: new UserNames(slack), botIdentity, config, logger },
+        logger,
+      });
+      const w = worker;
+      closers.push({
+        name: 'worker',
+        close: async () => {
+          // Let answers in flight finish; past the deadline, force-close and leave them to stalled-job recovery.
+          const drained = w.close();
+          const deadline = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), config.shutdownGraceMs).unref());
+          if ((await Promise.race([drained, deadline])) === 'timeout') {
+            logger.warn({ graceMs: config.shutdownGraceMs }, 'answers still running at the shutdown deadline; handing them back');
+            await w.close(true);
+          }
+        },
+      });
+      logger.info({ concurrency: config.queue.workerConcurrency, access: tokens.mode }, 'queue worker started');
+    }
+
+    let listener: SlackListener | undefined;
+    if (runListener) {
+      const queueConnection = redisConnection(config.redisUrl, { maxRetriesPerRequest: 1 });
+      await connect(queueConnection, config.redisUrl);
+      closers.push({ name: 'queue-redis', close: () => queueConnection.quit() });
+      const queue = new AnswerQueue(queueConnection, config.queue.prefix, config.gateway.attempts);
+      closers.push({ name: 'queue', close: () => queue.close() });
+      listener = await startSlackListener({
+        config,
+        logger,
+        health,
+        enqueue: async (request) => {
+          const jobId = await queue.add(request);
+          logger.info({ requestId: jobId, channel: request.channel, user: request.user, source: request.source }, 'request queued');
+        },
+      });
+      const l = listener;
+      closers.push({ name: 'slack-listener', close: () => l.stop() });
+    }
+
+    let server: Server | undefined = listener?.httpServer;
+    if (!server) {
+      server = await startHealthServer(config.port, health);
+      const s = server;
+      closers.push({ name: 'health-server', close: () => new Promise((r) => s.close(() => r(undefined))) });
+    }
+    const port = (server.address() as AddressInfo).port;
+    logger.info({ role, port }, 'metis-bot is running');
+    return { port, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

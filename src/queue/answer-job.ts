@@ -1,0 +1,38 @@
+/** What the listener hands to the workers for one question. */
+export interface AnswerJobData {
+  source: 'mention' | 'dm';
+  teamId?: string;
+  channel: string;
+  /** Who asked. */
+  user: string;
+  /** The message text, Slack markup included. */
+  text: string;
+  /** The message being answered. */
+  ts: string;
+  /** The thread to answer in: the message's thread, or the message itself. */
+  threadTs: string;
+  /** The message is a reply in an existing thread, so the thread is context. */
+  inThread: boolean;
+  eventId?: string;
+  /** When Slack delivered the event (epoch ms), for queue-wait metrics. */
+  receivedAt: number;
+  /** Messages an earlier attempt of this job already posted (reused, never duplicated). */
+  answerTs?: string[];
+}
+
+export interface AnswerJobResult {
+  outcome: 'answered' | 'usage' | 'error' | 'conversation_gone';
+  model?: string;
+  code?: string;
+  promptTokens?: number;
+  completionTokens?: number;
+}
+
+export const ANSWER_QUEUE = 'answers';
+export const ANSWER_JOB = 'answer';
+
+/** One job per Slack message: retries of the same event (and a DM seen as two events) map to one id. */
+export function answerJobId(d: Pick<AnswerJobData, 'teamId' | 'channel' | 'ts'>): string {
+  // BullMQ ids may not contain ':' and may not be plain integers.
+  return `msg-${d.teamId ?? 'T'}-${d.channel}-${d.ts}`.replace(/:/g, '_');
+}

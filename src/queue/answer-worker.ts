@@ -1,0 +1,35 @@
+/**
+ * The consumer side: a BullMQ worker running the answer processor. Retries
+ * are decided by what the processor throws: RetryLater carries its own delay;
+ * UnrecoverableError ends the job (the user has already been told).
+ */
+import { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../logger.ts';
+import { ANSWER_QUEUE, type AnswerJobData, type AnswerJobResult } from './answer-job.ts';
+import { type AnswerDeps, createAnswerProcessor, RetryLater } from './answer-question.ts';
+
+export function createAnswerWorker(opts: {
+  connection: Redis;
+  prefix: string;
+  concurrency: number;
+  deps: AnswerDeps;
+  logger: Logger;
+}): Worker<AnswerJobData, AnswerJobResult> {
+  const worker = new Worker<AnswerJobData, AnswerJobResult>(ANSWER_QUEUE, createAnswerProcessor(opts.deps), {
+    connection: opts.connection,
+    prefix: opts.prefix,
+    concurrency: opts.concurrency,
+    settings: {
+      backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) =>
+        err instanceof RetryLater ? err.delayMs : Math.min(30_000, 1_000 * 2 ** attemptsMade),
+    },
+  });
+  worker.on('failed', (job, err) => {
+    if (err instanceof RetryLater) return; // logged by the processor
+    if (err.name === 'UnrecoverableError') return; // the user was told; logged by the processor
+    opts.logger.error({ requestId: job?.id, err: { name: err.name, message: err.message } }, 'answer job failed');
+  });
+  worker.on('error', (err) => opts.logger.error({ err: { name: err.name, message: err.message } }, 'queue worker error'));
+  return worker;
+}

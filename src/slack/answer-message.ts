@@ -1,0 +1,258 @@
+/**
+ * Shows one answer in a Slack thread as it streams: a placeholder first (the
+ * sign of life), then edits carrying the latest text, never more often than
+ * `editIntervalMs` per message and never while Slack has asked us to wait.
+ * Edits coalesce: only the newest text is ever sent, so an edit that was
+ * rate-limited is dropped rather than replayed late. Text longer than one
+ * message continues in the next without breaking a code block.
+ */
+import type { WebClient } from '@slack/web-api';
+import type { Logger } from '../logger.ts';
+import { METADATA } from '../conversation/build-messages.ts';
+import { takePiece } from '../conversation/split-message.ts';
+import { CONVERSATION_GONE, slackFailure } from './web-client.ts';
+
+export class ConversationGone extends Error {
+  constructor(readonly slackError: string) {
+    super(`cannot post to this conversation: ${slackError}`);
+    this.name = 'ConversationGone';
+  }
+}
+
+const STREAMING_CURSOR = ' …';
+/** Room kept free in each message for the cursor. */
+const HEADROOM = 8;
+const MAX_FINAL_TRIES = 6;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Fence {
+  marker: string;
+  lang: string;
+}
+
+export interface AnswerMessageOptions {
+  channel: string;
+  threadTs: string;
+  requestId: string;
+  editIntervalMs: number;
+  maxChars: number;
+  logger: Logger;
+  /** Messages already posted for this request by an earlier attempt. */
+  existingTs?: string[];
+}
+
+export class AnswerMessage {
+  /** Posted messages, oldest first; the last one is the live one. */
+  private readonly ts: string[];
+  /** How many characters of the answer are in finished messages. */
+  private committedChars = 0;
+  private carry: Fence | undefined;
+  private status = '';
+  private text = '';
+  private version = 0;
+  private sentVersion = 0;
+  private nextEditAt = 0;
+  private pump: Promise<void> | undefined;
+  private gone: ConversationGone | undefined;
+  /** The last message is full; the next text goes into a new message. */
+  private startNewMessage = false;
+
+  constructor(
+    private readonly client: WebClient,
+    private readonly opts: AnswerMessageOptions,
+  ) {
+    this.ts = [...(opts.existingTs ?? [])];
+  }
+
+  /** Every message posted so far (kept with the job so a retry reuses them). */
+  get messageTs(): string[] {
+    return [...this.ts];
+  }
+
+  private metadata(type: string) {
+    return { event_type: type, event_payload: { request_id: this.opts.requestId } };
+  }
+
+  private async post(markdown: string, type: string): Promise<string> {
+    const res = await this.call(() =>
+      this.client.chat.postMessage({
+        channel: this.opts.channel,
+        thread_ts: this.opts.threadTs,
+        markdown_text: markdown,
+        metadata: this.metadata(type),
+        unfurl_links: false,
+        unfurl_media: false,
+      }),
+    );
+    return res.ts as string;
+  }
+
+  private async edit(ts: string, markdown: string, type: string): Promise<void> {
+    await this.call(() =>
+      this.client.chat.update({ channel: this.opts.channel, ts, markdown_text: markdown, metadata: this.metadata(type) }),
+    );
+  }
+
+  /** Runs a Slack call; a gone conversation becomes ConversationGone, everything else is rethrown. */
+  private async call<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.gone) throw this.gone;
+    try {
+      return await fn();
+    } catch (err) {
+      const f = slackFailure(err);
+      if (f && CONVERSATION_GONE.has(f.error)) {
+        this.gone = new ConversationGone(f.error);
+        throw this.gone;
+      }
+      throw err;
+    }
+  }
+
+  /** Posts the placeholder (unless an earlier attempt did) with a status line. */
+  async begin(status: string): Promise<void> {
+    this.status = status;
+    if (this.ts.length === 0) {
+      this.ts.push(await this.post(status, METADATA.pending));
+    } else {
+      await this.edit(this.ts[this.ts.length - 1] as string, status, METADATA.pending).catch((err) => this.logEditFailure(err));
+    }
+    this.sentVersion = this.version;
+    this.nextEditAt = Date.now() + this.opts.editIntervalMs;
+  }
+
+  /** A new status line, shown while no answer text has arrived. */
+  setStatus(status: string): void {
+    if (status === this.status) return;
+    this.status = status;
+    this.schedule();
+  }
+
+  /** The visible answer so far (whole text, not a delta). */
+  update(text: string): void {
+    if (text === this.text) return;
+    this.text = text;
+    this.schedule();
+  }
+
+  private schedule() {
+    this.version++;
+    this.pump ??= this.runPump().finally(() => {
+      this.pump = undefined;
+    });
+  }
+
+  private async runPump(): Promise<void> {
+    while (this.sentVersion < this.version && !this.gone) {
+      const wait = this.nextEditAt - Date.now();
+      if (wait > 0) await sleep(wait);
+      const version = this.version;
+      try {
+        await this.render(false);
+        this.sentVersion = version;
+        this.nextEditAt = Date.now() + this.opts.editIntervalMs;
+      } catch (err) {
+        const f = slackFailure(err);
+        if (this.gone) return;
+        if (f?.error === 'ratelimited') {
+          this.nextEditAt = Date.now() + (f.retryAfterMs ?? 1000);
+          this.opts.logger.debug({ retryAfterMs: f.retryAfterMs }, 'Slack rate-limited a streaming edit; sending only the newest text later');
+        } else {
+          this.logEditFailure(err);
+          this.sentVersion = version; // drop this edit; the next text (or the final one) supersedes it
+          this.nextEditAt = Date.now() + this.opts.editIntervalMs;
+        }
+      }
+    }
+  }
+
+  private logEditFailure(err: unknown) {
+    this.opts.logger.warn({ slackError: slackFailure(err)?.error ?? String(err) }, 'a streaming edit failed; continuing');
+  }
+
+  /** Brings Slack up to the current text: finishes full messages, then edits the live one. */
+  private async render(final: boolean): Promise<void> {
+    const limit = this.opts.maxChars - HEADROOM;
+    if (this.text.length === 0) {
+      if (!final) await this.edit(this.ts[this.ts.length - 1] as string, this.status, METADATA.pending);
+      return;
+    }
+    for (;;) {
+      const taken = takePiece(this.text.slice(this.committedChars), limit, this.carry);
+      const isLast = taken.rest.length === 0;
+      const shown = isLast && !final ? `${taken.piece.text}${STREAMING_CURSOR}` : taken.piece.text;
+      const type = isLast && !final ? METADATA.pending : METADATA.answer;
+      if (this.startNewMessage) {
+        this.ts.push(await this.post(shown, type));
+        this.startNewMessage = false;
+      } else {
+        await this.edit(this.ts[this.ts.length - 1] as string, shown, type);
+      }
+      if (isLast) return;
+      // This message is full and final: the answer continues in a new one.
+      this.committedChars += taken.piece.body.length;
+      this.carry = taken.carry;
+      this.startNewMessage = true;
+    }
+  }
+
+  /** Waits until every scheduled edit has been sent (or dropped). */
+  async flush(): Promise<void> {
+    await this.pump;
+  }
+
+  /** Waits for edits in flight, then shows the whole answer, waiting out rate limits. */
+  async finish(text: string): Promise<void> {
+    this.text = text;
+    this.version++;
+    await this.pump;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.render(true);
+        this.sentVersion = this.version;
+        return;
+      } catch (err) {
+        const f = slackFailure(err);
+        if (this.gone || attempt >= MAX_FINAL_TRIES || f?.error !== 'ratelimited') throw err;
+        await sleep(f.retryAfterMs ?? 1000);
+      }
+    }
+  }
+
+  /**
+   * Ends the answer with a failure message: it replaces the placeholder when
+   * nothing was shown yet; after partial text, the text stays and the message
+   * follows it.
+   */
+  async fail(message: string): Promise<void> {
+    this.version++;
+    await this.pump;
+    if (this.ts.length === 0) {
+      await this.post(message, METADATA.notice);
+      return;
+    }
+    if (this.text.length === 0) {
+      await this.retryRateLimited(() => this.edit(this.ts[this.ts.length - 1] as string, message, METADATA.notice));
+      return;
+    }
+    await this.retryRateLimited(() => this.render(true));
+    await this.retryRateLimited(() => this.post(message, METADATA.notice));
+  }
+
+  /** A separate short note in the thread (e.g. that a long question was cut). */
+  async note(message: string): Promise<void> {
+    await this.retryRateLimited(() => this.post(message, METADATA.notice));
+  }
+
+  private async retryRateLimited<T>(fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        const f = slackFailure(err);
+        if (this.gone || attempt >= MAX_FINAL_TRIES || f?.error !== 'ratelimited') throw err;
+        await sleep(f.retryAfterMs ?? 1000);
+      }
+    }
+  }
+}

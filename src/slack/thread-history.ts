@@ -1,0 +1,45 @@
+/**
+ * The earlier messages of a thread, oldest first, read with
+ * conversations.replies (paged). Only messages up to and including the one
+ * being answered are kept.
+ */
+import type { WebClient } from '@slack/web-api';
+
+export interface ThreadMessage {
+  ts: string;
+  user?: string;
+  botId?: string;
+  text: string;
+  /** Our own marker on bot messages: pending, answer or notice. */
+  metadataType?: string;
+}
+
+const MAX_PAGES = 10;
+
+export async function fetchThread(client: WebClient, channel: string, threadTs: string, upToTs: string): Promise<ThreadMessage[]> {
+  const out: ThreadMessage[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const res = await client.conversations.replies({
+      channel,
+      ts: threadTs,
+      limit: 200,
+      include_all_metadata: true,
+      ...(cursor ? { cursor } : {}),
+    });
+    for (const m of res.messages ?? []) {
+      if (!m.ts || Number(m.ts) > Number(upToTs)) continue;
+      out.push({
+        ts: m.ts,
+        user: m.user,
+        botId: m.bot_id,
+        text: m.text ?? '',
+        metadataType: (m as { metadata?: { event_type?: string } }).metadata?.event_type,
+      });
+    }
+    cursor = res.response_metadata?.next_cursor || undefined;
+    if (!cursor) break;
+  }
+  out.sort((a, b) => Number(a.ts) - Number(b.ts));
+  return out;
+}
