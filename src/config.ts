@@ -48,6 +48,7 @@ const EXAMPLES: Record<string, string> = {
   METIS_STREAM_IDLE_TIMEOUT_SECONDS: '150',
   METIS_REQUEST_TIMEOUT_SECONDS: '900',
   METIS_GATEWAY_ATTEMPTS: '3',
+  METIS_GATEWAY_RETRY_BASE_MS: '2000',
   SHUTDOWN_GRACE_SECONDS: '30',
 };
 
@@ -151,6 +152,7 @@ const schema = z.object({
   METIS_STREAM_IDLE_TIMEOUT_SECONDS: intIn(1, 3600, 150),
   METIS_REQUEST_TIMEOUT_SECONDS: intIn(5, 7200, 900),
   METIS_GATEWAY_ATTEMPTS: intIn(1, 10, 3),
+  METIS_GATEWAY_RETRY_BASE_MS: intIn(10, 600_000, 2000),
   SHUTDOWN_GRACE_SECONDS: intIn(0, 3600, 30),
 });
 
@@ -177,6 +179,8 @@ export interface Config {
     requestTimeoutMs: number;
     /** Tries per request before a transient gateway failure is reported. */
     attempts: number;
+    /** First retry delay; later ones double (capped at 30 s). */
+    retryBaseMs: number;
   };
   access: AccessMode;
   /** Keys for tokens at rest, newest first; each 32 bytes. */
@@ -264,6 +268,7 @@ export function loadConfig(env: Env = process.env): Config {
       streamIdleTimeoutMs: e.METIS_STREAM_IDLE_TIMEOUT_SECONDS * 1000,
       requestTimeoutMs: e.METIS_REQUEST_TIMEOUT_SECONDS * 1000,
       attempts: e.METIS_GATEWAY_ATTEMPTS,
+      retryBaseMs: e.METIS_GATEWAY_RETRY_BASE_MS,
     },
     access,
     tokenEncryptionKeys,

@@ -54,10 +54,12 @@ export class RetryLater extends Error {
 }
 
 /** How long to wait before the next attempt after `err`. */
-export function retryDelayMs(err: MetisError, attemptsMade: number): number {
+export function retryDelayMs(err: MetisError, attemptsMade: number, baseMs: number): number {
   if (err.code === 'token_rate_limited') return 60_000; // the gateway's TPM window is a fixed minute
-  if (err.code === 'rate_limited') return 1_000 + Math.floor(Math.random() * 1_000);
-  return Math.min(30_000, 2_000 * 2 ** Math.max(0, attemptsMade - 1)) + Math.floor(Math.random() * 500);
+  const jitter = Math.floor(Math.random() * (baseMs / 2));
+  // The gateway's request throttle is a 1 s sliding window: a short wait is enough.
+  if (err.code === 'rate_limited') return Math.ceil(baseMs / 2) + jitter;
+  return Math.min(30_000, baseMs * 2 ** Math.max(0, attemptsMade - 1)) + jitter;
 }
 
 export function createAnswerProcessor(deps: AnswerDeps) {
@@ -168,7 +170,7 @@ export function createAnswerProcessor(deps: AnswerDeps) {
       const attempts = job.opts.attempts ?? 1;
       const canRetry = isMetisError(err) && err.retryable && !shownText && job.attemptsMade + 1 < attempts;
       if (canRetry) {
-        const delayMs = retryDelayMs(err, job.attemptsMade + 1);
+        const delayMs = retryDelayMs(err, job.attemptsMade + 1, deps.config.gateway.retryBaseMs);
         log.warn({ code: err.code, err: err.message, delayMs, model }, 'transient failure; the request will be retried');
         answer.setStatus(`_Metis is busy right now; trying again in ${Math.ceil(delayMs / 1000)} s…_`);
         await answer.flush().catch(() => undefined);

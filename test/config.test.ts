@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.ts';
+
+const base = { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1', METIS_ACCESS_TOKEN: 'tok' };
+
+const problem = (env: Record<string, string>) => {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.message;
+    throw err;
+  }
+  return 'no error';
+};
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const c = loadConfig(base);
+    expect(c.slack.apiUrl).toBe('https://slack.com/api/');
+    expect(c.port).toBe(3000);
+    expect(c.redisUrl).toBe('redis://127.0.0.1:6379');
+    expect(c.gateway.url).toBe('https://inference-api.alcf.anl.gov/resource_server');
+    expect(c.gateway.cluster).toBe('metis');
+    expect(c.access).toEqual({ kind: 'static', accessToken: 'tok' });
+  });
+
+  it('names the variable, the problem and an example in one line', () => {
+    const msg = problem({ ...base, SLACK_BOT_TOKEN: '' });
+    expect(msg).toMatch(/^SLACK_BOT_TOKEN: is required.*\(example: SLACK_BOT_TOKEN=xoxb-/);
+    expect(msg).not.toContain('\n');
+    expect(problem({ ...base, SLACK_BOT_TOKEN: 'xapp-wrong' })).toMatch(/^SLACK_BOT_TOKEN: must start with "xoxb-"/);
+    expect(problem({ ...base, PORT: 'eighty' })).toMatch(/^PORT: must be a whole number/);
+    expect(problem({ ...base, REDIS_URL: 'localhost' })).toMatch(/^REDIS_URL: must be a URL/);
+  });
+
+  it('requires a signing secret in HTTP mode only', () => {
+    expect(problem({ SLACK_BOT_TOKEN: 'xoxb-1', METIS_ACCESS_TOKEN: 't' })).toMatch(/^SLACK_SIGNING_SECRET:/);
+    expect(loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', METIS_ACCESS_TOKEN: 't', SLACK_SIGNING_SECRET: 's' }).slack.appToken).toBeUndefined();
+  });
+
+  it('requires some Metis access, and an encryption key for a stored token', () => {
+    expect(problem({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' })).toMatch(/^GLOBUS_CLIENT_ID: no Metis access/);
+    expect(problem({ ...base, GLOBUS_CLIENT_ID: 'id', GLOBUS_CLIENT_SECRET: 's' })).toMatch(/^TOKEN_ENCRYPTION_KEY: is required/);
+    expect(problem({ ...base, GLOBUS_CLIENT_ID: 'id' })).toMatch(/^GLOBUS_CLIENT_SECRET:/);
+    expect(problem({ ...base, TOKEN_ENCRYPTION_KEY: 'short' })).toMatch(/^TOKEN_ENCRYPTION_KEY: each key must be 32 bytes/);
+    const c = loadConfig({ ...base, GLOBUS_CLIENT_ID: 'id', GLOBUS_CLIENT_SECRET: 's', TOKEN_ENCRYPTION_KEY: `${'ab'.repeat(32)},${Buffer.alloc(32, 1).toString('base64')}` });
+    expect(c.access.kind).toBe('client-credentials');
+    expect(c.tokenEncryptionKeys).toHaveLength(2);
+  });
+});

@@ -1,0 +1,444 @@
+/**
+ * A fake Slack for tests: the Web API methods the bot calls (form-encoded
+ * POSTs to /api/<method>, answers shaped as Slack's), signed HTTP event
+ * delivery to the bot, and a Socket Mode websocket (hello, envelopes, acks).
+ * It keeps every message so tests can read a thread as a person would see it,
+ * enforces Slack's size limits, and injects faults (429 + Retry-After, platform
+ * errors) on demand.
+ */
+import { createHmac, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+
+export const TEAM_ID = 'T0001';
+export const BOT_USER_ID = 'U0BOT';
+export const BOT_ID = 'B0BOT';
+export const BOT_TOKEN = 'xoxb-test-bot-token';
+export const APP_TOKEN = 'xapp-1-test-app-token';
+export const SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
+
+/** chat.update `text` limit, and the markdown_text limit, per Slack's method docs. */
+const UPDATE_TEXT_LIMIT = 4000;
+const MARKDOWN_LIMIT = 12_000;
+
+export interface FakeMessage {
+  channel: string;
+  ts: string;
+  thread_ts?: string;
+  user?: string;
+  bot_id?: string;
+  text: string;
+  /** The message was written with markdown_text (rendered as markdown by Slack). */
+  markdown: boolean;
+  metadata?: { event_type: string; event_payload?: Record<string, unknown> };
+  /** How many chat.update calls changed it. */
+  edits: number;
+  deleted?: boolean;
+}
+
+export interface ApiCall {
+  method: string;
+  params: Record<string, unknown>;
+  token?: string;
+  at: number;
+}
+
+export type Fault = { error: string } | { rateLimitedSeconds: number };
+
+export interface FakeSlack {
+  url: string;
+  /** Base URL for the bot's SLACK_API_URL. */
+  apiUrl: string;
+  calls: ApiCall[];
+  messages: FakeMessage[];
+  /** A message a person writes; returns its ts. Stored, so conversations.replies sees it. */
+  postAsUser(m: { channel: string; user: string; text: string; thread_ts?: string; bot_id?: string }): FakeMessage;
+  /** The thread as Slack shows it: the root and its replies, oldest first, without deleted ones. */
+  thread(channel: string, threadTs: string): FakeMessage[];
+  /** Bot messages in a thread after a given ts. */
+  botReplies(channel: string, threadTs: string): FakeMessage[];
+  failNext(method: string, fault: Fault, times?: number): void;
+  setChannelGone(channel: string, error?: string): void;
+  setUserName(user: string, name: string): void;
+  /** Builds an Events API envelope for a stored message. */
+  eventFor(m: FakeMessage, type: 'app_mention' | 'message', extra?: Record<string, unknown>): EventCallback;
+  /** POSTs an event, signed, to the bot's /slack/events; resolves with the HTTP status and time to answer. */
+  sendHttpEvent(
+    url: string,
+    body: unknown,
+    opts?: { retryNum?: number; signature?: string; timestamp?: number; secret?: string },
+  ): Promise<{ status: number; ms: number; body: string }>;
+  /** Sends an events_api envelope over a Socket Mode connection; resolves when the bot acks it. */
+  sendSocketEvent(body: EventCallback, opts?: { retryAttempt?: number; timeoutMs?: number }): Promise<{ ackMs: number }>;
+  socketConnections(): number;
+  waitForSocket(count?: number, timeoutMs?: number): Promise<void>;
+  callsOf(method: string): ApiCall[];
+  close(): Promise<void>;
+}
+
+export interface EventCallback {
+  token: string;
+  team_id: string;
+  api_app_id: string;
+  type: 'event_callback';
+  event_id: string;
+  event_time: number;
+  event: Record<string, unknown>;
+  authorizations: unknown[];
+  is_ext_shared_channel: boolean;
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/** Slack sends object parameters (blocks, metadata) as JSON strings inside the form. */
+function parseParams(contentType: string | undefined, raw: string): Record<string, unknown> {
+  if (contentType?.includes('application/json')) return raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of new URLSearchParams(raw)) {
+    if ((v.startsWith('{') || v.startsWith('[')) && ['metadata', 'blocks', 'attachments'].includes(k)) {
+      try {
+        out[k] = JSON.parse(v);
+        continue;
+      } catch {
+        // leave as text
+      }
+    }
+    out[k] = v;
+  }
+  return out;
+}
+
+export function signSlackRequest(secret: string, timestamp: number, body: string): string {
+  return `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
+}
+
+export async function startFakeSlack(): Promise<FakeSlack> {
+  const calls: ApiCall[] = [];
+  const messages: FakeMessage[] = [];
+  const faults = new Map<string, Fault[]>();
+  const goneChannels = new Map<string, string>();
+  const userNames = new Map<string, string>();
+  const sockets = new Set<Socket>();
+  const pendingAcks = new Map<string, (v: void) => void>();
+  let tsCounter = 0;
+  let eventCounter = 0;
+
+  const nextTs = () => {
+    tsCounter += 1;
+    return `${1_700_000_000 + tsCounter}.${String(tsCounter).padStart(6, '0')}`;
+  };
+
+  const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers }).end(JSON.stringify(body));
+  };
+
+  let baseUrl = '';
+  let wss: WebSocketServer;
+
+  const find = (channel: string, ts: string) => messages.find((m) => m.channel === channel && m.ts === ts && !m.deleted);
+
+  function textOf(params: Record<string, unknown>): { text: string; markdown: boolean } | { error: string } {
+    const md = params.markdown_text;
+    const text = params.text;
+    if (md !== undefined && (text !== undefined || params.blocks !== undefined)) return { error: 'markdown_text_conflict' };
+    if (typeof md === 'string') {
+      if (md.length > MARKDOWN_LIMIT) return { error: 'msg_too_long' };
+      if (md.trim() === '') return { error: 'no_text' };
+      return { text: md, markdown: true };
+    }
+    if (typeof text === 'string' && text.trim() !== '') return { text, markdown: false };
+    return { error: 'no_text' };
+  }
+
+  function api(method: string, params: Record<string, unknown>, token: string | undefined): Record<string, unknown> {
+    if (method === 'apps.connections.open') {
+      if (token !== APP_TOKEN) return { ok: false, error: 'invalid_auth' };
+      return { ok: true, url: `${baseUrl.replace('http', 'ws')}/link/?ticket=${randomUUID()}&app_id=A0APP` };
+    }
+    if (token !== BOT_TOKEN) return { ok: false, error: 'invalid_auth' };
+    const channel = typeof params.channel === 'string' ? params.channel : undefined;
+    if (channel && goneChannels.has(channel)) return { ok: false, error: goneChannels.get(channel) };
+    switch (method) {
+      case 'auth.test':
+        return { ok: true, url: 'https://fake.slack.com/', team: 'Fake', user: 'metis', team_id: TEAM_ID, user_id: BOT_USER_ID, bot_id: BOT_ID, is_enterprise_install: false };
+      case 'chat.postMessage': {
+        if (!channel) return { ok: false, error: 'channel_not_found' };
+        const t = textOf(params);
+        if ('error' in t) return { ok: false, error: t.error };
+        const threadTs = typeof params.thread_ts === 'string' ? params.thread_ts : undefined;
+        const m: FakeMessage = {
+          channel,
+          ts: nextTs(),
+          thread_ts: threadTs,
+          user: BOT_USER_ID,
+          bot_id: BOT_ID,
+          text: t.text,
+          markdown: t.markdown,
+          metadata: params.metadata as FakeMessage['metadata'],
+          edits: 0,
+        };
+        messages.push(m);
+        return { ok: true, channel, ts: m.ts, message: { type: 'message', text: m.text, user: BOT_USER_ID, bot_id: BOT_ID, ts: m.ts } };
+      }
+      case 'chat.update': {
+        const m = channel && typeof params.ts === 'string' ? find(channel, params.ts) : undefined;
+        if (!m) return { ok: false, error: 'message_not_found' };
+        if (m.bot_id !== BOT_ID) return { ok: false, error: 'cant_update_message' };
+        if (typeof params.text === 'string' && params.text.length > UPDATE_TEXT_LIMIT) return { ok: false, error: 'msg_too_long' };
+        const t = textOf(params);
+        if ('error' in t) return { ok: false, error: t.error };
+        m.text = t.text;
+        m.markdown = t.markdown;
+        if (params.metadata) m.metadata = params.metadata as FakeMessage['metadata'];
+        m.edits += 1;
+        return { ok: true, channel, ts: m.ts, text: m.text };
+      }
+      case 'chat.delete': {
+        const m = channel && typeof params.ts === 'string' ? find(channel, params.ts) : undefined;
+        if (!m) return { ok: false, error: 'message_not_found' };
+        m.deleted = true;
+        return { ok: true, channel, ts: m.ts };
+      }
+      case 'conversations.replies': {
+        const ts = typeof params.ts === 'string' ? params.ts : '';
+        if (!channel) return { ok: false, error: 'channel_not_found' };
+        const root = find(channel, ts);
+        if (!root) return { ok: false, error: 'thread_not_found' };
+        const all = thread(channel, ts);
+        const limit = Math.max(1, Math.min(1000, Number(params.limit ?? 1000)));
+        const start = params.cursor ? Number(Buffer.from(String(params.cursor), 'base64').toString()) : 0;
+        const page = all.slice(start, start + limit);
+        const more = start + limit < all.length;
+        const withMeta = params.include_all_metadata === 'true' || params.include_all_metadata === true;
+        return {
+          ok: true,
+          messages: page.map((m) => ({
+            type: 'message',
+            ts: m.ts,
+            thread_ts: m.thread_ts ?? (m.ts === ts ? ts : undefined),
+            user: m.user,
+            bot_id: m.bot_id,
+            text: m.text,
+            ...(withMeta && m.metadata ? { metadata: m.metadata } : {}),
+          })),
+          has_more: more,
+          response_metadata: { next_cursor: more ? Buffer.from(String(start + limit)).toString('base64') : '' },
+        };
+      }
+      case 'users.info': {
+        const user = String(params.user ?? '');
+        const name = userNames.get(user);
+        if (!name) return { ok: false, error: 'user_not_found' };
+        return { ok: true, user: { id: user, name: name.toLowerCase(), real_name: name, profile: { display_name: name, real_name: name } } };
+      }
+      default:
+        return { ok: false, error: 'unknown_method' };
+    }
+  }
+
+  function thread(channel: string, threadTs: string): FakeMessage[] {
+    return messages
+      .filter((m) => m.channel === channel && !m.deleted && (m.ts === threadTs || m.thread_ts === threadTs))
+      .sort((a, b) => Number(a.ts) - Number(b.ts));
+  }
+
+  const server: Server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (req.method === 'POST' && url.pathname.startsWith('/api/')) {
+      const method = url.pathname.slice('/api/'.length);
+      const raw = await readBody(req);
+      const params = parseParams(req.headers['content-type'], raw);
+      const auth = req.headers.authorization;
+      const token = auth?.startsWith('Bearer ') ? auth.slice(7) : typeof params.token === 'string' ? params.token : undefined;
+      delete params.token;
+      calls.push({ method, params, token, at: Date.now() });
+      const queue = faults.get(method);
+      const fault = queue?.shift();
+      if (queue && queue.length === 0) faults.delete(method);
+      if (fault) {
+        if ('rateLimitedSeconds' in fault) {
+          json(res, 429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(fault.rateLimitedSeconds) });
+        } else {
+          json(res, 200, { ok: false, error: fault.error });
+        }
+        return;
+      }
+      json(res, 200, api(method, params, token));
+      return;
+    }
+    res.writeHead(404).end();
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+
+  wss = new WebSocketServer({ noServer: true });
+  server.on('upgrade', (req, socket, head) => {
+    if (!(req.url ?? '').startsWith('/link')) {
+      socket.destroy();
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.on('message', (data) => {
+        let msg: { envelope_id?: string };
+        try {
+          msg = JSON.parse(String(data));
+        } catch {
+          return;
+        }
+        if (msg.envelope_id) pendingAcks.get(msg.envelope_id)?.();
+      });
+      ws.send(
+        JSON.stringify({
+          type: 'hello',
+          num_connections: wss.clients.size,
+          debug_info: { host: 'applink-fake-1', build_number: 1, approximate_connection_time: 18060 },
+          connection_info: { app_id: 'A0APP' },
+        }),
+      );
+    });
+  });
+
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const fake: FakeSlack = {
+    url: baseUrl,
+    apiUrl: `${baseUrl}/api/`,
+    calls,
+    messages,
+    postAsUser(m) {
+      const msg: FakeMessage = {
+        channel: m.channel,
+        ts: nextTs(),
+        thread_ts: m.thread_ts,
+        user: m.user,
+        bot_id: m.bot_id,
+        text: m.text,
+        markdown: false,
+        edits: 0,
+      };
+      messages.push(msg);
+      return msg;
+    },
+    thread,
+    botReplies(channel, threadTs) {
+      return thread(channel, threadTs).filter((m) => m.bot_id === BOT_ID && m.ts !== threadTs);
+    },
+    failNext(method, fault, times = 1) {
+      const q = faults.get(method) ?? [];
+      for (let i = 0; i < times; i++) q.push(fault);
+      faults.set(method, q);
+    },
+    setChannelGone(channel, error = 'channel_not_found') {
+      goneChannels.set(channel, error);
+    },
+    setUserName(user, name) {
+      userNames.set(user, name);
+    },
+    eventFor(m, type, extra = {}) {
+      eventCounter += 1;
+      const isIm = m.channel.startsWith('D');
+      return {
+        token: 'legacy-verification-token',
+        team_id: TEAM_ID,
+        api_app_id: 'A0APP',
+        type: 'event_callback',
+        event_id: `Ev${String(eventCounter).padStart(6, '0')}`,
+        event_time: Math.floor(Date.now() / 1000),
+        event: {
+          type,
+          user: m.user,
+          text: m.text,
+          ts: m.ts,
+          ...(m.thread_ts ? { thread_ts: m.thread_ts } : {}),
+          channel: m.channel,
+          event_ts: m.ts,
+          ...(type === 'message' ? { channel_type: isIm ? 'im' : 'channel' } : {}),
+          ...(m.bot_id ? { bot_id: m.bot_id } : {}),
+          team: TEAM_ID,
+          ...extra,
+        },
+        authorizations: [{ enterprise_id: null, team_id: TEAM_ID, user_id: BOT_USER_ID, is_bot: true, is_enterprise_install: false }],
+        is_ext_shared_channel: false,
+      };
+    },
+    async sendHttpEvent(url, body, opts = {}) {
+      const raw = JSON.stringify(body);
+      const timestamp = opts.timestamp ?? Math.floor(Date.now() / 1000);
+      const signature = opts.signature ?? signSlackRequest(opts.secret ?? SIGNING_SECRET, timestamp, raw);
+      const headers: Record<string, string> = {
+        'content-type': 'application/json',
+        'x-slack-request-timestamp': String(timestamp),
+        'x-slack-signature': signature,
+      };
+      if (opts.retryNum !== undefined) {
+        headers['x-slack-retry-num'] = String(opts.retryNum);
+        headers['x-slack-retry-reason'] = 'http_timeout';
+      }
+      const started = performance.now();
+      const res = await fetch(url, { method: 'POST', headers, body: raw });
+      const text = await res.text();
+      return { status: res.status, ms: performance.now() - started, body: text };
+    },
+    async sendSocketEvent(body, opts = {}) {
+      const open = [...wss.clients].filter((c: WebSocket) => c.readyState === c.OPEN);
+      const ws = open[0];
+      if (!ws) throw new Error('no Socket Mode connection');
+      const envelopeId = randomUUID();
+      const started = performance.now();
+      const acked = new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          pendingAcks.delete(envelopeId);
+          reject(new Error(`no ack for envelope ${envelopeId}`));
+        }, opts.timeoutMs ?? 3000);
+        pendingAcks.set(envelopeId, () => {
+          clearTimeout(timer);
+          pendingAcks.delete(envelopeId);
+          resolve();
+        });
+      });
+      ws.send(
+        JSON.stringify({
+          envelope_id: envelopeId,
+          type: 'events_api',
+          accepts_response_payload: false,
+          retry_attempt: opts.retryAttempt ?? 0,
+          retry_reason: opts.retryAttempt ? 'timeout' : '',
+          payload: body,
+        }),
+      );
+      await acked;
+      return { ackMs: performance.now() - started };
+    },
+    socketConnections() {
+      return [...wss.clients].filter((c) => c.readyState === c.OPEN).length;
+    },
+    async waitForSocket(count = 1, timeoutMs = 5000) {
+      const until = Date.now() + timeoutMs;
+      while (fake.socketConnections() < count) {
+        if (Date.now() > until) throw new Error('Socket Mode client did not connect');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    callsOf(method) {
+      return calls.filter((c) => c.method === method);
+    },
+    async close() {
+      for (const c of wss.clients) c.terminate();
+      wss.close();
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+  return fake;
+}

@@ -1,0 +1,166 @@
+/**
+ * Runs the real service (the same startService the CLI runs) against the
+ * fakes: fake Slack, fake gateway, and optionally fake Globus, on loopback,
+ * with a real Redis and a queue prefix of its own so tests never share state.
+ */
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { Redis } from 'ioredis';
+import { inject } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
+import { createLogger } from '../../src/logger.ts';
+import { type Role, type RunningService, startService } from '../../src/main.ts';
+import { type FakeGateway, type FakeGatewayOptions, startFakeGateway } from '../fakes/gateway.ts';
+import { type FakeGlobus, startFakeGlobus } from '../fakes/globus.ts';
+import { APP_TOKEN, BOT_TOKEN, type FakeMessage, type FakeSlack, SIGNING_SECRET, startFakeSlack } from '../fakes/slack.ts';
+import { waitFor } from './wait.ts';
+
+export const GLOBUS_CLIENT_ID = '0c0ffee0-1234-4abc-8def-0123456789ab';
+export const GLOBUS_CLIENT_SECRET = 'sEcReT+/with=odd-chars';
+
+export interface HarnessOptions {
+  mode: 'socket' | 'http';
+  role?: Role;
+  gateway?: FakeGatewayOptions;
+  /** Use the fake Globus client-credentials grant instead of a static token. */
+  globus?: boolean;
+  env?: Record<string, string>;
+}
+
+export interface Harness {
+  slack: FakeSlack;
+  gateway: FakeGateway;
+  globus?: FakeGlobus;
+  service: RunningService;
+  redis: Redis;
+  prefix: string;
+  env: Record<string, string>;
+  /** Every log line the service wrote, as parsed JSON. */
+  logs: Record<string, unknown>[];
+  rawLogs: string[];
+  /** Delivers an event the way the harness's mode does (signed HTTP POST or Socket Mode envelope). */
+  deliver(body: ReturnType<FakeSlack['eventFor']>, opts?: { retry?: number }): Promise<{ status?: number }>;
+  /** As a person would: writes `text` in `channel` (optionally in a thread) and delivers the event. */
+  mention(opts: { channel?: string; user?: string; text: string; thread_ts?: string }): Promise<FakeMessage>;
+  dm(opts: { channel?: string; user?: string; text: string; thread_ts?: string }): Promise<FakeMessage>;
+  /** Waits for the bot's finished reply in the thread of `m` (an answer or a notice), returns the thread's bot messages. */
+  reply(m: FakeMessage, opts?: { timeoutMs?: number; count?: number }): Promise<FakeMessage[]>;
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_CHANNEL = 'C0CHAN';
+export const DEFAULT_USER = 'U0HUMAN';
+
+export async function startHarness(opts: HarnessOptions): Promise<Harness> {
+  const redisUrl = inject('redisUrl');
+  const prefix = `t${randomBytes(4).toString('hex')}`;
+  const slack = await startFakeSlack();
+  const gateway = await startFakeGateway({ validTokens: ['valid-token'], ...opts.gateway });
+  const validTokens: string[] = ['valid-token'];
+  const globus = opts.globus
+    ? await startFakeGlobus({
+        clientId: GLOBUS_CLIENT_ID,
+        clientSecret: GLOBUS_CLIENT_SECRET,
+        onIssue: (token) => gateway.setValidTokens([...validTokens, token]),
+      })
+    : undefined;
+  slack.setUserName(DEFAULT_USER, 'Ada');
+
+  const env: Record<string, string> = {
+    SLACK_BOT_TOKEN: BOT_TOKEN,
+    SLACK_API_URL: slack.apiUrl,
+    REDIS_URL: redisUrl,
+    INFERENCE_GATEWAY_URL: gateway.url,
+    QUEUE_PREFIX: prefix,
+    PORT: '0',
+    LOG_LEVEL: 'debug',
+    METIS_SLACK_EDIT_INTERVAL_MS: '50',
+    SHUTDOWN_GRACE_SECONDS: '5',
+    METIS_GATEWAY_RETRY_BASE_MS: '50',
+    ...(opts.mode === 'socket' ? { SLACK_APP_TOKEN: APP_TOKEN } : { SLACK_SIGNING_SECRET: SIGNING_SECRET }),
+    ...(globus
+      ? {
+          GLOBUS_AUTH_URL: globus.url,
+          GLOBUS_CLIENT_ID,
+          GLOBUS_CLIENT_SECRET,
+          TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+        }
+      : { METIS_ACCESS_TOKEN: 'valid-token' }),
+    ...opts.env,
+  };
+
+  const rawLogs: string[] = [];
+  const logs: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      for (const line of String(chunk).split('\n')) {
+        if (!line) continue;
+        rawLogs.push(line);
+        try {
+          logs.push(JSON.parse(line));
+        } catch {
+          logs.push({ raw: line });
+        }
+      }
+      cb();
+    },
+  });
+  const config = loadConfig(env);
+  const logger = createLogger(config.logLevel, sink);
+  const service = await startService(config, { role: opts.role ?? 'all', logger });
+  if (opts.mode === 'socket' && (opts.role ?? 'all') !== 'worker') await slack.waitForSocket();
+  const redis = new Redis(redisUrl);
+
+  const eventsUrl = `http://127.0.0.1:${service.port}/slack/events`;
+  const harness: Harness = {
+    slack,
+    gateway,
+    globus,
+    service,
+    redis,
+    prefix,
+    env,
+    logs,
+    rawLogs,
+    async deliver(body, o = {}) {
+      if (opts.mode === 'http') {
+        const r = await slack.sendHttpEvent(eventsUrl, body, { retryNum: o.retry });
+        return { status: r.status };
+      }
+      await slack.sendSocketEvent(body, { retryAttempt: o.retry });
+      return {};
+    },
+    async mention({ channel = DEFAULT_CHANNEL, user = DEFAULT_USER, text, thread_ts }) {
+      const m = slack.postAsUser({ channel, user, text, thread_ts });
+      const r = await harness.deliver(slack.eventFor(m, 'app_mention'));
+      if (r.status !== undefined && r.status !== 200) throw new Error(`event delivery answered ${r.status}`);
+      return m;
+    },
+    async dm({ channel = 'D0DM', user = DEFAULT_USER, text, thread_ts }) {
+      const m = slack.postAsUser({ channel, user, text, thread_ts });
+      const r = await harness.deliver(slack.eventFor(m, 'message'));
+      if (r.status !== undefined && r.status !== 200) throw new Error(`event delivery answered ${r.status}`);
+      return m;
+    },
+    async reply(m, o = {}) {
+      const threadTs = m.thread_ts ?? m.ts;
+      return waitFor(
+        () => {
+          const mine = slack.botReplies(m.channel, threadTs).filter((r) => Number(r.ts) > Number(m.ts));
+          const done = mine.filter((r) => r.metadata?.event_type !== 'metis_pending');
+          return mine.length > 0 && done.length === mine.length && done.length >= (o.count ?? 1) ? mine : undefined;
+        },
+        `the bot's reply to "${m.text.slice(0, 40)}"`,
+        o.timeoutMs ?? 10_000,
+      );
+    },
+    async stop() {
+      await service.stop();
+      redis.disconnect();
+      await slack.close();
+      await gateway.close();
+      await globus?.close();
+    },
+  };
+  return harness;
+}
