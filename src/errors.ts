@@ -52,6 +52,17 @@ export class MetisError extends Error {
   }
 }
 
+/** The gateway refused the access token. */
+export class AccessTokenRejected extends MetisError {
+  constructor(
+    /** True when a fresh token would fix it; false when a person must act (policy, IdP, group). */
+    readonly renewable: boolean,
+    message: string,
+  ) {
+    super('access_denied', message);
+  }
+}
+
 export function isMetisError(err: unknown): err is MetisError {
   return err instanceof MetisError;
 }

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import * as oidc from 'openid-client';
 import type { AccessMode } from '../config.ts';
-import { MetisError } from '../errors.ts';
+import { AccessTokenRejected, MetisError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { TokenCrypto } from './token-crypto.ts';
 
@@ -174,6 +174,22 @@ class ClientCredentialsAccessToken implements AccessTokenSource {
     if (this.memo?.accessToken === token) this.memo = undefined;
     const shared = await this.readShared();
     if (shared?.accessToken === token) await this.opts.redis.del(this.tokenKey);
+  }
+}
+
+/**
+ * Runs `call` with a token. When the gateway says the token is expired or
+ * inactive, the token is dropped, renewed once, and `call` runs once more.
+ * (A static token cannot be renewed, so its rejection goes straight back.)
+ */
+export async function withAccessToken<T>(source: AccessTokenSource, call: (token: string) => Promise<T>): Promise<T> {
+  const token = await source.get();
+  try {
+    return await call(token);
+  } catch (err) {
+    if (!(err instanceof AccessTokenRejected) || !err.renewable || source.mode === 'static') throw err;
+    await source.invalidate(token);
+    return call(await source.get());
   }
 }
 

@@ -4,7 +4,7 @@
  * its framework, `{"error": {"code", "message", "info"}}` from its own logic,
  * nginx's `{"error": "Rate limit exceeded", …}`, and HTML pages.
  */
-import { MetisError } from '../errors.ts';
+import { AccessTokenRejected, MetisError } from '../errors.ts';
 
 /** What we know of one failed gateway response. */
 export interface GatewayFailure {
@@ -38,16 +38,6 @@ export function failureSummary(f: GatewayFailure): string {
   const { code, message } = errorObject(f.body);
   if (code || message) return `${f.status} ${code ?? ''} ${message ?? ''}`.trim().slice(0, 300);
   return `${f.status} ${typeof f.body === 'string' ? f.body.slice(0, 120) : ''}`.trim();
-}
-
-export class AccessTokenRejected extends MetisError {
-  constructor(
-    /** True when a fresh token would fix it; false when a person must act (policy, IdP, group). */
-    readonly renewable: boolean,
-    message: string,
-  ) {
-    super('access_denied', message);
-  }
 }
 
 export function translateGatewayFailure(f: GatewayFailure): MetisError {

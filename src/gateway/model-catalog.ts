@@ -6,7 +6,7 @@
 import type { Redis } from 'ioredis';
 import { MetisError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import type { AccessTokenSource } from '../auth/access-token.ts';
+import { type AccessTokenSource, withAccessToken } from '../auth/access-token.ts';
 import type { GatewayClient, ModelStatus } from './client.ts';
 
 export interface ModelSnapshot {
@@ -35,11 +35,10 @@ export class ModelCatalog {
   async snapshot(): Promise<ModelSnapshot> {
     const cached = await this.deps.redis.get(this.cacheKey);
     if (cached) return JSON.parse(cached) as ModelSnapshot;
-    const token = await this.deps.tokens.get();
-    const list = await this.deps.gateway.listModels(token);
+    const list = await withAccessToken(this.deps.tokens, (token) => this.deps.gateway.listModels(token));
     let statuses: Map<string, ModelStatus> | undefined;
     try {
-      statuses = await this.deps.gateway.modelStatuses(token);
+      statuses = await withAccessToken(this.deps.tokens, (token) => this.deps.gateway.modelStatuses(token));
     } catch (err) {
       // Without status we can still answer; the gateway's own live check decides.
       this.deps.logger.warn({ err }, 'model status unavailable; continuing without it');

@@ -5,14 +5,13 @@
 import type { Job } from 'bullmq';
 import { UnrecoverableError } from 'bullmq';
 import type { WebClient } from '@slack/web-api';
-import type { AccessTokenSource } from '../auth/access-token.ts';
+import { type AccessTokenSource, withAccessToken } from '../auth/access-token.ts';
 import type { Config } from '../config.ts';
 import { buildMessages, METADATA, userIdsIn } from '../conversation/build-messages.ts';
 import { parseRequest } from '../conversation/parse-request.ts';
 import { visibleAnswer } from '../conversation/reasoning.ts';
 import { isMetisError, MetisError, userMessageFor } from '../errors.ts';
 import type { ChatMessage, GatewayClient } from '../gateway/client.ts';
-import { AccessTokenRejected } from '../gateway/errors.ts';
 import { chooseModel, type ModelCatalog } from '../gateway/model-catalog.ts';
 import type { Logger } from '../logger.ts';
 import { AnswerMessage, ConversationGone } from '../slack/answer-message.ts';
@@ -132,7 +131,7 @@ export function createAnswerProcessor(deps: AnswerDeps) {
       });
 
       const chosen = model;
-      const outcome = await streamWithRenewal(deps, snapshot.framework, chosen, built.messages, (raw) => {
+      const outcome = await streamAnswer(deps, snapshot.framework, chosen, built.messages, (raw) => {
         const v = visibleAnswer(raw, { final: false });
         if (v.text.length > 0) shownText = true;
         if (v.thinking && v.text.length === 0) answer.setStatus(`_\`${chosen}\` is thinking…_`);
@@ -185,18 +184,17 @@ export function createAnswerProcessor(deps: AnswerDeps) {
 }
 
 /**
- * Streams the answer. A 401 for an expired or inactive token renews the token
- * once and tries again (only before any text arrived).
+ * Streams the answer, renewing an expired token once (a 401 always comes
+ * before any text, so nothing shown is repeated).
  */
-async function streamWithRenewal(
+async function streamAnswer(
   deps: AnswerDeps,
   framework: string,
   model: string,
   messages: ChatMessage[],
   onText: (raw: string) => void,
 ): Promise<StreamOutcome> {
-  for (let attempt = 1; ; attempt++) {
-    const token = await deps.tokens.get();
+  return withAccessToken(deps.tokens, async (token) => {
     const out: StreamOutcome = { text: '' };
     const deadline = AbortSignal.timeout(deps.config.gateway.requestTimeoutMs);
     try {
@@ -218,14 +216,9 @@ async function streamWithRenewal(
       }
       return out;
     } catch (err) {
-      if (err instanceof AccessTokenRejected && err.renewable && attempt === 1 && out.text === '' && deps.tokens.mode !== 'static') {
-        deps.logger.warn({ model }, 'gateway rejected the access token as expired; renewing once');
-        await deps.tokens.invalidate(token);
-        continue;
-      }
       if (deadline.aborted && !isMetisError(err))
         throw new MetisError('gateway_timeout', 'answer took longer than METIS_REQUEST_TIMEOUT_SECONDS', { model }, false, { cause: err });
       throw err;
     }
-  }
+  });
 }

@@ -127,7 +127,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   const goneChannels = new Map<string, string>();
   const userNames = new Map<string, string>();
   const sockets = new Set<Socket>();
-  const pendingAcks = new Map<string, (v: void) => void>();
+  const pendingAcks = new Map<string, () => void>();
   let tsCounter = 0;
   let eventCounter = 0;
 
