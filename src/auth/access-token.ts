@@ -27,6 +27,8 @@ interface StoredToken {
   /** Epoch milliseconds. */
   expiresAt: number;
   obtainedAt: number;
+  /** When to renew: `refreshSkewMs` before expiry, but never before half the token's life. */
+  renewAt: number;
 }
 
 export interface ClientCredentialsOptions {
@@ -90,7 +92,7 @@ class ClientCredentialsAccessToken implements AccessTokenSource {
   }
 
   private fresh(t: StoredToken | undefined): t is StoredToken {
-    return t !== undefined && t.expiresAt - this.skewMs > Date.now();
+    return t !== undefined && t.renewAt > Date.now();
   }
 
   private async readShared(): Promise<StoredToken | undefined> {
@@ -167,7 +169,13 @@ class ClientCredentialsAccessToken implements AccessTokenSource {
     }
     const expiresInS = response.expires_in ?? 172_800;
     this.opts.logger.info({ expiresInSeconds: expiresInS, clientId: this.access.clientId }, 'obtained a new Metis access token');
-    return { accessToken: response.access_token, expiresAt: started + expiresInS * 1000, obtainedAt: started };
+    const lifetimeMs = expiresInS * 1000;
+    return {
+      accessToken: response.access_token,
+      expiresAt: started + lifetimeMs,
+      obtainedAt: started,
+      renewAt: started + Math.max(lifetimeMs - this.skewMs, lifetimeMs / 2),
+    };
   }
 
   async invalidate(token: string): Promise<void> {
@@ -195,7 +203,10 @@ export async function withAccessToken<T>(source: AccessTokenSource, call: (token
 
 export function createAccessTokenSource(
   access: AccessMode,
-  deps: { redis: Redis; keyPrefix: string; keys: Buffer[]; logger: Logger },
+  deps: { redis: Redis; keyPrefix: string; keys: Buffer[]; logger: Logger } & Pick<
+    ClientCredentialsOptions,
+    'refreshSkewMs' | 'lockTtlMs' | 'waitForPeerMs'
+  >,
 ): AccessTokenSource {
   if (access.kind === 'static') return new StaticAccessToken(access.accessToken);
   return new ClientCredentialsAccessToken(access, {
@@ -203,5 +214,8 @@ export function createAccessTokenSource(
     keyPrefix: deps.keyPrefix,
     crypto: new TokenCrypto(deps.keys),
     logger: deps.logger.child({ component: 'access-token' }),
+    refreshSkewMs: deps.refreshSkewMs,
+    lockTtlMs: deps.lockTtlMs,
+    waitForPeerMs: deps.waitForPeerMs,
   });
 }

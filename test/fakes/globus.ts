@@ -9,6 +9,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export const GATEWAY_RESOURCE_SERVER = '681c10cc-f684-4540-bcd7-0b4df3bc26ef';
+/** The service account the tests use; the secret has characters that form-encoding changes. */
+export const GLOBUS_CLIENT_ID = '0c0ffee0-1234-4abc-8def-0123456789ab';
+export const GLOBUS_CLIENT_SECRET = 'sEcReT+/with=odd-chars';
 export const GATEWAY_SCOPE = `https://auth.globus.org/scopes/${GATEWAY_RESOURCE_SERVER}/action_all`;
 
 export interface FakeGlobus {

@@ -11,12 +11,10 @@ import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { type Role, type RunningService, startService } from '../../src/main.ts';
 import { type FakeGateway, type FakeGatewayOptions, startFakeGateway } from '../fakes/gateway.ts';
-import { type FakeGlobus, startFakeGlobus } from '../fakes/globus.ts';
+import { type FakeGlobus, GLOBUS_CLIENT_ID, GLOBUS_CLIENT_SECRET, startFakeGlobus } from '../fakes/globus.ts';
 import { APP_TOKEN, BOT_TOKEN, type FakeMessage, type FakeSlack, SIGNING_SECRET, startFakeSlack } from '../fakes/slack.ts';
 import { waitFor } from './wait.ts';
 
-export const GLOBUS_CLIENT_ID = '0c0ffee0-1234-4abc-8def-0123456789ab';
-export const GLOBUS_CLIENT_SECRET = 'sEcReT+/with=odd-chars';
 
 export interface HarnessOptions {
   mode: 'socket' | 'http';
