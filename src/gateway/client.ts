@@ -157,6 +157,8 @@ export class GatewayClient {
     const onOuterAbort = () => controller.abort();
     args.signal?.addEventListener('abort', onOuterAbort, { once: true });
     let sawDone = false;
+    const stallError = () =>
+      new MetisError('gateway_timeout', `no data from the gateway for ${args.idleTimeoutMs} ms`, { model: args.model }, true);
     try {
       armIdle();
       const stream = await this.openai(args.framework).chat.completions.create(
@@ -191,10 +193,13 @@ export class GatewayClient {
         }
         if (choice?.finish_reason) sawDone = true;
       }
+      // The openai stream ends quietly when aborted, so a stall or a deadline shows up here.
+      if (stalled) throw stallError();
+      if (args.signal?.aborted) throw args.signal.reason ?? new Error('aborted');
       if (!sawDone) throw new MetisError('stream_dropped', 'stream ended without a finish reason', { model: args.model }, true);
     } catch (err) {
       if (err instanceof MetisError) throw err;
-      if (stalled) throw new MetisError('gateway_timeout', `no data from the gateway for ${args.idleTimeoutMs} ms`, { model: args.model }, true);
+      if (stalled) throw stallError();
       if (err instanceof APIUserAbortError || args.signal?.aborted) throw err;
       throw translateOpenAIError(err, args.model);
     } finally {

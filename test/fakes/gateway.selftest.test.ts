@@ -38,7 +38,7 @@ function chatBody(extra: Record<string, unknown> = {}): Record<string, unknown> 
 }
 
 function openai(token = 'valid-token'): OpenAI {
-  return new OpenAI({ apiKey: token, baseURL: `${fake.url}/metis/api/v1`, maxRetries: 0 });
+  return new OpenAI({ apiKey: token, baseURL: `${fake.url}/metis/api/v1`, maxRetries: 0, logLevel: 'off' });
 }
 
 /** Reads a body to its end, keeping each network chunk; a broken stream ends with `error` set. */
@@ -474,7 +474,7 @@ describe('answers (§5)', () => {
 
   it('still streams well-formed events with randomSplits off', async () => {
     await fake.close();
-    fake = await startFakeGateway({ randomSplits: false, reply: () => 'fixed reply' });
+    fake = await startFakeGateway({ randomSplits: false, chunkDelayMs: 1, reply: () => 'fixed reply' });
     const { text } = await readChunks(await post(CHAT, chatBody({ stream: true })));
     const content = ssePayloads(text)
       .filter((p) => p !== '[DONE]')
