@@ -12,7 +12,8 @@ import { createLogger } from '../../src/logger.ts';
 import { type Role, type RunningService, startService } from '../../src/main.ts';
 import { type FakeGateway, type FakeGatewayOptions, startFakeGateway } from '../fakes/gateway.ts';
 import { type FakeGlobus, GLOBUS_CLIENT_ID, GLOBUS_CLIENT_SECRET, startFakeGlobus } from '../fakes/globus.ts';
-import { APP_TOKEN, BOT_TOKEN, type FakeMessage, type FakeSlack, SIGNING_SECRET, startFakeSlack } from '../fakes/slack.ts';
+import { answerJobId } from '../../src/queue/answer-job.ts';
+import { APP_TOKEN, BOT_TOKEN, type FakeMessage, type FakeSlack, SIGNING_SECRET, startFakeSlack, TEAM_ID } from '../fakes/slack.ts';
 import { waitFor } from './wait.ts';
 
 
@@ -142,8 +143,11 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     },
     async reply(m, o = {}) {
       const threadTs = m.thread_ts ?? m.ts;
+      // Done when the request's job has finished (answered or failed) and nothing is left pending.
+      const jobKey = `${prefix}:answers:${answerJobId({ teamId: TEAM_ID, channel: m.channel, ts: m.ts })}`;
       return waitFor(
-        () => {
+        async () => {
+          if (!(await redis.hget(jobKey, 'finishedOn'))) return undefined;
           const mine = slack.botReplies(m.channel, threadTs).filter((r) => Number(r.ts) > Number(m.ts));
           const done = mine.filter((r) => r.metadata?.event_type !== 'metis_pending');
           return mine.length > 0 && done.length === mine.length && done.length >= (o.count ?? 1) ? mine : undefined;
