@@ -6,6 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BOT_USER_ID } from '../fakes/slack.ts';
 import { DEFAULT_CHANNEL, type Harness, startHarness } from '../helpers/harness.ts';
+import { expectNoSecretsLeaked } from '../helpers/secrets.ts';
 import { sleep, waitFor } from '../helpers/wait.ts';
 
 const fenceCount = (t: string) => t.split('\n').filter((l) => /^\s{0,3}```/.test(l)).length;
@@ -16,6 +17,7 @@ describe.each(['socket', 'http'] as const)('answering in %s mode', (mode) => {
     h = await startHarness({ mode });
   });
   afterEach(async () => {
+    await expectNoSecretsLeaked(h);
     await h.stop();
   });
 

@@ -6,10 +6,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ChatFault } from '../fakes/gateway.ts';
 import { BOT_USER_ID } from '../fakes/slack.ts';
 import { DEFAULT_CHANNEL, type Harness, startHarness } from '../helpers/harness.ts';
+import { expectNoSecretsLeaked } from '../helpers/secrets.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 let h: Harness | undefined;
 afterEach(async () => {
+  if (h) await expectNoSecretsLeaked(h);
   await h?.stop();
   h = undefined;
 });
@@ -30,7 +32,7 @@ const gatewayError = (status: number, code: string, message: string): ChatFault 
   body: { error: { code, message, info: {} } },
 });
 
-describe('each gateway failure maps to its message', () => {
+describe.each(['socket', 'http'] as const)('each gateway failure maps to its message (%s mode)', (mode) => {
   const permanent: { name: string; fault: ChatFault; expected: RegExp }[] = [
     {
       name: '401 policy (a person must act)',
@@ -61,7 +63,7 @@ describe('each gateway failure maps to its message', () => {
 
   for (const c of permanent) {
     it(`${c.name}: one clear message, no retry`, async () => {
-      h = await startHarness({ mode: 'socket' });
+      h = await startHarness({ mode });
       h.gateway.injectChatFault(c.fault);
       const replies = await ask(h);
       expect(replies).toHaveLength(1);
@@ -82,7 +84,7 @@ describe('each gateway failure maps to its message', () => {
 
   for (const c of transient) {
     it(`${c.name}: retried, and answered when the gateway recovers`, async () => {
-      h = await startHarness({ mode: 'socket' });
+      h = await startHarness({ mode });
       h.gateway.injectChatFault(c.fault);
       const replies = await ask(h);
       expect(replies).toHaveLength(1);
@@ -91,7 +93,7 @@ describe('each gateway failure maps to its message', () => {
     });
 
     it(`${c.name}: after the last attempt, one clear message`, async () => {
-      h = await startHarness({ mode: 'socket', env: { METIS_GATEWAY_ATTEMPTS: '2' } });
+      h = await startHarness({ mode, env: { METIS_GATEWAY_ATTEMPTS: '2' } });
       h.gateway.injectChatFault(c.fault);
       h.gateway.injectChatFault(c.fault);
       const replies = await ask(h);
@@ -102,7 +104,7 @@ describe('each gateway failure maps to its message', () => {
   }
 
   it('429 token limit (TPM): a clear message naming the model', async () => {
-    h = await startHarness({ mode: 'socket', env: { METIS_GATEWAY_ATTEMPTS: '1' } });
+    h = await startHarness({ mode, env: { METIS_GATEWAY_ATTEMPTS: '1' } });
     h.gateway.injectChatFault({
       kind: 'status',
       status: 429,
@@ -113,7 +115,7 @@ describe('each gateway failure maps to its message', () => {
   });
 
   it('a stream that drops after text keeps the text and adds one message, without a retry', async () => {
-    h = await startHarness({ mode: 'socket' });
+    h = await startHarness({ mode });
     h.gateway.setReply(() => 'The first part of a long answer that will not finish properly at all.');
     h.gateway.injectChatFault({ kind: 'drop', afterChunks: 4 });
     const replies = await ask(h);
@@ -126,7 +128,7 @@ describe('each gateway failure maps to its message', () => {
   });
 
   it('an in-band error after text keeps the text and says what happened', async () => {
-    h = await startHarness({ mode: 'socket' });
+    h = await startHarness({ mode });
     h.gateway.setReply(() => 'Some words arrive before the failure happens in the upstream.');
     h.gateway.injectChatFault({ kind: 'in-band-error', afterChunks: 3 });
     const q = await h.mention({ text: `<@${BOT_USER_ID}> go` });
@@ -136,20 +138,20 @@ describe('each gateway failure maps to its message', () => {
   });
 
   it('a stalled stream times out with a clear message', async () => {
-    h = await startHarness({ mode: 'socket', env: { METIS_STREAM_IDLE_TIMEOUT_SECONDS: '1', METIS_GATEWAY_ATTEMPTS: '1' } });
+    h = await startHarness({ mode, env: { METIS_STREAM_IDLE_TIMEOUT_SECONDS: '1', METIS_GATEWAY_ATTEMPTS: '1' } });
     h.gateway.injectChatFault({ kind: 'stall', afterChunks: 0 });
     const [reply] = await ask(h);
     expect(reply?.text).toMatch(/took too long/);
   });
 
   it('an unreachable gateway ends in a clear message', async () => {
-    h = await startHarness({ mode: 'socket', env: { INFERENCE_GATEWAY_URL: 'http://127.0.0.1:9/resource_server', METIS_GATEWAY_ATTEMPTS: '2' } });
+    h = await startHarness({ mode, env: { INFERENCE_GATEWAY_URL: 'http://127.0.0.1:9/resource_server', METIS_GATEWAY_ATTEMPTS: '2' } });
     const [reply] = await ask(h);
     expect(reply?.text).toMatch(/not responding properly/);
   });
 
   it('an expired token is renewed once and the request retried (client credentials)', async () => {
-    h = await startHarness({ mode: 'socket', globus: true });
+    h = await startHarness({ mode, globus: true });
     const first = await ask(h);
     expect(first[0]?.text).toBe('You said: Ada: hello there');
     expect(h.globus?.grants).toHaveLength(1);
@@ -162,7 +164,7 @@ describe('each gateway failure maps to its message', () => {
   });
 
   it('an expired static token ends in a message that asks an administrator to act', async () => {
-    h = await startHarness({ mode: 'socket' });
+    h = await startHarness({ mode });
     h.gateway.setTokenProblem('valid-token', 'expired');
     const [reply] = await ask(h);
     expect(reply?.text).toMatch(/An administrator needs to renew the bot's Metis access/);
