@@ -206,17 +206,8 @@ export class AnswerMessage {
     this.text = text;
     this.version++;
     await this.pump;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.render(true);
-        this.sentVersion = this.version;
-        return;
-      } catch (err) {
-        const f = slackFailure(err);
-        if (this.gone || attempt >= MAX_FINAL_TRIES || f?.error !== 'ratelimited') throw err;
-        await sleep(f.retryAfterMs ?? 1000);
-      }
-    }
+    await this.retryRateLimited(() => this.render(true));
+    this.sentVersion = this.version;
   }
 
   /**
