@@ -1,19 +1,72 @@
 /**
  * The `metis-bot` command.
  *   metis-bot start [--role all|listener|worker]
+ *   metis-bot auth login | import FILE | status | logout
  */
+import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from './config.ts';
+import { Redis } from 'ioredis';
+import { CommandError, type CommandContext, importFile, login, logout, status } from './auth/commands.ts';
+import { ConfigError, loadAccessConfig, loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
 import { type Role, startService } from './main.ts';
 
-const USAGE = `Usage: metis-bot start [--role all|listener|worker]
+const USAGE = `Usage:
+  metis-bot start [--role all|listener|worker]
+      all       Slack listener and queue workers in one process (default)
+      listener  only receive Slack events and queue them
+      worker    only answer queued requests (run as many as you like against one Redis)
 
-  all       Slack listener and queue workers in one process (default)
-  listener  only receive Slack events and queue them
-  worker    only answer queued requests (run as many as you like against one Redis)
+  metis-bot auth login          log in to Globus as a person (prints a URL; paste back the code)
+  metis-bot auth import FILE    use the tokens file written by ALCF's inference_auth_token.py or .sh
+  metis-bot auth status         which access the bot has, until when, and whether it works
+  metis-bot auth logout         revoke the stored tokens at Globus and delete them
 
 Configuration comes from environment variables; see README.md.`;
+
+async function auth(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  const commands: Record<string, (ctx: CommandContext) => Promise<void>> = {
+    login,
+    import: (ctx) => importFile(ctx, rest[0]),
+    status,
+    logout,
+  };
+  const command = sub ? commands[sub] : undefined;
+  if (!command) {
+    console.error(`metis-bot: auth needs one of: login, import FILE, status, logout\n\n${USAGE}`);
+    return 2;
+  }
+  let config: ReturnType<typeof loadAccessConfig>;
+  try {
+    config = loadAccessConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`metis-bot: configuration error: ${err.message}`);
+      return 2;
+    }
+    throw err;
+  }
+  const logger = createLogger('warn');
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
+  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: false });
+  try {
+    await redis.connect().catch(() => {
+      throw new CommandError(`cannot reach Redis at ${new URL(config.redisUrl).host} (REDIS_URL)`);
+    });
+    await command({ config, redis, logger, io: { out: (line) => console.log(line), ask: (q) => rl.question(q) } });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommandError) {
+      console.error(`metis-bot: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  } finally {
+    rl.close();
+    redis.disconnect();
+  }
+}
 
 async function start(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { role: { type: 'string', default: 'all' }, help: { type: 'boolean' } } });
@@ -64,6 +117,8 @@ export async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'start':
       return start(rest);
+    case 'auth':
+      return auth(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -50,6 +50,11 @@ const EXAMPLES: Record<string, string> = {
   METIS_GATEWAY_ATTEMPTS: '3',
   METIS_GATEWAY_RETRY_BASE_MS: '2000',
   SHUTDOWN_GRACE_SECONDS: '30',
+  GLOBUS_CLIENT_AUTH: 'post',
+  METIS_ADMIN_USERS: 'U012ABCDEF,U034GHIJKL',
+  METIS_ALERT_CHANNEL: 'C0123ALERTS',
+  METIS_ACCESS_WAIT_SECONDS: '900',
+  METIS_ACCESS_PROBE_SECONDS: '30',
 };
 
 const url = (v: string) => {
@@ -154,12 +159,62 @@ const schema = z.object({
   METIS_GATEWAY_ATTEMPTS: intIn(1, 10, 3),
   METIS_GATEWAY_RETRY_BASE_MS: intIn(10, 600_000, 2000),
   SHUTDOWN_GRACE_SECONDS: intIn(0, 3600, 30),
+  GLOBUS_CLIENT_AUTH: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v, ctx) => {
+      const value = v ? v.toLowerCase() : 'post';
+      if (value !== 'post' && value !== 'basic') {
+        ctx.addIssue({ code: 'custom', message: `must be "post" (credentials in the form body) or "basic" (HTTP Basic), got "${v}"` });
+        return z.NEVER;
+      }
+      return value as 'post' | 'basic';
+    }),
+  METIS_ADMIN_USERS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const ids = (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+      const bad = ids.find((id) => !/^[UW][A-Z0-9]{2,}$/.test(id));
+      if (bad) {
+        ctx.addIssue({ code: 'custom', message: `must be Slack user IDs (like U012ABCDEF, from a profile's "Copy member ID"), got "${bad}"` });
+        return z.NEVER;
+      }
+      return ids;
+    }),
+  METIS_ALERT_CHANNEL: optionalString,
+  METIS_ACCESS_WAIT_SECONDS: intIn(0, 86_400, 900),
+  METIS_ACCESS_PROBE_SECONDS: intIn(1, 3600, 30),
 });
 
 /** How the bot holds Metis access; the token module owns the details. */
 export type AccessMode =
   | { kind: 'static'; accessToken: string }
-  | { kind: 'client-credentials'; clientId: string; clientSecret: string; scope: string; authUrl: string };
+  | {
+      kind: 'client-credentials';
+      clientId: string;
+      clientSecret: string;
+      scope: string;
+      authUrl: string;
+      /** How the secret is sent to Globus: in the form body, or as (raw) HTTP Basic. */
+      clientAuth: 'post' | 'basic';
+    }
+  /** A person's login (`metis-bot auth login` / `auth import`), refreshed with its refresh token. */
+  | { kind: 'user-login'; clientId: string; scope: string; authUrl: string };
+
+/** The Globus native-app client ALCF's inference_auth_token.py uses. */
+export const NATIVE_APP_CLIENT_ID = '58fdd3bc-e1c3-4ce5-80ea-8d6b87cfb944';
+
+/** What the token commands (`metis-bot auth …`) need: no Slack settings. */
+export interface AccessConfig {
+  redisUrl: string;
+  keyPrefix: string;
+  access: AccessMode;
+  /** Keys for tokens at rest, newest first; each 32 bytes. */
+  tokenEncryptionKeys: Buffer[];
+  gateway: { url: string; cluster: string };
+}
 
 export interface Config {
   slack: {
@@ -185,6 +240,16 @@ export interface Config {
   access: AccessMode;
   /** Keys for tokens at rest, newest first; each 32 bytes. */
   tokenEncryptionKeys: Buffer[];
+  admin: {
+    /** Slack user IDs told (by DM) when Metis access needs a person, and when it recovers. */
+    users: string[];
+    /** A channel told the same. */
+    alertChannel?: string;
+    /** How long a question waits for access to be fixed before it is answered with an error. */
+    accessWaitMs: number;
+    /** While access is broken, how often one waiting question tries again. */
+    accessProbeMs: number;
+  };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   queue: { prefix: string; workerConcurrency: number };
   conversation: { contextMaxChars: number; maxPromptChars: number };
@@ -206,40 +271,19 @@ function fail(variable: string, problem: string): never {
   throw new ConfigError(variable, problem, EXAMPLES[variable] ?? '<value>');
 }
 
-/** Reads and validates the whole configuration; throws ConfigError on the first problem. */
-export function loadConfig(env: Env = process.env): Config {
+function parseEnv(env: Env) {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const variable = String(issue?.path[0] ?? 'configuration');
     fail(variable, issue?.message ?? 'is invalid');
   }
-  const e = parsed.data;
+  return parsed.data;
+}
 
-  if (!e.SLACK_BOT_TOKEN) fail('SLACK_BOT_TOKEN', 'is required: the Bot User OAuth Token from your Slack app');
-  if (!e.SLACK_BOT_TOKEN.startsWith('xoxb-')) fail('SLACK_BOT_TOKEN', 'must start with "xoxb-" (the Bot User OAuth Token, not the app-level token)');
-  if (e.SLACK_APP_TOKEN && !e.SLACK_APP_TOKEN.startsWith('xapp-'))
-    fail('SLACK_APP_TOKEN', 'must start with "xapp-" (an app-level token with the connections:write scope)');
-  if (!e.SLACK_APP_TOKEN && !e.SLACK_SIGNING_SECRET)
-    fail('SLACK_SIGNING_SECRET', 'is required in HTTP mode (set SLACK_APP_TOKEN instead to use Socket Mode)');
+type ParsedEnv = ReturnType<typeof parseEnv>;
 
-  let access: AccessMode;
-  if (e.GLOBUS_CLIENT_ID || e.GLOBUS_CLIENT_SECRET) {
-    if (!e.GLOBUS_CLIENT_ID) fail('GLOBUS_CLIENT_ID', 'is required when GLOBUS_CLIENT_SECRET is set');
-    if (!e.GLOBUS_CLIENT_SECRET) fail('GLOBUS_CLIENT_SECRET', 'is required when GLOBUS_CLIENT_ID is set');
-    access = {
-      kind: 'client-credentials',
-      clientId: e.GLOBUS_CLIENT_ID,
-      clientSecret: e.GLOBUS_CLIENT_SECRET,
-      scope: e.GLOBUS_SCOPE,
-      authUrl: e.GLOBUS_AUTH_URL,
-    };
-  } else if (e.METIS_ACCESS_TOKEN) {
-    access = { kind: 'static', accessToken: e.METIS_ACCESS_TOKEN };
-  } else {
-    fail('GLOBUS_CLIENT_ID', 'no Metis access is configured: set GLOBUS_CLIENT_ID and GLOBUS_CLIENT_SECRET, or METIS_ACCESS_TOKEN for a trial');
-  }
-
+function accessFrom(e: ParsedEnv): Pick<AccessConfig, 'access' | 'tokenEncryptionKeys'> {
   const tokenEncryptionKeys: Buffer[] = [];
   if (e.TOKEN_ENCRYPTION_KEY) {
     for (const raw of e.TOKEN_ENCRYPTION_KEY.split(',').map((k) => k.trim()).filter(Boolean)) {
@@ -248,9 +292,56 @@ export function loadConfig(env: Env = process.env): Config {
       tokenEncryptionKeys.push(key);
     }
   }
-  // Client-credentials tokens are cached in Redis, and nothing secret is stored in plaintext.
-  if (access.kind === 'client-credentials' && tokenEncryptionKeys.length === 0)
-    fail('TOKEN_ENCRYPTION_KEY', 'is required with GLOBUS_CLIENT_ID: tokens are kept encrypted in Redis');
+  const authUrl = e.GLOBUS_AUTH_URL.replace(/\/+$/, '');
+  let access: AccessMode;
+  if (e.GLOBUS_CLIENT_SECRET) {
+    if (!e.GLOBUS_CLIENT_ID) fail('GLOBUS_CLIENT_ID', 'is required when GLOBUS_CLIENT_SECRET is set');
+    access = {
+      kind: 'client-credentials',
+      clientId: e.GLOBUS_CLIENT_ID,
+      clientSecret: e.GLOBUS_CLIENT_SECRET,
+      scope: e.GLOBUS_SCOPE,
+      authUrl,
+      clientAuth: e.GLOBUS_CLIENT_AUTH,
+    };
+    // Tokens are cached in Redis, and nothing secret is stored in plaintext.
+    if (tokenEncryptionKeys.length === 0) fail('TOKEN_ENCRYPTION_KEY', 'is required with GLOBUS_CLIENT_SECRET: tokens are kept encrypted in Redis');
+  } else if (e.METIS_ACCESS_TOKEN) {
+    access = { kind: 'static', accessToken: e.METIS_ACCESS_TOKEN };
+  } else if (tokenEncryptionKeys.length > 0) {
+    access = { kind: 'user-login', clientId: e.GLOBUS_CLIENT_ID ?? NATIVE_APP_CLIENT_ID, scope: e.GLOBUS_SCOPE, authUrl };
+  } else {
+    fail(
+      'GLOBUS_CLIENT_ID',
+      'no Metis access is configured: set GLOBUS_CLIENT_ID and GLOBUS_CLIENT_SECRET (a service account), or TOKEN_ENCRYPTION_KEY and run `metis-bot auth login`, or METIS_ACCESS_TOKEN for a trial',
+    );
+  }
+  return { access, tokenEncryptionKeys };
+}
+
+/** Reads what the token commands need; throws ConfigError on the first problem. */
+export function loadAccessConfig(env: Env = process.env): AccessConfig {
+  const e = parseEnv(env);
+  return {
+    redisUrl: e.REDIS_URL,
+    keyPrefix: e.QUEUE_PREFIX,
+    ...accessFrom(e),
+    gateway: { url: e.INFERENCE_GATEWAY_URL.replace(/\/+$/, ''), cluster: e.INFERENCE_CLUSTER },
+  };
+}
+
+/** Reads and validates the whole configuration; throws ConfigError on the first problem. */
+export function loadConfig(env: Env = process.env): Config {
+  const e = parseEnv(env);
+
+  if (!e.SLACK_BOT_TOKEN) fail('SLACK_BOT_TOKEN', 'is required: the Bot User OAuth Token from your Slack app');
+  if (!e.SLACK_BOT_TOKEN.startsWith('xoxb-')) fail('SLACK_BOT_TOKEN', 'must start with "xoxb-" (the Bot User OAuth Token, not the app-level token)');
+  if (e.SLACK_APP_TOKEN && !e.SLACK_APP_TOKEN.startsWith('xapp-'))
+    fail('SLACK_APP_TOKEN', 'must start with "xapp-" (an app-level token with the connections:write scope)');
+  if (!e.SLACK_APP_TOKEN && !e.SLACK_SIGNING_SECRET)
+    fail('SLACK_SIGNING_SECRET', 'is required in HTTP mode (set SLACK_APP_TOKEN instead to use Socket Mode)');
+
+  const { access, tokenEncryptionKeys } = accessFrom(e);
 
   return {
     slack: {
@@ -272,6 +363,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     access,
     tokenEncryptionKeys,
+    admin: { users: e.METIS_ADMIN_USERS, alertChannel: e.METIS_ALERT_CHANNEL, accessWaitMs: e.METIS_ACCESS_WAIT_SECONDS * 1000, accessProbeMs: e.METIS_ACCESS_PROBE_SECONDS * 1000 },
     logLevel: e.LOG_LEVEL,
     queue: { prefix: e.QUEUE_PREFIX, workerConcurrency: e.WORKER_CONCURRENCY },
     conversation: { contextMaxChars: e.METIS_CONTEXT_MAX_CHARS, maxPromptChars: e.METIS_MAX_PROMPT_CHARS },

@@ -8,7 +8,10 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Worker } from 'bullmq';
+import { AccessHealth } from './auth/access-health.ts';
 import { createAccessTokenSource } from './auth/access-token.ts';
+import { TokenCrypto } from './auth/token-crypto.ts';
+import { TokenStore } from './auth/token-store.ts';
 import type { Config } from './config.ts';
 import { GatewayClient } from './gateway/client.ts';
 import { ModelCatalog } from './gateway/model-catalog.ts';
@@ -17,6 +20,7 @@ import type { Logger } from './logger.ts';
 import { AnswerQueue } from './queue/answer-queue.ts';
 import type { BotIdentity } from './queue/answer-question.ts';
 import { createAnswerWorker } from './queue/answer-worker.ts';
+import { slackAccessNotifier } from './slack/admin-alerts.ts';
 import { startSlackListener, type SlackListener } from './slack/app.ts';
 import { UserNames } from './slack/user-names.ts';
 import { createWebClient } from './slack/web-client.ts';
@@ -30,6 +34,8 @@ export interface RunningService {
 }
 
 const REDIS_READY_TIMEOUT_MS = 30_000;
+/** How often a worker checks whether the shared token is due for renewal. */
+const RENEWAL_CHECK_MS = 60_000;
 
 function redisConnection(url: string, options: RedisOptions): Redis {
   return new Redis(url, { lazyConnect: true, ...options });
@@ -77,14 +83,26 @@ export async function startService(config: Config, opts: { role: Role; logger: L
     let worker: Worker | undefined;
     if (runWorker) {
       const slack = createWebClient(config.slack.botToken, config.slack.apiUrl, logger);
+      const health = new AccessHealth(shared, config.queue.prefix, slackAccessNotifier(slack, config.admin, logger), logger);
+      if (config.access.kind === 'user-login') {
+        const stored = await new TokenStore(shared, config.queue.prefix, new TokenCrypto(config.tokenEncryptionKeys), logger).read();
+        if (!stored) throw new Error('no Metis login is stored yet: run `metis-bot auth login` (or `metis-bot auth import FILE`) with the same REDIS_URL and TOKEN_ENCRYPTION_KEY, then start again');
+      }
       const tokens = createAccessTokenSource(config.access, {
         redis: shared,
         keyPrefix: config.queue.prefix,
         keys: config.tokenEncryptionKeys,
         logger,
+        health,
       });
+      // Renew before expiry even when nobody is asking questions.
+      const renewal = setInterval(() => {
+        tokens.renewIfDue().catch((err: unknown) => logger.warn({ err: String(err) }, 'scheduled token renewal failed'));
+      }, RENEWAL_CHECK_MS);
+      renewal.unref();
+      closers.push({ name: 'token-renewal', close: async () => clearInterval(renewal) });
       const gateway = new GatewayClient({ baseUrl: config.gateway.url, cluster: config.gateway.cluster });
-      const catalog = new ModelCatalog({ gateway, tokens, redis: shared, keyPrefix: config.queue.prefix, logger });
+      const catalog = new ModelCatalog({ gateway, tokens, health, redis: shared, keyPrefix: config.queue.prefix, logger });
       let identity: Promise<BotIdentity> | undefined;
       const botIdentity = () => {
         identity ??= slack.auth.test().then(
@@ -104,7 +122,7 @@ export async function startService(config: Config, opts: { role: Role; logger: L
         connection: workerConnection,
         prefix: config.queue.prefix,
         concurrency: config.queue.workerConcurrency,
-        deps: { slack, gateway, catalog, tokens, userNames: new UserNames(slack), botIdentity, config, logger },
+        deps: { slack, gateway, catalog, tokens, health, userNames: new UserNames(slack), botIdentity, config, logger },
         logger,
       });
       const w = worker;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.ts';
+import { ConfigError, loadAccessConfig, loadConfig } from '../src/config.ts';
 
 const base = { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1', METIS_ACCESS_TOKEN: 'tok' };
 
@@ -39,12 +39,27 @@ describe('loadConfig', () => {
   });
 
   it('requires some Metis access, and an encryption key for a stored token', () => {
-    expect(problem({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' })).toMatch(/^GLOBUS_CLIENT_ID: no Metis access/);
-    expect(problem({ ...base, GLOBUS_CLIENT_ID: 'id', GLOBUS_CLIENT_SECRET: 's' })).toMatch(/^TOKEN_ENCRYPTION_KEY: is required/);
-    expect(problem({ ...base, GLOBUS_CLIENT_ID: 'id' })).toMatch(/^GLOBUS_CLIENT_SECRET:/);
+    const slack = { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' };
+    const key = 'ab'.repeat(32);
+    expect(problem(slack)).toMatch(/^GLOBUS_CLIENT_ID: no Metis access/);
+    expect(problem({ ...slack, GLOBUS_CLIENT_ID: 'id', GLOBUS_CLIENT_SECRET: 's' })).toMatch(/^TOKEN_ENCRYPTION_KEY: is required/);
+    expect(problem({ ...slack, GLOBUS_CLIENT_SECRET: 's', TOKEN_ENCRYPTION_KEY: key })).toMatch(/^GLOBUS_CLIENT_ID: is required when GLOBUS_CLIENT_SECRET/);
     expect(problem({ ...base, TOKEN_ENCRYPTION_KEY: 'short' })).toMatch(/^TOKEN_ENCRYPTION_KEY: each key must be 32 bytes/);
-    const c = loadConfig({ ...base, GLOBUS_CLIENT_ID: 'id', GLOBUS_CLIENT_SECRET: 's', TOKEN_ENCRYPTION_KEY: `${'ab'.repeat(32)},${Buffer.alloc(32, 1).toString('base64')}` });
-    expect(c.access.kind).toBe('client-credentials');
-    expect(c.tokenEncryptionKeys).toHaveLength(2);
+    expect(problem({ ...base, GLOBUS_CLIENT_AUTH: 'digest' })).toMatch(/^GLOBUS_CLIENT_AUTH: must be "post"/);
+    expect(problem({ ...base, METIS_ADMIN_USERS: 'alice' })).toMatch(/^METIS_ADMIN_USERS: must be Slack user IDs/);
+    const cc = loadConfig({ ...slack, GLOBUS_CLIENT_ID: 'id', GLOBUS_CLIENT_SECRET: 's', TOKEN_ENCRYPTION_KEY: `${key},${Buffer.alloc(32, 1).toString('base64')}` });
+    expect(cc.access).toMatchObject({ kind: 'client-credentials', clientAuth: 'post' });
+    expect(cc.tokenEncryptionKeys).toHaveLength(2);
+  });
+
+  it('uses a stored login when only an encryption key is given, with ALCF\'s native client by default', () => {
+    const slack = { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1', TOKEN_ENCRYPTION_KEY: 'ab'.repeat(32) };
+    expect(loadConfig(slack).access).toMatchObject({ kind: 'user-login', clientId: '58fdd3bc-e1c3-4ce5-80ea-8d6b87cfb944' });
+    expect(loadConfig({ ...slack, GLOBUS_CLIENT_ID: 'my-app' }).access).toMatchObject({ kind: 'user-login', clientId: 'my-app' });
+  });
+
+  it('lets the token commands run without any Slack settings', () => {
+    const c = loadAccessConfig({ TOKEN_ENCRYPTION_KEY: 'ab'.repeat(32), QUEUE_PREFIX: 'team1' });
+    expect(c).toMatchObject({ keyPrefix: 'team1', access: { kind: 'user-login' }, redisUrl: 'redis://127.0.0.1:6379' });
   });
 });

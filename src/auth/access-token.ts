@@ -1,43 +1,44 @@
 /**
  * Metis access for every worker: the one module that owns the access token.
  *
- * - static: METIS_ACCESS_TOKEN, used as given until it fails.
- * - client-credentials: a Globus confidential client. The token is cached in
- *   Redis, encrypted, and renewed before it expires by exactly one process at
- *   a time (a Redis lock); the others wait briefly and read the new token.
+ * - static: METIS_ACCESS_TOKEN, used as given until it fails; never renewed.
+ * - client-credentials: a Globus confidential client (ALCF's service account).
+ * - user-login: a person's login (`metis-bot auth login` / `auth import`),
+ *   renewed with its refresh token; a rotated refresh token is stored with
+ *   its access token in one write.
+ *
+ * Tokens live in Redis, encrypted (token-store). Renewal happens well before
+ * expiry, by exactly one process at a time (a Redis lock); the others wait
+ * briefly and read the new token. A holder that dies mid-renewal is replaced
+ * once its lock expires.
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import * as oidc from 'openid-client';
+import type { Configuration } from 'openid-client';
 import type { AccessMode } from '../config.ts';
 import { AccessTokenRejected, MetisError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import type { AccessHealth } from './access-health.ts';
+import { clientCredentialsGrant, GlobusError, globusConfiguration, refreshGrant } from './globus.ts';
 import { TokenCrypto } from './token-crypto.ts';
+import { renewAtFor, type StoredAccess, TokenStore } from './token-store.ts';
 
 export interface AccessTokenSource {
+  readonly mode: AccessMode['kind'];
   /** A token believed valid now. */
   get(): Promise<string>;
-  /** Called when the gateway said `token` is expired or inactive; the next get() renews. */
+  /** The gateway said `token` is expired or inactive; the next get() renews. */
   invalidate(token: string): Promise<void>;
-  readonly mode: AccessMode['kind'];
+  /** Renews now if the stored token is due (called on a timer, so renewal does not wait for traffic). */
+  renewIfDue(): Promise<void>;
 }
 
-interface StoredToken {
-  accessToken: string;
-  /** Epoch milliseconds. */
-  expiresAt: number;
-  obtainedAt: number;
-  /** When to renew: `refreshSkewMs` before expiry, but never before half the token's life. */
-  renewAt: number;
-}
-
-export interface ClientCredentialsOptions {
+export interface SharedTokenOptions {
   redis: Redis;
   keyPrefix: string;
-  crypto: TokenCrypto;
+  keys: Buffer[];
   logger: Logger;
-  /** Renew this long before expiry (Globus tokens live 48 h). */
-  refreshSkewMs?: number;
+  health?: AccessHealth;
   lockTtlMs?: number;
   waitForPeerMs?: number;
 }
@@ -56,54 +57,39 @@ class StaticAccessToken implements AccessTokenSource {
   async invalidate() {
     // A static token cannot be renewed; the caller reports that a person must act.
   }
+  async renewIfDue() {}
 }
 
-class ClientCredentialsAccessToken implements AccessTokenSource {
-  readonly mode = 'client-credentials' as const;
-  private memo?: StoredToken;
+class SharedAccessToken implements AccessTokenSource {
+  private memo?: StoredAccess;
   private inFlight?: Promise<string>;
-  private readonly tokenKey: string;
+  private readonly store: TokenStore;
   private readonly lockKey: string;
-  private readonly oidcConfig: oidc.Configuration;
-  private readonly skewMs: number;
+  private readonly globus: Configuration;
   private readonly lockTtlMs: number;
   private readonly waitForPeerMs: number;
 
   constructor(
-    private readonly access: Extract<AccessMode, { kind: 'client-credentials' }>,
-    private readonly opts: ClientCredentialsOptions,
+    private readonly access: Extract<AccessMode, { kind: 'client-credentials' | 'user-login' }>,
+    private readonly opts: SharedTokenOptions,
   ) {
-    this.tokenKey = `${opts.keyPrefix}:auth:access-token`;
+    this.store = new TokenStore(opts.redis, opts.keyPrefix, new TokenCrypto(opts.keys), opts.logger);
     this.lockKey = `${opts.keyPrefix}:auth:renew-lock`;
-    this.skewMs = opts.refreshSkewMs ?? 10 * 60_000;
     this.lockTtlMs = opts.lockTtlMs ?? 30_000;
     this.waitForPeerMs = opts.waitForPeerMs ?? this.lockTtlMs + 5_000;
-    const authUrl = access.authUrl.replace(/\/+$/, '');
-    // Globus has no discovery we rely on; name the token endpoint directly.
-    this.oidcConfig = new oidc.Configuration(
-      { issuer: authUrl, token_endpoint: `${authUrl}/v2/oauth2/token` },
-      access.clientId,
-      undefined,
-      // Credentials in the form body: Globus's handling of form-encoded Basic credentials is uncertain.
-      oidc.ClientSecretPost(access.clientSecret),
-    );
-    this.oidcConfig.timeout = 20;
-    if (authUrl.startsWith('http://')) oidc.allowInsecureRequests(this.oidcConfig);
+    this.globus = globusConfiguration({
+      authUrl: access.authUrl,
+      clientId: access.clientId,
+      ...(access.kind === 'client-credentials' ? { clientSecret: access.clientSecret, clientAuth: access.clientAuth } : {}),
+    });
   }
 
-  private fresh(t: StoredToken | undefined): t is StoredToken {
-    return t !== undefined && t.renewAt > Date.now();
+  get mode() {
+    return this.access.kind;
   }
 
-  private async readShared(): Promise<StoredToken | undefined> {
-    const sealed = await this.opts.redis.get(this.tokenKey);
-    if (!sealed) return undefined;
-    const plain = this.opts.crypto.open(sealed, this.tokenKey);
-    if (!plain) {
-      this.opts.logger.warn({ key: this.tokenKey }, 'stored access token cannot be decrypted with TOKEN_ENCRYPTION_KEY; obtaining a new one');
-      return undefined;
-    }
-    return JSON.parse(plain) as StoredToken;
+  private fresh(t: StoredAccess | undefined): t is StoredAccess {
+    return t !== undefined && t.mode === this.access.kind && t.renewAt > Date.now();
   }
 
   async get(): Promise<string> {
@@ -115,107 +101,165 @@ class ClientCredentialsAccessToken implements AccessTokenSource {
     return this.inFlight;
   }
 
+  async renewIfDue(): Promise<void> {
+    const stored = await this.store.read();
+    if (stored && !this.fresh(stored)) await this.get();
+  }
+
   private async obtain(): Promise<string> {
     const deadline = Date.now() + this.waitForPeerMs;
     for (;;) {
-      const shared = await this.readShared();
+      const shared = await this.store.read();
       if (this.fresh(shared)) {
         this.memo = shared;
         return shared.accessToken;
       }
       const lockId = randomUUID();
-      const locked = await this.opts.redis.set(this.lockKey, lockId, 'PX', this.lockTtlMs, 'NX');
-      if (locked === 'OK') {
+      if ((await this.opts.redis.set(this.lockKey, lockId, 'PX', this.lockTtlMs, 'NX')) === 'OK') {
         try {
           // Another process may have renewed between our read and our lock.
-          const again = await this.readShared();
+          const again = await this.store.read();
           if (this.fresh(again)) {
             this.memo = again;
             return again.accessToken;
           }
-          const token = await this.grant();
-          await this.opts.redis.set(
-            this.tokenKey,
-            this.opts.crypto.seal(JSON.stringify(token), this.tokenKey),
-            'PX',
-            Math.max(1000, token.expiresAt - Date.now()),
-          );
-          this.memo = token;
-          return token.accessToken;
+          const renewed = await this.renew(again);
+          await this.store.write(renewed);
+          this.memo = renewed;
+          return renewed.accessToken;
         } finally {
           await this.opts.redis.eval(RELEASE_LOCK, 1, this.lockKey, lockId).catch(() => undefined);
         }
       }
-      if (Date.now() > deadline) {
-        throw new MetisError('token_grant_failed', 'timed out waiting for another process to renew the access token', {}, true);
-      }
+      if (Date.now() > deadline) throw new MetisError('token_grant_failed', 'timed out waiting for another process to renew the Metis token', {}, true);
       await sleep(100);
     }
   }
 
-  private async grant(): Promise<StoredToken> {
+  /** One grant at Globus: client credentials, or the refresh token of the stored login. */
+  private async renew(current: StoredAccess | undefined): Promise<StoredAccess> {
     const started = Date.now();
-    let response: oidc.TokenEndpointResponse;
+    const log = this.opts.logger.child({ component: 'access-token', mode: this.access.kind, clientId: this.access.clientId });
     try {
-      response = await oidc.clientCredentialsGrant(this.oidcConfig, { scope: this.access.scope });
+      if (this.access.kind === 'client-credentials') {
+        const t = await clientCredentialsGrant(this.globus, this.access.scope);
+        const expiresAt = started + t.expiresInSeconds * 1000;
+        log.info({ expiresInSeconds: t.expiresInSeconds }, 'obtained a new Metis access token');
+        return {
+          mode: 'client-credentials',
+          clientId: this.access.clientId,
+          accessToken: t.accessToken,
+          expiresAt,
+          renewAt: renewAtFor(started, expiresAt),
+          obtainedAt: started,
+          origin: 'grant',
+          lastRefreshAt: started,
+        };
+      }
+      if (!current?.refreshToken) {
+        await this.opts.health?.needsPerson({
+          code: 'no_login',
+          detail: 'no Metis login is stored in Redis for this bot',
+          fix: 'run `metis-bot auth login` (or `metis-bot auth import FILE`) where REDIS_URL and TOKEN_ENCRYPTION_KEY are set as for the bot',
+        });
+        throw new MetisError('access_not_configured', 'no stored login to refresh');
+      }
+      const t = await refreshGrant(this.globus, current.refreshToken);
+      const expiresAt = started + t.expiresInSeconds * 1000;
+      log.info({ expiresInSeconds: t.expiresInSeconds, rotated: t.refreshToken !== undefined && t.refreshToken !== current.refreshToken }, 'refreshed the Metis access token');
+      return {
+        ...current,
+        accessToken: t.accessToken,
+        // Globus may answer without a refresh token: keep the one we have.
+        refreshToken: t.refreshToken ?? current.refreshToken,
+        expiresAt,
+        renewAt: renewAtFor(started, expiresAt),
+        obtainedAt: started,
+        lastRefreshAt: started,
+      };
     } catch (err) {
-      const code = err instanceof oidc.ResponseBodyError ? err.error : (err as { code?: string }).code;
-      const permanent = err instanceof oidc.ResponseBodyError && ['invalid_client', 'unauthorized_client', 'invalid_scope', 'invalid_grant'].includes(err.error);
-      this.opts.logger.error(
-        { err: { name: (err as Error).name, code, message: (err as Error).message }, clientId: this.access.clientId },
-        'Globus client-credentials grant failed: check GLOBUS_CLIENT_ID, GLOBUS_CLIENT_SECRET and GLOBUS_SCOPE',
-      );
-      throw new MetisError('token_grant_failed', `client-credentials grant failed: ${code ?? 'network error'}`, {}, !permanent, { cause: err });
+      if (err instanceof GlobusError) {
+        log.error({ oauthError: err.oauthError, needsPerson: err.needsPerson }, 'Globus refused to renew the Metis token');
+        if (err.needsPerson) {
+          await this.opts.health?.needsPerson(
+            this.access.kind === 'client-credentials'
+              ? {
+                  code: 'grant_refused',
+                  detail: `Globus refused the service account's client-credentials grant: ${err.oauthError}`,
+                  fix: 'check GLOBUS_CLIENT_ID and GLOBUS_CLIENT_SECRET (create a new secret at app.globus.org → Settings → Developers if needed) and restart the bot',
+                }
+              : {
+                  code: 'login_expired',
+                  detail: `Globus refused the stored refresh token: ${err.oauthError} (the login expired or was revoked)`,
+                  fix: 'run `metis-bot auth login` again (or `metis-bot auth import FILE` with a fresh tokens file)',
+                },
+          );
+        }
+      }
+      throw err;
     }
-    const expiresInS = response.expires_in ?? 172_800;
-    this.opts.logger.info({ expiresInSeconds: expiresInS, clientId: this.access.clientId }, 'obtained a new Metis access token');
-    const lifetimeMs = expiresInS * 1000;
-    return {
-      accessToken: response.access_token,
-      expiresAt: started + lifetimeMs,
-      obtainedAt: started,
-      renewAt: started + Math.max(lifetimeMs - this.skewMs, lifetimeMs / 2),
-    };
   }
 
   async invalidate(token: string): Promise<void> {
     if (this.memo?.accessToken === token) this.memo = undefined;
-    const shared = await this.readShared();
-    if (shared?.accessToken === token) await this.opts.redis.del(this.tokenKey);
+    const shared = await this.store.read();
+    // Make it due now; the refresh token (if any) stays, so the next get() renews with it.
+    if (shared?.accessToken === token) await this.store.write({ ...shared, renewAt: 0 });
   }
 }
 
 /**
  * Runs `call` with a token. When the gateway says the token is expired or
- * inactive, the token is dropped, renewed once, and `call` runs once more.
- * (A static token cannot be renewed, so its rejection goes straight back.)
+ * inactive, the token is renewed once and `call` runs once more. Refusals no
+ * renewal can fix (a policy, identity provider or group check; a static token
+ * that expired) mark access as needing a person.
  */
-export async function withAccessToken<T>(source: AccessTokenSource, call: (token: string) => Promise<T>): Promise<T> {
+export async function withAccessToken<T>(source: AccessTokenSource, call: (token: string) => Promise<T>, health?: AccessHealth): Promise<T> {
+  const attempt = async (token: string) => {
+    const result = await call(token);
+    await health?.worked();
+    return result;
+  };
   const token = await source.get();
   try {
-    return await call(token);
+    return await attempt(token);
   } catch (err) {
-    if (!(err instanceof AccessTokenRejected) || !err.renewable || source.mode === 'static') throw err;
-    await source.invalidate(token);
-    return call(await source.get());
+    if (!(err instanceof AccessTokenRejected)) throw err;
+    if (err.renewable && source.mode !== 'static') {
+      await source.invalidate(token);
+      try {
+        return await attempt(await source.get());
+      } catch (again) {
+        if (again instanceof AccessTokenRejected) await markRefused(health, source, again);
+        throw again;
+      }
+    }
+    await markRefused(health, source, err);
+    throw err;
   }
 }
 
-export function createAccessTokenSource(
-  access: AccessMode,
-  deps: { redis: Redis; keyPrefix: string; keys: Buffer[]; logger: Logger } & Pick<
-    ClientCredentialsOptions,
-    'refreshSkewMs' | 'lockTtlMs' | 'waitForPeerMs'
-  >,
-): AccessTokenSource {
-  if (access.kind === 'static') return new StaticAccessToken(access.accessToken);
-  return new ClientCredentialsAccessToken(access, {
-    redis: deps.redis,
-    keyPrefix: deps.keyPrefix,
-    crypto: new TokenCrypto(deps.keys),
-    logger: deps.logger.child({ component: 'access-token' }),
-    refreshSkewMs: deps.refreshSkewMs,
-    lockTtlMs: deps.lockTtlMs,
-    waitForPeerMs: deps.waitForPeerMs,
+async function markRefused(health: AccessHealth | undefined, source: AccessTokenSource, err: AccessTokenRejected) {
+  if (!health) return;
+  if (source.mode === 'static') {
+    await health.needsPerson({
+      code: 'token_expired',
+      detail: `the gateway refused METIS_ACCESS_TOKEN: ${err.message}`,
+      fix: 'set a fresh METIS_ACCESS_TOKEN (python inference_auth_token.py get_access_token) and restart, or configure a service account (GLOBUS_CLIENT_ID/GLOBUS_CLIENT_SECRET)',
+    });
+    return;
+  }
+  await health.needsPerson({
+    code: 'gateway_refused',
+    detail: `the gateway refused the bot's token: ${err.message}`,
+    fix:
+      source.mode === 'client-credentials'
+        ? "ask ALCF support to allow the service account (<GLOBUS_CLIENT_ID>@clients.auth.globus.org) on the inference gateway"
+        : 'log out at https://app.globus.org/logout, then run `metis-bot auth login` with an identity ALCF accepts',
   });
+}
+
+export function createAccessTokenSource(access: AccessMode, deps: SharedTokenOptions): AccessTokenSource {
+  if (access.kind === 'static') return new StaticAccessToken(access.accessToken);
+  return new SharedAccessToken(access, deps);
 }

@@ -103,6 +103,15 @@ export class GatewayClient {
     return body;
   }
 
+  /** Who the gateway thinks the token belongs to (GET /whoami). */
+  async whoami(token: string): Promise<{ username?: string; name?: string }> {
+    const body = (await this.getJson('/whoami', token)) as { username?: unknown; name?: unknown };
+    return {
+      username: typeof body.username === 'string' ? body.username : undefined,
+      name: typeof body.name === 'string' ? body.name : undefined,
+    };
+  }
+
   /** The models this account may use on the cluster (GET /list-endpoints). */
   async listModels(token: string): Promise<ClusterModels> {
     const body = (await this.getJson('/list-endpoints', token)) as {

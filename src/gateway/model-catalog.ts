@@ -6,6 +6,7 @@
 import type { Redis } from 'ioredis';
 import { MetisError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import type { AccessHealth } from '../auth/access-health.ts';
 import { type AccessTokenSource, withAccessToken } from '../auth/access-token.ts';
 import type { GatewayClient, ModelStatus } from './client.ts';
 
@@ -23,6 +24,7 @@ export class ModelCatalog {
     private readonly deps: {
       gateway: GatewayClient;
       tokens: AccessTokenSource;
+      health?: AccessHealth;
       redis: Redis;
       keyPrefix: string;
       logger: Logger;
@@ -35,10 +37,10 @@ export class ModelCatalog {
   async snapshot(): Promise<ModelSnapshot> {
     const cached = await this.deps.redis.get(this.cacheKey);
     if (cached) return JSON.parse(cached) as ModelSnapshot;
-    const list = await withAccessToken(this.deps.tokens, (token) => this.deps.gateway.listModels(token));
+    const list = await withAccessToken(this.deps.tokens, (token) => this.deps.gateway.listModels(token), this.deps.health);
     let statuses: Map<string, ModelStatus> | undefined;
     try {
-      statuses = await withAccessToken(this.deps.tokens, (token) => this.deps.gateway.modelStatuses(token));
+      statuses = await withAccessToken(this.deps.tokens, (token) => this.deps.gateway.modelStatuses(token), this.deps.health);
     } catch (err) {
       // Without status we can still answer; the gateway's own live check decides.
       this.deps.logger.warn({ err }, 'model status unavailable; continuing without it');

@@ -18,6 +18,8 @@ export interface AnswerJobData {
   receivedAt: number;
   /** Messages an earlier attempt of this job already posted (reused, never duplicated). */
   answerTs?: string[];
+  /** Since when this request has been waiting for Metis access to be fixed (epoch ms). */
+  accessWaitSince?: number;
 }
 
 export interface AnswerJobResult {

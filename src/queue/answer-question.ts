@@ -2,15 +2,16 @@
  * The processor for one question: from the queued Slack message to the
  * finished answer (or one clear message) in its thread.
  */
-import type { Job } from 'bullmq';
-import { UnrecoverableError } from 'bullmq';
+import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { WebClient } from '@slack/web-api';
+import type { AccessHealth } from '../auth/access-health.ts';
 import { type AccessTokenSource, withAccessToken } from '../auth/access-token.ts';
+import { GlobusError } from '../auth/globus.ts';
 import type { Config } from '../config.ts';
 import { buildMessages, METADATA, userIdsIn } from '../conversation/build-messages.ts';
 import { parseRequest } from '../conversation/parse-request.ts';
 import { visibleAnswer } from '../conversation/reasoning.ts';
-import { isMetisError, MetisError, userMessageFor } from '../errors.ts';
+import { AccessTokenRejected, isMetisError, MetisError, userMessageFor } from '../errors.ts';
 import type { ChatMessage, GatewayClient } from '../gateway/client.ts';
 import { chooseModel, type ModelCatalog } from '../gateway/model-catalog.ts';
 import type { Logger } from '../logger.ts';
@@ -29,9 +30,10 @@ export interface AnswerDeps {
   gateway: GatewayClient;
   catalog: ModelCatalog;
   tokens: AccessTokenSource;
+  health: AccessHealth;
   userNames: UserNames;
   botIdentity: () => Promise<BotIdentity>;
-  config: Pick<Config, 'gateway' | 'conversation' | 'slackOutput'>;
+  config: Pick<Config, 'gateway' | 'conversation' | 'slackOutput' | 'admin'>;
   logger: Logger;
 }
 
@@ -61,9 +63,21 @@ export function retryDelayMs(err: MetisError, attemptsMade: number, baseMs: numb
   return Math.min(30_000, baseMs * 2 ** Math.max(0, attemptsMade - 1)) + jitter;
 }
 
+/** Failures only a person can fix (login, service account, gateway policy): worth waiting for. */
+function isAccessProblem(err: unknown): boolean {
+  return (
+    err instanceof AccessTokenRejected ||
+    (err instanceof GlobusError && err.needsPerson) ||
+    (isMetisError(err) && err.code === 'access_not_configured')
+  );
+}
+
+const WAITING_FOR_ACCESS =
+  ":lock: _Metis access needs an administrator, and they have been told. I'll answer here as soon as it works again._";
+
 export function createAnswerProcessor(deps: AnswerDeps) {
-  return async function answerQuestion(job: Job<AnswerJobData>): Promise<AnswerJobResult> {
-    const data = job.data;
+  return async function answerQuestion(job: Job<AnswerJobData>, lockToken?: string): Promise<AnswerJobResult> {
+    const data = { ...job.data };
     const log = deps.logger.child({ requestId: job.id, channel: data.channel, user: data.user, attempt: job.attemptsMade + 1 });
     const identity = await deps.botIdentity();
 
@@ -95,11 +109,29 @@ export function createAnswerProcessor(deps: AnswerDeps) {
     });
     const remember = async () => {
       const ts = answer.messageTs;
-      if (ts.join() !== (data.answerTs ?? []).join()) await job.updateData({ ...data, answerTs: ts });
+      if (ts.join() === (data.answerTs ?? []).join()) return;
+      data.answerTs = ts;
+      await job.updateData(data);
+    };
+
+    /**
+     * Puts the request back to wait for access to be fixed (without holding a
+     * worker slot), unless it has waited long enough; then it fails clearly.
+     */
+    const waitForAccess = async (): Promise<void> => {
+      data.accessWaitSince ??= Date.now();
+      if (Date.now() - data.accessWaitSince >= deps.config.admin.accessWaitMs || !lockToken) return;
+      answer.setStatus(WAITING_FOR_ACCESS);
+      await answer.flush();
+      data.answerTs = answer.messageTs;
+      await job.updateData(data);
+      await job.moveToDelayed(Date.now() + deps.config.admin.accessProbeMs, lockToken);
+      log.info({ waitedMs: Date.now() - data.accessWaitSince }, 'waiting for Metis access to be fixed');
+      throw new DelayedError();
     };
 
     try {
-      await answer.begin(data.answerTs?.length ? '_Trying again…_' : '_Working on it…_');
+      await answer.begin(data.accessWaitSince ? WAITING_FOR_ACCESS : data.answerTs?.length ? '_Trying again…_' : '_Working on it…_');
       await remember();
     } catch (err) {
       if (err instanceof ConversationGone) {
@@ -112,6 +144,8 @@ export function createAnswerProcessor(deps: AnswerDeps) {
     let shownText = false;
     let model: string | undefined;
     try {
+      // While access is known to be broken, only one request per interval tries; the rest wait.
+      if ((await deps.health.problem()) && !(await deps.health.mayProbe(deps.config.admin.accessProbeMs))) await waitForAccess();
       const snapshot = await deps.catalog.snapshot();
       model = chooseModel(snapshot, parsed.model, parsed.model ? undefined : deps.config.gateway.defaultModel);
       answer.setStatus(`_Asking \`${model}\`…_`);
@@ -161,7 +195,9 @@ export function createAnswerProcessor(deps: AnswerDeps) {
       );
       return { outcome: 'answered', model, promptTokens: outcome.promptTokens, completionTokens: outcome.completionTokens };
     } catch (err) {
+      if (err instanceof DelayedError) throw err;
       await remember().catch(() => undefined);
+      if (isAccessProblem(err) && !shownText) await waitForAccess();
       if (err instanceof ConversationGone) {
         log.warn({ slackError: err.slackError }, 'conversation went away mid-answer; dropping the request');
         return { outcome: 'conversation_gone', code: err.slackError };
@@ -220,5 +256,5 @@ async function streamAnswer(
         throw new MetisError('gateway_timeout', 'answer took longer than METIS_REQUEST_TIMEOUT_SECONDS', { model }, false, { cause: err });
       throw err;
     }
-  });
+  }, deps.health);
 }

@@ -41,6 +41,7 @@ function source(prefix: string, keys: Buffer[], extra: { lockTtlMs?: number } = 
     clientSecret: GLOBUS_CLIENT_SECRET,
     scope: GATEWAY_SCOPE,
     authUrl: globus.url,
+    clientAuth: 'post',
   };
   // A separate Redis connection per source, as separate processes would have.
   return createAccessTokenSource(access, { redis: new Redis(inject('redisUrl')), keyPrefix: prefix, keys, logger, ...extra });

@@ -70,6 +70,8 @@ export interface FakeGateway {
   setValidTokens(tokens: string[]): void;
   /** token → kind of 401 the gateway gives, per §6.1 / §6.4: 'expired' | 'policy' | 'wrong-idp' | 'no-group' */
   setTokenProblem(token: string, problem: 'expired' | 'policy' | 'wrong-idp' | 'no-group'): void;
+  /** The token works again (e.g. ALCF fixed the account's policy). */
+  clearTokenProblem(token: string): void;
   setMaintenance(notice: string | undefined): void;
   setReply(fn: FakeGatewayOptions['reply']): void;
   close(): Promise<void>; // must also destroy open sockets (stalled streams) so close never hangs
@@ -1244,6 +1246,9 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
     },
     setValidTokens(tokens) {
       validTokens = new Set(tokens);
+    },
+    clearTokenProblem(token) {
+      tokenProblems.delete(token);
     },
     setTokenProblem(token, problem) {
       tokenProblems.set(token, problem);

@@ -233,6 +233,11 @@ export async function startFakeSlack(): Promise<FakeSlack> {
           response_metadata: { next_cursor: more ? Buffer.from(String(start + limit)).toString('base64') : '' },
         };
       }
+      case 'conversations.open': {
+        const users = String(params.users ?? '');
+        if (!users) return { ok: false, error: 'users_list_not_supplied' };
+        return { ok: true, channel: { id: `D${users.split(',')[0]?.slice(1)}` } };
+      }
       case 'users.info': {
         const user = String(params.user ?? '');
         const name = userNames.get(user);

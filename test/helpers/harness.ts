@@ -76,6 +76,8 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     METIS_SLACK_EDIT_INTERVAL_MS: '50',
     SHUTDOWN_GRACE_SECONDS: '5',
     METIS_GATEWAY_RETRY_BASE_MS: '50',
+    METIS_ACCESS_WAIT_SECONDS: '0',
+    METIS_ACCESS_PROBE_SECONDS: '1',
     ...(opts.mode === 'socket' ? { SLACK_APP_TOKEN: APP_TOKEN } : { SLACK_SIGNING_SECRET: SIGNING_SECRET }),
     ...(globus
       ? {

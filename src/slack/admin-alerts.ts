@@ -1,0 +1,50 @@
+/**
+ * Tells the admins (METIS_ADMIN_USERS by DM, METIS_ALERT_CHANNEL) when Metis
+ * access needs a person, with the exact cause and the fix, and when it works
+ * again. Called once per incident by AccessHealth.
+ */
+import type { WebClient } from '@slack/web-api';
+import type { AccessNotifier, AccessProblem } from '../auth/access-health.ts';
+import type { Logger } from '../logger.ts';
+
+export function slackAccessNotifier(
+  client: WebClient,
+  admin: { users: string[]; alertChannel?: string; accessWaitMs: number },
+  logger: Logger,
+): AccessNotifier {
+  const send = async (markdown: string) => {
+    const targets: string[] = [];
+    if (admin.alertChannel) targets.push(admin.alertChannel);
+    for (const user of admin.users) {
+      try {
+        const dm = await client.conversations.open({ users: user });
+        if (dm.channel?.id) targets.push(dm.channel.id);
+      } catch (err) {
+        logger.warn({ user, err: String(err) }, 'cannot open a DM with an admin');
+      }
+    }
+    if (targets.length === 0) {
+      logger.warn('no METIS_ADMIN_USERS or METIS_ALERT_CHANNEL configured: the access alert is only in this log');
+      return;
+    }
+    await Promise.all(
+      targets.map((channel) =>
+        client.chat.postMessage({ channel, markdown_text: markdown }).catch((err: unknown) => logger.warn({ channel, err: String(err) }, 'cannot post the access alert')),
+      ),
+    );
+  };
+  const minutes = (ms: number) => Math.max(1, Math.round(ms / 60_000));
+  return {
+    needsPerson: (p: AccessProblem) =>
+      send(
+        [
+          ':rotating_light: **Metis access needs an administrator.**',
+          `**Cause:** ${p.detail}`,
+          `**Fix:** ${p.fix}`,
+          `Until then, questions wait up to ${minutes(admin.accessWaitMs)} min and are answered as soon as access works.`,
+        ].join('\n'),
+      ),
+    recovered: (p: AccessProblem) =>
+      send(`:white_check_mark: **Metis access works again** (it was down ${minutes(Date.now() - p.since)} min: ${p.code}).`),
+  };
+}
