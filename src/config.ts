@@ -55,6 +55,9 @@ const EXAMPLES: Record<string, string> = {
   METIS_ALERT_CHANNEL: 'C0123ALERTS',
   METIS_ACCESS_WAIT_SECONDS: '900',
   METIS_ACCESS_PROBE_SECONDS: '30',
+  METIS_COLD_START_TIMEOUT: '30m',
+  METIS_COLD_START_POLL_SECONDS: '15',
+  METIS_MODEL_STATUS_TTL_SECONDS: '60',
 };
 
 const url = (v: string) => {
@@ -186,6 +189,22 @@ const schema = z.object({
   METIS_ALERT_CHANNEL: optionalString,
   METIS_ACCESS_WAIT_SECONDS: intIn(0, 86_400, 900),
   METIS_ACCESS_PROBE_SECONDS: intIn(1, 3600, 30),
+  METIS_COLD_START_TIMEOUT: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return 30 * 60;
+      const m = /^(\d+)\s*(s|m|h)?$/i.exec(v);
+      if (!m) {
+        ctx.addIssue({ code: 'custom', message: `must be a duration like 1800, 90s, 30m or 2h, got "${v}"` });
+        return z.NEVER;
+      }
+      const unit = (m[2] ?? 's').toLowerCase();
+      return Number(m[1]) * (unit === 'h' ? 3600 : unit === 'm' ? 60 : 1);
+    }),
+  METIS_COLD_START_POLL_SECONDS: intIn(1, 600, 15),
+  METIS_MODEL_STATUS_TTL_SECONDS: intIn(1, 60, 60),
 });
 
 /** How the bot holds Metis access; the token module owns the details. */
@@ -249,6 +268,14 @@ export interface Config {
     accessWaitMs: number;
     /** While access is broken, how often one waiting question tries again. */
     accessProbeMs: number;
+  };
+  models: {
+    /** Model status older than this is fetched again (the gateway itself caches it 60 s). */
+    statusTtlMs: number;
+    /** How long a question waits for a model that is not Live (or for maintenance to end). */
+    coldStartTimeoutMs: number;
+    /** How often a waiting question checks the (shared) status again. */
+    coldStartPollMs: number;
   };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   queue: { prefix: string; workerConcurrency: number };
@@ -364,6 +391,11 @@ export function loadConfig(env: Env = process.env): Config {
     access,
     tokenEncryptionKeys,
     admin: { users: e.METIS_ADMIN_USERS, alertChannel: e.METIS_ALERT_CHANNEL, accessWaitMs: e.METIS_ACCESS_WAIT_SECONDS * 1000, accessProbeMs: e.METIS_ACCESS_PROBE_SECONDS * 1000 },
+    models: {
+      statusTtlMs: e.METIS_MODEL_STATUS_TTL_SECONDS * 1000,
+      coldStartTimeoutMs: e.METIS_COLD_START_TIMEOUT * 1000,
+      coldStartPollMs: e.METIS_COLD_START_POLL_SECONDS * 1000,
+    },
     logLevel: e.LOG_LEVEL,
     queue: { prefix: e.QUEUE_PREFIX, workerConcurrency: e.WORKER_CONCURRENCY },
     conversation: { contextMaxChars: e.METIS_CONTEXT_MAX_CHARS, maxPromptChars: e.METIS_MAX_PROMPT_CHARS },

@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'unknown_model'
   | 'ambiguous_model'
   | 'no_models'
+  | 'model_gone'
+  | 'cold_start_timeout'
   | 'access_not_configured'
   | 'access_denied'
   | 'token_grant_failed'
@@ -36,6 +38,10 @@ export interface ErrorDetails {
   /** Only for messages that quote the gateway's own safe text (maintenance notices). */
   notice?: string;
   status?: number;
+  /** Where a remembered model came from: the thread or the channel default. */
+  where?: 'thread' | 'channel';
+  /** How long a wait lasted, in minutes. */
+  waitedMinutes?: number;
 }
 
 export class MetisError extends Error {
@@ -96,6 +102,14 @@ export function userMessageFor(err: unknown): string {
       return `:grey_question: There is no model matching \`${d.model ?? ''}\` on Metis. Available: ${listModels(d.models)}.`;
     case 'ambiguous_model':
       return `:grey_question: \`${d.model ?? ''}\` matches several models: ${listModels(d.models)}. Use more of the name.`;
+    case 'model_gone':
+      return d.where === 'channel'
+        ? `:grey_question: This channel's default model \`${d.model ?? ''}\` is no longer offered by Metis. Pick one with \`-m <model>\`, or set a new default with \`/metis model <name>\`. Available: ${listModels(d.models)}.`
+        : `:grey_question: This thread's model \`${d.model ?? ''}\` is no longer offered by Metis. Pick another with \`-m <model>\`. Available: ${listModels(d.models)}.`;
+    case 'cold_start_timeout':
+      return `:hourglass: \`${d.model ?? 'The model'}\` did not become Live on Metis within ${d.waitedMinutes ?? 'the'} min, so I stopped waiting. ${
+        d.models?.length ? `Live now: ${listModels(d.models)}; ask again with \`-m <model>\`` : 'No model is Live right now; try again later'
+      }, or see \`/metis-models\`.`;
     case 'no_models':
       return ':warning: Metis lists no models for this account right now, so there is nothing to ask. An administrator can check the account\'s access.';
     case 'access_not_configured':

@@ -14,7 +14,9 @@ import { TokenCrypto } from './auth/token-crypto.ts';
 import { TokenStore } from './auth/token-store.ts';
 import type { Config } from './config.ts';
 import { GatewayClient } from './gateway/client.ts';
-import { ModelCatalog } from './gateway/model-catalog.ts';
+import { ModelCatalog } from './models/catalog.ts';
+import { ModelPreferences } from './models/preferences.ts';
+import { Cancellations } from './queue/cancellation.ts';
 import { startHealthServer, type HealthCheck } from './http/health-server.ts';
 import type { Logger } from './logger.ts';
 import { AnswerQueue } from './queue/answer-queue.ts';
@@ -102,7 +104,15 @@ export async function startService(config: Config, opts: { role: Role; logger: L
       renewal.unref();
       closers.push({ name: 'token-renewal', close: async () => clearInterval(renewal) });
       const gateway = new GatewayClient({ baseUrl: config.gateway.url, cluster: config.gateway.cluster });
-      const catalog = new ModelCatalog({ gateway, tokens, health, redis: shared, keyPrefix: config.queue.prefix, logger });
+      const catalog = new ModelCatalog({
+        gateway,
+        tokens,
+        health,
+        redis: shared,
+        keyPrefix: config.queue.prefix,
+        logger,
+        freshMs: config.models.statusTtlMs,
+      });
       let identity: Promise<BotIdentity> | undefined;
       const botIdentity = () => {
         identity ??= slack.auth.test().then(
@@ -122,7 +132,19 @@ export async function startService(config: Config, opts: { role: Role; logger: L
         connection: workerConnection,
         prefix: config.queue.prefix,
         concurrency: config.queue.workerConcurrency,
-        deps: { slack, gateway, catalog, tokens, health, userNames: new UserNames(slack), botIdentity, config, logger },
+        deps: {
+          slack,
+          gateway,
+          catalog,
+          preferences: new ModelPreferences(shared, config.queue.prefix),
+          cancellations: new Cancellations(shared, config.queue.prefix),
+          tokens,
+          health,
+          userNames: new UserNames(slack),
+          botIdentity,
+          config,
+          logger,
+        },
         logger,
       });
       const w = worker;

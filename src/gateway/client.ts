@@ -20,6 +20,11 @@ export interface ChatMessage {
 /** One model as Metis lists it; status words are the ones ALCF's web UI uses. */
 export type ModelStatus = 'Live' | 'Starting' | 'Queued' | 'Offline';
 
+export interface ModelJob {
+  status: ModelStatus;
+  description?: string;
+}
+
 export interface ClusterModels {
   framework: string;
   models: string[];
@@ -124,20 +129,41 @@ export class GatewayClient {
     return { framework, models };
   }
 
-  /** Each model's status (GET /{cluster}/jobs), mapped to the four status words. */
-  async modelStatuses(token: string): Promise<Map<string, ModelStatus>> {
+  /**
+   * Each model's status (GET /{cluster}/jobs), in the four words ALCF's web
+   * UI uses: running → Live; queued "starting" → Starting; other queued →
+   * Queued; stopped → Offline. A listed model absent from jobs is Offline.
+   */
+  async modelStatuses(token: string): Promise<Map<string, ModelJob>> {
     const body = (await this.getJson(`/${this.options.cluster}/jobs`, token)) as Record<string, unknown>;
-    const statuses = new Map<string, ModelStatus>();
+    const out = new Map<string, ModelJob>();
     const entries = (key: string) => (Array.isArray(body[key]) ? (body[key] as Record<string, unknown>[]) : []);
-    const names = (job: Record<string, unknown>) =>
-      typeof job.Models === 'string' ? job.Models.split(',').map((s) => s.trim()).filter(Boolean) : [];
-    for (const job of entries('running')) for (const n of names(job)) statuses.set(n, 'Live');
-    for (const job of entries('queued')) {
-      const word = String(job['Model Status'] ?? '').toLowerCase() === 'starting' ? 'Starting' : 'Queued';
-      for (const n of names(job)) if (!statuses.has(n)) statuses.set(n, word);
+    const add = (job: Record<string, unknown>, status: ModelStatus) => {
+      const names = typeof job.Models === 'string' ? job.Models.split(',').map((n) => n.trim()).filter(Boolean) : [];
+      for (const name of names) {
+        if (out.has(name)) continue;
+        // "Description" is "<model> - <description>"; keep the description only.
+        const raw = typeof job.Description === 'string' ? job.Description : '';
+        const description = raw.startsWith(`${name} - `) ? raw.slice(name.length + 3).trim() : raw.trim();
+        out.set(name, { status, ...(description ? { description } : {}) });
+      }
+    };
+    for (const job of entries('running')) add(job, 'Live');
+    for (const job of entries('queued')) add(job, String(job['Model Status'] ?? '').toLowerCase() === 'starting' ? 'Starting' : 'Queued');
+    for (const job of entries('stopped')) add(job, 'Offline');
+    return out;
+  }
+
+  /** Whether the cluster is up (GET /status, no token): false while under maintenance. */
+  async clusterUp(): Promise<boolean | undefined> {
+    try {
+      const res = await fetch(`${this.options.baseUrl}/status`, { signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 15_000) });
+      if (!res.ok) return undefined;
+      const body = (await res.json()) as Record<string, unknown>;
+      return typeof body[this.options.cluster] === 'boolean' ? (body[this.options.cluster] as boolean) : undefined;
+    } catch {
+      return undefined;
     }
-    for (const job of entries('stopped')) for (const n of names(job)) if (!statuses.has(n)) statuses.set(n, 'Offline');
-    return statuses;
   }
 
   /**

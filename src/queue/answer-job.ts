@@ -20,10 +20,16 @@ export interface AnswerJobData {
   answerTs?: string[];
   /** Since when this request has been waiting for Metis access to be fixed (epoch ms). */
   accessWaitSince?: number;
+  /** The model chosen on the first attempt; a waiting question keeps it. */
+  model?: string;
+  /** Since when this request has been waiting for its model to be Live, or for maintenance to end. */
+  coldStartSince?: number;
+  /** When the gateway last said the model is not live (a status from before then is not trusted). */
+  notLiveAt?: number;
 }
 
 export interface AnswerJobResult {
-  outcome: 'answered' | 'usage' | 'error' | 'conversation_gone';
+  outcome: 'answered' | 'usage' | 'error' | 'conversation_gone' | 'cancelled';
   model?: string;
   code?: string;
   promptTokens?: number;

@@ -1,9 +1,14 @@
 /**
  * The processor for one question: from the queued Slack message to the
  * finished answer (or one clear message) in its thread.
+ *
+ * A question that cannot be answered yet — its model is not Live, Metis is
+ * under maintenance, or access needs a person — is parked as a delayed job
+ * (it holds no worker slot) and wakes to check again; the note in its thread
+ * says why and is edited as things move, then becomes the answer.
  */
-import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { WebClient } from '@slack/web-api';
+import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { AccessHealth } from '../auth/access-health.ts';
 import { type AccessTokenSource, withAccessToken } from '../auth/access-token.ts';
 import { GlobusError } from '../auth/globus.ts';
@@ -13,12 +18,15 @@ import { parseRequest } from '../conversation/parse-request.ts';
 import { visibleAnswer } from '../conversation/reasoning.ts';
 import { AccessTokenRejected, isMetisError, MetisError, userMessageFor } from '../errors.ts';
 import type { ChatMessage, GatewayClient } from '../gateway/client.ts';
-import { chooseModel, type ModelCatalog } from '../gateway/model-catalog.ts';
 import type { Logger } from '../logger.ts';
-import { AnswerMessage, ConversationGone } from '../slack/answer-message.ts';
+import type { ModelCatalog, SnapshotView } from '../models/catalog.ts';
+import { chooseModel } from '../models/choose-model.ts';
+import type { ModelPreferences } from '../models/preferences.ts';
+import { AnswerMessage, ConversationGone, fallbackText } from '../slack/answer-message.ts';
 import { fetchThread } from '../slack/thread-history.ts';
 import type { UserNames } from '../slack/user-names.ts';
 import type { AnswerJobData, AnswerJobResult } from './answer-job.ts';
+import type { Cancellations } from './cancellation.ts';
 
 export interface BotIdentity {
   userId: string;
@@ -29,11 +37,13 @@ export interface AnswerDeps {
   slack: WebClient;
   gateway: GatewayClient;
   catalog: ModelCatalog;
+  preferences: ModelPreferences;
+  cancellations: Cancellations;
   tokens: AccessTokenSource;
   health: AccessHealth;
   userNames: UserNames;
   botIdentity: () => Promise<BotIdentity>;
-  config: Pick<Config, 'gateway' | 'conversation' | 'slackOutput' | 'admin'>;
+  config: Pick<Config, 'gateway' | 'conversation' | 'slackOutput' | 'admin' | 'models'>;
   logger: Logger;
 }
 
@@ -75,10 +85,21 @@ function isAccessProblem(err: unknown): boolean {
 const WAITING_FOR_ACCESS =
   ":lock: _Metis access needs an administrator, and they have been told. I'll answer here as soon as it works again._";
 
+function waitingForModelNote(model: string, snapshot: SnapshotView): string {
+  if (snapshot.maintenance || snapshot.maintenanceNotice) {
+    const notice = snapshot.maintenanceNotice ? `: ${snapshot.maintenanceNotice}` : '';
+    return `:construction: _Metis is under maintenance${notice}. I'll answer here when it is back._`;
+  }
+  const status = snapshot.models.find((m) => m.name === model)?.status ?? 'not Live';
+  const why = status === 'Offline' ? ' (it is loaded when asked for)' : '';
+  return `:hourglass_flowing_sand: _\`${model}\` is ${status} on Metis${why}; I'll answer here when it is Live._`;
+}
+
 export function createAnswerProcessor(deps: AnswerDeps) {
   return async function answerQuestion(job: Job<AnswerJobData>, lockToken?: string): Promise<AnswerJobResult> {
     const data = { ...job.data };
-    const log = deps.logger.child({ requestId: job.id, channel: data.channel, user: data.user, attempt: job.attemptsMade + 1 });
+    const jobId = String(job.id);
+    const log = deps.logger.child({ requestId: jobId, channel: data.channel, user: data.user, attempt: job.attemptsMade + 1 });
     const identity = await deps.botIdentity();
 
     let parsed: ReturnType<typeof parseRequest>;
@@ -90,9 +111,10 @@ export function createAnswerProcessor(deps: AnswerDeps) {
         await deps.slack.chat.postMessage({
           channel: data.channel,
           thread_ts: data.threadTs,
-          markdown_text: message,
-          metadata: { event_type: METADATA.notice, event_payload: { request_id: String(job.id) } },
-        });
+          text: fallbackText(message),
+          blocks: [{ type: 'markdown', text: message }],
+          metadata: { event_type: METADATA.notice, event_payload: { request_id: jobId } },
+        } as Parameters<WebClient['chat']['postMessage']>[0]);
       }
       log.info({ outcome: 'usage', code: isMetisError(err) ? err.code : 'internal' }, 'replied with usage help');
       return { outcome: 'usage', code: isMetisError(err) ? err.code : undefined };
@@ -101,38 +123,61 @@ export function createAnswerProcessor(deps: AnswerDeps) {
     const answer = new AnswerMessage(deps.slack, {
       channel: data.channel,
       threadTs: data.threadTs,
-      requestId: String(job.id),
+      requestId: jobId,
       editIntervalMs: deps.config.slackOutput.editIntervalMs,
       maxChars: deps.config.slackOutput.messageMaxChars,
       logger: log,
       existingTs: data.answerTs,
     });
-    const remember = async () => {
-      const ts = answer.messageTs;
-      if (ts.join() === (data.answerTs ?? []).join()) return;
-      data.answerTs = ts;
+    const save = async () => {
+      data.answerTs = answer.messageTs;
       await job.updateData(data);
     };
 
-    /**
-     * Puts the request back to wait for access to be fixed (without holding a
-     * worker slot), unless it has waited long enough; then it fails clearly.
-     */
-    const waitForAccess = async (): Promise<void> => {
-      data.accessWaitSince ??= Date.now();
-      if (Date.now() - data.accessWaitSince >= deps.config.admin.accessWaitMs || !lockToken) return;
-      answer.setStatus(WAITING_FOR_ACCESS);
+    /** Parks the job until `delayMs` from now: it holds no worker slot meanwhile. */
+    const park = async (note: string, delayMs: number, cancellable: boolean): Promise<never> => {
+      if (!lockToken) throw new MetisError('internal', 'cannot park a job without its lock token');
+      answer.setStatus(note, cancellable ? jobId : undefined);
       await answer.flush();
-      data.answerTs = answer.messageTs;
-      await job.updateData(data);
-      await job.moveToDelayed(Date.now() + deps.config.admin.accessProbeMs, lockToken);
-      log.info({ waitedMs: Date.now() - data.accessWaitSince }, 'waiting for Metis access to be fixed');
+      await save();
+      await job.moveToDelayed(Date.now() + delayMs, lockToken);
       throw new DelayedError();
     };
 
+    /** Waits for access to be fixed, unless it has waited long enough (then the caller fails clearly). */
+    const waitForAccess = async (): Promise<void> => {
+      data.accessWaitSince ??= Date.now();
+      if (Date.now() - data.accessWaitSince >= deps.config.admin.accessWaitMs) return;
+      log.info({ waitedMs: Date.now() - data.accessWaitSince }, 'waiting for Metis access to be fixed');
+      await park(WAITING_FOR_ACCESS, deps.config.admin.accessProbeMs, false);
+    };
+
+    /** Proceeds when the model is Live; otherwise parks until the next status poll, or gives up. */
+    const waitForModel = async (model: string, snapshot: SnapshotView): Promise<void> => {
+      const status = snapshot.models.find((m) => m.name === model)?.status;
+      const notLive = status !== undefined && status !== 'Live';
+      // After the gateway said "not live", only a status fetched since then may say otherwise.
+      const unconfirmed = data.notLiveAt !== undefined && snapshot.fetchedAt <= data.notLiveAt;
+      if (!snapshot.maintenance && !notLive && !unconfirmed) return;
+      data.coldStartSince ??= Date.now();
+      const waitedMs = Date.now() - data.coldStartSince;
+      if (waitedMs >= deps.config.models.coldStartTimeoutMs) {
+        if (snapshot.maintenance || snapshot.maintenanceNotice)
+          throw new MetisError('maintenance', `maintenance outlasted the wait (${waitedMs} ms)`, { notice: snapshot.maintenanceNotice });
+        throw new MetisError('cold_start_timeout', `${model} not Live after ${waitedMs} ms`, {
+          model,
+          models: snapshot.models.filter((m) => m.status === 'Live').map((m) => m.name),
+          waitedMinutes: Math.round(deps.config.models.coldStartTimeoutMs / 60_000),
+        });
+      }
+      log.info({ model, status, maintenance: snapshot.maintenance, waitedMs }, 'waiting for the model to be Live');
+      await park(waitingForModelNote(model, snapshot), deps.config.models.coldStartPollMs, true);
+    };
+
     try {
-      await answer.begin(data.accessWaitSince ? WAITING_FOR_ACCESS : data.answerTs?.length ? '_Trying again…_' : '_Working on it…_');
-      await remember();
+      const resumed = data.answerTs?.length ? '_Trying again…_' : '_Working on it…_';
+      await answer.begin(data.accessWaitSince ? WAITING_FOR_ACCESS : resumed, data.coldStartSince ? jobId : undefined);
+      await save();
     } catch (err) {
       if (err instanceof ConversationGone) {
         log.warn({ slackError: err.slackError }, 'cannot post in this conversation; dropping the request');
@@ -142,12 +187,25 @@ export function createAnswerProcessor(deps: AnswerDeps) {
     }
 
     let shownText = false;
-    let model: string | undefined;
+    let model = data.model;
     try {
+      const cancelledBy = await deps.cancellations.cancelledBy(jobId);
+      if (cancelledBy) {
+        await answer.fail(`:no_entry_sign: _Cancelled by <@${cancelledBy}>._`);
+        log.info({ outcome: 'cancelled', model }, 'request cancelled while waiting');
+        return { outcome: 'cancelled', model };
+      }
       // While access is known to be broken, only one request per interval tries; the rest wait.
       if ((await deps.health.problem()) && !(await deps.health.mayProbe(deps.config.admin.accessProbeMs))) await waitForAccess();
-      const snapshot = await deps.catalog.snapshot();
-      model = chooseModel(snapshot, parsed.model, parsed.model ? undefined : deps.config.gateway.defaultModel);
+
+      const waiting = data.coldStartSince !== undefined;
+      const snapshot = await deps.catalog.snapshot(waiting ? deps.config.models.coldStartPollMs : undefined);
+      if (!model) {
+        const prefs = await deps.preferences.forThread(data.channel, data.threadTs);
+        model = chooseModel(snapshot, { flag: parsed.model, thread: prefs.thread, channel: prefs.channel, configured: deps.config.gateway.defaultModel }).model;
+        data.model = model; // a waiting question keeps its model
+      }
+      await waitForModel(model, snapshot);
       answer.setStatus(`_Asking \`${model}\`…_`);
 
       const history = data.inThread ? await fetchThread(deps.slack, data.channel, data.threadTs, data.ts) : [];
@@ -173,7 +231,8 @@ export function createAnswerProcessor(deps: AnswerDeps) {
       });
       const finalText = visibleAnswer(outcome.text, { final: true }).text.trim() || '_(The model returned an empty answer.)_';
       await answer.finish(finalText);
-      await remember();
+      await save();
+      await deps.preferences.rememberForThread(data.channel, data.threadTs, chosen);
       if (built.promptTruncatedFrom !== undefined) {
         await answer.note(
           `:scissors: Your message was ${built.promptTruncatedFrom.toLocaleString('en-US')} characters; I used the first ${deps.config.conversation.maxPromptChars.toLocaleString('en-US')}.`,
@@ -188,33 +247,48 @@ export function createAnswerProcessor(deps: AnswerDeps) {
           answerChars: finalText.length,
           contextTurns: built.messages.length - 2,
           droppedTurns: built.droppedTurns,
+          coldStartMs: data.coldStartSince ? Date.now() - data.coldStartSince : undefined,
           queueWaitMs: job.processedOn ? job.processedOn - data.receivedAt : undefined,
           totalMs: Date.now() - data.receivedAt,
         },
         'answered',
       );
       return { outcome: 'answered', model, promptTokens: outcome.promptTokens, completionTokens: outcome.completionTokens };
-    } catch (err) {
-      if (err instanceof DelayedError) throw err;
-      await remember().catch(() => undefined);
-      if (isAccessProblem(err) && !shownText) await waitForAccess();
+    } catch (caught) {
+      if (caught instanceof DelayedError) throw caught;
+      let err = caught;
+      await save().catch(() => undefined);
       if (err instanceof ConversationGone) {
         log.warn({ slackError: err.slackError }, 'conversation went away mid-answer; dropping the request');
         return { outcome: 'conversation_gone', code: err.slackError };
       }
+      if (!shownText && isAccessProblem(err)) await waitForAccess();
+      // The gateway says the model is asleep, or Metis is in maintenance: wait for it like a cold start.
+      if (!shownText && model && isMetisError(err) && (err.code === 'model_not_live' || err.code === 'maintenance')) {
+        data.notLiveAt = Date.now();
+        if (err.code === 'maintenance') await deps.catalog.noteMaintenance(err.details.notice);
+        const known = await deps.catalog.snapshot().catch(() => undefined);
+        const notice = err.code === 'maintenance' ? (err.details.notice ?? 'Metis is under maintenance.') : known?.maintenanceNotice;
+        try {
+          if (known) await waitForModel(model, { ...known, ...(notice ? { maintenanceNotice: notice } : {}) });
+        } catch (waitErr) {
+          if (waitErr instanceof DelayedError) throw waitErr;
+          err = waitErr; // waited long enough: say so
+        }
+      }
+      const failure = err;
       const attempts = job.opts.attempts ?? 1;
-      const canRetry = isMetisError(err) && err.retryable && !shownText && job.attemptsMade + 1 < attempts;
-      if (canRetry) {
-        const delayMs = retryDelayMs(err, job.attemptsMade + 1, deps.config.gateway.retryBaseMs);
-        log.warn({ code: err.code, err: err.message, delayMs, model }, 'transient failure; the request will be retried');
+      if (isMetisError(failure) && failure.retryable && !shownText && job.attemptsMade + 1 < attempts) {
+        const delayMs = retryDelayMs(failure, job.attemptsMade + 1, deps.config.gateway.retryBaseMs);
+        log.warn({ code: failure.code, err: failure.message, delayMs, model }, 'transient failure; the request will be retried');
         answer.setStatus(`_Metis is busy right now; trying again in ${Math.ceil(delayMs / 1000)} s…_`);
         await answer.flush().catch(() => undefined);
-        throw new RetryLater(err, delayMs);
+        throw new RetryLater(failure, delayMs);
       }
-      const code = isMetisError(err) ? err.code : 'internal';
-      log.error({ code, err: isMetisError(err) ? err.message : err, model }, 'request failed; told the user');
-      await answer.fail(userMessageFor(err));
-      throw new UnrecoverableError(`${code}: ${isMetisError(err) ? err.message : String(err)}`);
+      const code = isMetisError(failure) ? failure.code : 'internal';
+      log.error({ code, err: isMetisError(failure) ? failure.message : failure, model }, 'request failed; told the user');
+      await answer.fail(userMessageFor(failure));
+      throw new UnrecoverableError(`${code}: ${isMetisError(failure) ? failure.message : String(failure)}`);
     }
   };
 }
@@ -230,31 +304,35 @@ async function streamAnswer(
   messages: ChatMessage[],
   onText: (raw: string) => void,
 ): Promise<StreamOutcome> {
-  return withAccessToken(deps.tokens, async (token) => {
-    const out: StreamOutcome = { text: '' };
-    const deadline = AbortSignal.timeout(deps.config.gateway.requestTimeoutMs);
-    try {
-      for await (const ev of deps.gateway.streamChat({
-        token,
-        framework,
-        model,
-        messages,
-        idleTimeoutMs: deps.config.gateway.streamIdleTimeoutMs,
-        signal: deadline,
-      })) {
-        if (ev.type === 'text') {
-          out.text += ev.text;
-          onText(out.text);
-        } else {
-          out.promptTokens = ev.promptTokens;
-          out.completionTokens = ev.completionTokens;
+  return withAccessToken(
+    deps.tokens,
+    async (token) => {
+      const out: StreamOutcome = { text: '' };
+      const deadline = AbortSignal.timeout(deps.config.gateway.requestTimeoutMs);
+      try {
+        for await (const ev of deps.gateway.streamChat({
+          token,
+          framework,
+          model,
+          messages,
+          idleTimeoutMs: deps.config.gateway.streamIdleTimeoutMs,
+          signal: deadline,
+        })) {
+          if (ev.type === 'text') {
+            out.text += ev.text;
+            onText(out.text);
+          } else {
+            out.promptTokens = ev.promptTokens;
+            out.completionTokens = ev.completionTokens;
+          }
         }
+        return out;
+      } catch (err) {
+        if (deadline.aborted && !isMetisError(err))
+          throw new MetisError('gateway_timeout', 'answer took longer than METIS_REQUEST_TIMEOUT_SECONDS', { model }, false, { cause: err });
+        throw err;
       }
-      return out;
-    } catch (err) {
-      if (deadline.aborted && !isMetisError(err))
-        throw new MetisError('gateway_timeout', 'answer took longer than METIS_REQUEST_TIMEOUT_SECONDS', { model }, false, { cause: err });
-      throw err;
-    }
-  }, deps.health);
+    },
+    deps.health,
+  );
 }

@@ -5,6 +5,10 @@
  * Edits coalesce: only the newest text is ever sent, so an edit that was
  * rate-limited is dropped rather than replayed late. Text longer than one
  * message continues in the next without breaking a code block.
+ *
+ * Messages carry the answer in a `markdown` block (Slack renders standard
+ * Markdown; 12,000 characters at most) with a short plain `text` for
+ * notifications, so a waiting note can also carry a Cancel button.
  */
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../logger.ts';
@@ -20,6 +24,28 @@ export class ConversationGone extends Error {
 }
 
 const STREAMING_CURSOR = ' …';
+/** Notification text: Slack shows it in alerts and previews; chat.update allows 4,000 characters. */
+const FALLBACK_CHARS = 300;
+export const CANCEL_WAIT_ACTION = 'cancel_wait';
+
+/** A short plain preview of markdown, for the notification `text`. */
+export function fallbackText(markdown: string): string {
+  const plain = markdown.replace(/[`*_~>#]/g, '').replace(/\s+/g, ' ').trim();
+  return plain.length > FALLBACK_CHARS ? `${plain.slice(0, FALLBACK_CHARS - 1)}…` : plain || '…';
+}
+
+function blocksFor(markdown: string, cancelValue?: string): object[] {
+  const blocks: object[] = [{ type: 'markdown', text: markdown }];
+  if (cancelValue) {
+    blocks.push({
+      type: 'actions',
+      elements: [
+        { type: 'button', action_id: CANCEL_WAIT_ACTION, text: { type: 'plain_text', text: 'Cancel' }, style: 'danger', value: cancelValue },
+      ],
+    });
+  }
+  return blocks;
+}
 /** Room kept free in each message for the cursor. */
 const HEADROOM = 8;
 const MAX_FINAL_TRIES = 6;
@@ -49,6 +75,8 @@ export class AnswerMessage {
   private committedChars = 0;
   private carry: Fence | undefined;
   private status = '';
+  /** While waiting (cold start), the placeholder offers a Cancel button carrying this value. */
+  private cancelValue: string | undefined;
   private text = '';
   private version = 0;
   private sentVersion = 0;
@@ -74,23 +102,30 @@ export class AnswerMessage {
     return { event_type: type, event_payload: { request_id: this.opts.requestId } };
   }
 
-  private async post(markdown: string, type: string): Promise<string> {
+  private async post(markdown: string, type: string, cancelValue?: string): Promise<string> {
     const res = await this.call(() =>
       this.client.chat.postMessage({
         channel: this.opts.channel,
         thread_ts: this.opts.threadTs,
-        markdown_text: markdown,
+        text: fallbackText(markdown),
+        blocks: blocksFor(markdown, cancelValue),
         metadata: this.metadata(type),
         unfurl_links: false,
         unfurl_media: false,
-      }),
+      } as Parameters<WebClient['chat']['postMessage']>[0]),
     );
     return res.ts as string;
   }
 
-  private async edit(ts: string, markdown: string, type: string): Promise<void> {
+  private async edit(ts: string, markdown: string, type: string, cancelValue?: string): Promise<void> {
     await this.call(() =>
-      this.client.chat.update({ channel: this.opts.channel, ts, markdown_text: markdown, metadata: this.metadata(type) }),
+      this.client.chat.update({
+        channel: this.opts.channel,
+        ts,
+        text: fallbackText(markdown),
+        blocks: blocksFor(markdown, cancelValue),
+        metadata: this.metadata(type),
+      } as Parameters<WebClient['chat']['update']>[0]),
     );
   }
 
@@ -110,21 +145,23 @@ export class AnswerMessage {
   }
 
   /** Posts the placeholder (unless an earlier attempt did) with a status line. */
-  async begin(status: string): Promise<void> {
+  async begin(status: string, cancelValue?: string): Promise<void> {
     this.status = status;
+    this.cancelValue = cancelValue;
     if (this.ts.length === 0) {
-      this.ts.push(await this.post(status, METADATA.pending));
+      this.ts.push(await this.post(status, METADATA.pending, cancelValue));
     } else {
-      await this.edit(this.ts[this.ts.length - 1] as string, status, METADATA.pending).catch((err) => this.logEditFailure(err));
+      await this.edit(this.ts[this.ts.length - 1] as string, status, METADATA.pending, cancelValue).catch((err) => this.logEditFailure(err));
     }
     this.sentVersion = this.version;
     this.nextEditAt = Date.now() + this.opts.editIntervalMs;
   }
 
-  /** A new status line, shown while no answer text has arrived. */
-  setStatus(status: string): void {
-    if (status === this.status) return;
+  /** A new status line, shown while no answer text has arrived; `cancelValue` adds a Cancel button. */
+  setStatus(status: string, cancelValue?: string): void {
+    if (status === this.status && cancelValue === this.cancelValue) return;
     this.status = status;
+    this.cancelValue = cancelValue;
     this.schedule();
   }
 
@@ -174,7 +211,7 @@ export class AnswerMessage {
   private async render(final: boolean): Promise<void> {
     const limit = this.opts.maxChars - HEADROOM;
     if (this.text.length === 0) {
-      if (!final) await this.edit(this.ts[this.ts.length - 1] as string, this.status, METADATA.pending);
+      if (!final) await this.edit(this.ts[this.ts.length - 1] as string, this.status, METADATA.pending, this.cancelValue);
       return;
     }
     for (;;) {

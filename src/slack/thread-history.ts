@@ -16,6 +16,13 @@ export interface ThreadMessage {
 
 const MAX_PAGES = 10;
 
+/** The bot writes answers as markdown blocks; their text is the answer (the `text` field is a short preview). */
+function markdownOf(blocks: unknown): string | undefined {
+  if (!Array.isArray(blocks)) return undefined;
+  const parts = blocks.filter((b): b is { type: string; text: string } => b?.type === 'markdown' && typeof b.text === 'string').map((b) => b.text);
+  return parts.length ? parts.join('\n') : undefined;
+}
+
 export async function fetchThread(client: WebClient, channel: string, threadTs: string, upToTs: string): Promise<ThreadMessage[]> {
   const out: ThreadMessage[] = [];
   let cursor: string | undefined;
@@ -33,7 +40,7 @@ export async function fetchThread(client: WebClient, channel: string, threadTs: 
         ts: m.ts,
         user: m.user,
         botId: m.bot_id,
-        text: m.text ?? '',
+        text: markdownOf(m.blocks) ?? m.text ?? '',
         metadataType: (m as { metadata?: { event_type?: string } }).metadata?.event_type,
       });
     }

@@ -32,6 +32,10 @@ export interface FakeMessage {
   /** The message was written with markdown_text (rendered as markdown by Slack). */
   markdown: boolean;
   metadata?: { event_type: string; event_payload?: Record<string, unknown> };
+  /** Block Kit blocks as sent (markdown blocks carry the answer; an actions block may carry buttons). */
+  blocks?: Record<string, unknown>[];
+  /** The notification text sent with blocks. */
+  fallback?: string;
   /** How many chat.update calls changed it. */
   edits: number;
   deleted?: boolean;
@@ -145,14 +149,27 @@ export async function startFakeSlack(): Promise<FakeSlack> {
 
   const find = (channel: string, ts: string) => messages.find((m) => m.channel === channel && m.ts === ts && !m.deleted);
 
-  function textOf(params: Record<string, unknown>): { text: string; markdown: boolean } | { error: string } {
+  type Content = { text: string; markdown: boolean; blocks?: Record<string, unknown>[]; fallback?: string };
+
+  /** What a message shows: markdown_text, markdown blocks (with a fallback text), or plain text. */
+  function textOf(params: Record<string, unknown>): Content | { error: string } {
     const md = params.markdown_text;
     const text = params.text;
-    if (md !== undefined && (text !== undefined || params.blocks !== undefined)) return { error: 'markdown_text_conflict' };
+    const blocks = Array.isArray(params.blocks) ? (params.blocks as Record<string, unknown>[]) : undefined;
+    if (md !== undefined && (text !== undefined || blocks !== undefined)) return { error: 'markdown_text_conflict' };
     if (typeof md === 'string') {
       if (md.length > MARKDOWN_LIMIT) return { error: 'msg_too_long' };
       if (md.trim() === '') return { error: 'no_text' };
       return { text: md, markdown: true };
+    }
+    if (blocks) {
+      if (blocks.length > 50) return { error: 'invalid_blocks' };
+      const markdown = blocks.filter((b) => b.type === 'markdown').map((b) => String(b.text ?? ''));
+      // Slack's limit is cumulative over all markdown blocks of one message.
+      if (markdown.join('').length > MARKDOWN_LIMIT) return { error: 'invalid_blocks' };
+      if (markdown.some((t) => t.trim() === '')) return { error: 'invalid_blocks' };
+      const shown = markdown.length ? markdown.join('\n') : typeof text === 'string' ? text : '';
+      return { text: shown, markdown: markdown.length > 0, blocks, ...(typeof text === 'string' ? { fallback: text } : {}) };
     }
     if (typeof text === 'string' && text.trim() !== '') return { text, markdown: false };
     return { error: 'no_text' };
@@ -182,6 +199,8 @@ export async function startFakeSlack(): Promise<FakeSlack> {
           bot_id: BOT_ID,
           text: t.text,
           markdown: t.markdown,
+          ...(t.blocks ? { blocks: t.blocks } : {}),
+          ...(t.fallback !== undefined ? { fallback: t.fallback } : {}),
           metadata: params.metadata as FakeMessage['metadata'],
           edits: 0,
         };
@@ -197,6 +216,9 @@ export async function startFakeSlack(): Promise<FakeSlack> {
         if ('error' in t) return { ok: false, error: t.error };
         m.text = t.text;
         m.markdown = t.markdown;
+        // As in Slack: blocks not sent in an update are kept; text is replaced.
+        if (t.blocks) m.blocks = t.blocks;
+        m.fallback = t.fallback;
         if (params.metadata) m.metadata = params.metadata as FakeMessage['metadata'];
         m.edits += 1;
         return { ok: true, channel, ts: m.ts, text: m.text };
@@ -226,7 +248,9 @@ export async function startFakeSlack(): Promise<FakeSlack> {
             thread_ts: m.thread_ts ?? (m.ts === ts ? ts : undefined),
             user: m.user,
             bot_id: m.bot_id,
-            text: m.text,
+            // Slack returns the message's own text field (the fallback, for block messages) and its blocks.
+            text: m.blocks ? (m.fallback ?? '') : m.text,
+            ...(m.blocks ? { blocks: m.blocks } : {}),
             ...(withMeta && m.metadata ? { metadata: m.metadata } : {}),
           })),
           has_more: more,

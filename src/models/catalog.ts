@@ -1,0 +1,139 @@
+/**
+ * Which models Metis offers and their status (Live, Starting, Queued,
+ * Offline), shared by the whole fleet through Redis. A snapshot is fetched
+ * from the gateway (list-endpoints + jobs + status) at most once per
+ * freshness window however many people ask: one process holds a short Redis
+ * lock and fetches; the others wait for its result. The last snapshot is kept,
+ * so when the gateway cannot be reached the bot can still show the last known
+ * status and its age.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { AccessHealth } from '../auth/access-health.ts';
+import { type AccessTokenSource, withAccessToken } from '../auth/access-token.ts';
+import { MetisError } from '../errors.ts';
+import type { GatewayClient, ModelJob, ModelStatus } from '../gateway/client.ts';
+import type { Logger } from '../logger.ts';
+
+export interface ModelInfo {
+  name: string;
+  /** Unknown when the jobs route failed. */
+  status?: ModelStatus;
+  description?: string;
+}
+
+export interface ModelSnapshot {
+  framework: string;
+  /** In the gateway's order (sorted by name). */
+  models: ModelInfo[];
+  /** The cluster reports maintenance (GET /status). */
+  maintenance: boolean;
+  fetchedAt: number;
+}
+
+export interface SnapshotView extends ModelSnapshot {
+  /** The snapshot is older than asked for, because the gateway could not be reached. */
+  stale: boolean;
+  /** A maintenance notice the gateway gave recently, if any. */
+  maintenanceNotice?: string;
+}
+
+const RELEASE_LOCK = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** How long the maintenance notice from a 503 stays shown. */
+const NOTICE_TTL_MS = 15 * 60_000;
+
+export class ModelCatalog {
+  private readonly snapshotKey: string;
+  private readonly lockKey: string;
+  private readonly noticeKey: string;
+  readonly freshMs: number;
+
+  constructor(
+    private readonly deps: {
+      gateway: GatewayClient;
+      tokens: AccessTokenSource;
+      health?: AccessHealth;
+      redis: Redis;
+      keyPrefix: string;
+      logger: Logger;
+      /** A snapshot younger than this is used as is (at most 60 s, as the gateway itself caches). */
+      freshMs?: number;
+    },
+  ) {
+    this.snapshotKey = `${deps.keyPrefix}:models:snapshot`;
+    this.lockKey = `${deps.keyPrefix}:models:refresh-lock`;
+    this.noticeKey = `${deps.keyPrefix}:models:maintenance-notice`;
+    this.freshMs = deps.freshMs ?? 60_000;
+  }
+
+  /** The last snapshot any process fetched, however old (no gateway call). */
+  static async lastKnown(redis: Redis, keyPrefix: string): Promise<SnapshotView | undefined> {
+    const [raw, notice] = await redis.mget(`${keyPrefix}:models:snapshot`, `${keyPrefix}:models:maintenance-notice`);
+    if (!raw) return undefined;
+    return { ...(JSON.parse(raw) as ModelSnapshot), stale: false, ...(notice ? { maintenanceNotice: notice } : {}) };
+  }
+
+  /**
+   * A snapshot no older than `maxAgeMs` (default: the freshness window). If
+   * the gateway cannot be reached, the last known one, marked stale; if there
+   * is none, the gateway's error.
+   */
+  async snapshot(maxAgeMs = this.freshMs): Promise<SnapshotView> {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const known = await ModelCatalog.lastKnown(this.deps.redis, this.deps.keyPrefix);
+      if (known && Date.now() - known.fetchedAt <= maxAgeMs) return known;
+      const lockId = randomUUID();
+      if ((await this.deps.redis.set(this.lockKey, lockId, 'PX', 20_000, 'NX')) === 'OK') {
+        try {
+          const fresh = await this.fetch();
+          return { ...fresh, stale: false, ...(known?.maintenanceNotice ? { maintenanceNotice: known.maintenanceNotice } : {}) };
+        } catch (err) {
+          if (!known || (err instanceof MetisError && err.code === 'access_denied')) throw err;
+          this.deps.logger.warn({ err: err instanceof Error ? err.message : String(err), ageMs: Date.now() - known.fetchedAt }, 'model status unavailable; using the last known');
+          return { ...known, stale: true };
+        } finally {
+          await this.deps.redis.eval(RELEASE_LOCK, 1, this.lockKey, lockId).catch(() => undefined);
+        }
+      }
+      // Another process is fetching: wait for its snapshot rather than asking the gateway too.
+      if (Date.now() > deadline) {
+        if (known) return { ...known, stale: true };
+        throw new MetisError('gateway_unavailable', 'timed out waiting for the model list', {}, true);
+      }
+      await sleep(50);
+    }
+  }
+
+  private async fetch(): Promise<ModelSnapshot> {
+    const { gateway, tokens, health } = this.deps;
+    const list = await withAccessToken(tokens, (token) => gateway.listModels(token), health);
+    let jobs: Map<string, ModelJob> | undefined;
+    try {
+      jobs = await withAccessToken(tokens, (token) => gateway.modelStatuses(token), health);
+    } catch (err) {
+      // Without status we can still answer; the gateway's own live check decides.
+      this.deps.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'model status unavailable; listing models without it');
+    }
+    const up = await gateway.clusterUp();
+    const snapshot: ModelSnapshot = {
+      framework: list.framework,
+      models: list.models.map((name) => {
+        const job = jobs?.get(name);
+        return { name, ...(jobs ? { status: job?.status ?? 'Offline' } : {}), ...(job?.description ? { description: job.description } : {}) };
+      }),
+      maintenance: up === false,
+      fetchedAt: Date.now(),
+    };
+    await this.deps.redis.set(this.snapshotKey, JSON.stringify(snapshot));
+    if (!snapshot.maintenance) await this.deps.redis.del(this.noticeKey);
+    return snapshot;
+  }
+
+  /** Remembers the maintenance notice a 503 carried, to show it in the model list. */
+  async noteMaintenance(notice: string | undefined): Promise<void> {
+    await this.deps.redis.set(this.noticeKey, notice || 'Metis is under maintenance.', 'PX', NOTICE_TTL_MS);
+  }
+}
