@@ -17,6 +17,7 @@ import { GatewayClient } from './gateway/client.ts';
 import { ModelCatalog } from './models/catalog.ts';
 import { ModelPreferences } from './models/preferences.ts';
 import { Cancellations } from './queue/cancellation.ts';
+import { createStatusRefreshWorker, ModelStatusReader } from './queue/status-refresh.ts';
 import { startHealthServer, type HealthCheck } from './http/health-server.ts';
 import type { Logger } from './logger.ts';
 import { AnswerQueue } from './queue/answer-queue.ts';
@@ -160,6 +161,8 @@ export async function startService(config: Config, opts: { role: Role; logger: L
           }
         },
       });
+      const statusWorker = createStatusRefreshWorker({ connection: workerConnection, prefix: config.queue.prefix, catalog, logger });
+      closers.push({ name: 'status-worker', close: () => statusWorker.close() });
       logger.info({ concurrency: config.queue.workerConcurrency, access: tokens.mode }, 'queue worker started');
     }
 
@@ -170,13 +173,34 @@ export async function startService(config: Config, opts: { role: Role; logger: L
       closers.push({ name: 'queue-redis', close: () => queueConnection.quit() });
       const queue = new AnswerQueue(queueConnection, config.queue.prefix, config.gateway.attempts);
       closers.push({ name: 'queue', close: () => queue.close() });
+      const models = new ModelStatusReader(shared, config.queue.prefix, config.models.statusTtlMs, queueConnection);
+      closers.push({ name: 'status-queue', close: () => models.close() });
       listener = await startSlackListener({
         config,
         logger,
         health,
-        enqueue: async (request) => {
-          const jobId = await queue.add(request);
-          logger.info({ requestId: jobId, channel: request.channel, user: request.user, source: request.source }, 'request queued');
+        deps: {
+          enqueue: async (request) => {
+            const jobId = await queue.add(request);
+            logger.info({ requestId: jobId, channel: request.channel, user: request.user, source: request.source }, 'request queued');
+          },
+          models,
+          preferences: new ModelPreferences(shared, config.queue.prefix),
+          cancellations: new Cancellations(shared, config.queue.prefix),
+          findRequest: async (jobId) => {
+            const job = await queue.queue.getJob(jobId);
+            return job && !job.finishedOn ? { user: job.data.user } : undefined;
+          },
+          removeWaiting: async (jobId) => {
+            const job = await queue.queue.getJob(jobId);
+            if (!job || !(await job.isDelayed())) return false;
+            return job.remove().then(
+              () => true,
+              () => false,
+            );
+          },
+          defaultModel: config.gateway.defaultModel,
+          logger,
         },
       });
       const l = listener;

@@ -159,6 +159,8 @@ export function createAnswerProcessor(deps: AnswerDeps) {
       // After the gateway said "not live", only a status fetched since then may say otherwise.
       const unconfirmed = data.notLiveAt !== undefined && snapshot.fetchedAt <= data.notLiveAt;
       if (!snapshot.maintenance && !notLive && !unconfirmed) return;
+      // In maintenance, only the gateway's 503 carries the notice: ask once to learn it, unless it is known.
+      if (snapshot.maintenance && !snapshot.maintenanceNotice && data.notLiveAt === undefined) return;
       data.coldStartSince ??= Date.now();
       const waitedMs = Date.now() - data.coldStartSince;
       if (waitedMs >= deps.config.models.coldStartTimeoutMs) {
@@ -202,8 +204,10 @@ export function createAnswerProcessor(deps: AnswerDeps) {
       const snapshot = await deps.catalog.snapshot(waiting ? deps.config.models.coldStartPollMs : undefined);
       if (!model) {
         const prefs = await deps.preferences.forThread(data.channel, data.threadTs);
-        model = chooseModel(snapshot, { flag: parsed.model, thread: prefs.thread, channel: prefs.channel, configured: deps.config.gateway.defaultModel }).model;
-        data.model = model; // a waiting question keeps its model
+        const choice = chooseModel(snapshot, { flag: parsed.model, thread: prefs.thread, channel: prefs.channel, configured: deps.config.gateway.defaultModel });
+        model = choice.model;
+        // A waiting question keeps a model someone chose; "the first Live one" is chosen again when it wakes.
+        if (choice.source !== 'first-live' && choice.source !== 'first-listed') data.model = model;
       }
       await waitForModel(model, snapshot);
       answer.setStatus(`_Asking \`${model}\`…_`);

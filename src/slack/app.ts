@@ -9,7 +9,7 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { type HealthCheck, healthResponse } from '../http/health-server.ts';
 import { registerListeners } from './listeners/index.ts';
-import type { EnqueueAnswer } from './listeners/types.ts';
+import type { ListenerDeps } from './listeners/types.ts';
 import { slackLogger } from './web-client.ts';
 
 export interface SlackListener {
@@ -21,7 +21,7 @@ export interface SlackListener {
 export async function startSlackListener(opts: {
   config: Config;
   logger: Logger;
-  enqueue: EnqueueAnswer;
+  deps: ListenerDeps;
   health: HealthCheck;
 }): Promise<SlackListener> {
   const { config, logger } = opts;
@@ -58,7 +58,7 @@ export async function startSlackListener(opts: {
         deferInitialization: true,
       });
 
-  registerListeners(app, { enqueue: opts.enqueue });
+  registerListeners(app, opts.deps);
   app.error(async (err) => {
     logger.error({ err: { name: err.name, message: err.message, code: (err as { code?: string }).code } }, 'Slack listener error');
     throw err; // HTTP mode answers non-2xx so Slack redelivers

@@ -75,6 +75,18 @@ export interface FakeSlack {
   ): Promise<{ status: number; ms: number; body: string }>;
   /** Sends an events_api envelope over a Socket Mode connection; resolves when the bot acks it. */
   sendSocketEvent(body: EventCallback, opts?: { retryAttempt?: number; timeoutMs?: number }): Promise<{ ackMs: number }>;
+  /** Runs a slash command as a person would; `body` is the bot's immediate answer (the ack). */
+  sendSlashCommand(
+    target: { mode: 'socket' } | { mode: 'http'; url: string },
+    c: { command: string; text?: string; user?: string; channel?: string },
+  ): Promise<{ ackMs: number; status?: number; body: Record<string, unknown>; responseUrl: string }>;
+  /** Clicks a button as a person would. */
+  sendAction(
+    target: { mode: 'socket' } | { mode: 'http'; url: string },
+    a: { actionId: string; value: string; user?: string; channel?: string; messageTs?: string },
+  ): Promise<{ ackMs: number; status?: number; responseUrl: string }>;
+  /** Everything the bot posted to response_url addresses. */
+  responses: { url: string; body: Record<string, unknown> }[];
   socketConnections(): number;
   waitForSocket(count?: number, timeoutMs?: number): Promise<void>;
   callsOf(method: string): ApiCall[];
@@ -131,7 +143,8 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   const goneChannels = new Map<string, string>();
   const userNames = new Map<string, string>();
   const sockets = new Set<Socket>();
-  const pendingAcks = new Map<string, () => void>();
+  const pendingAcks = new Map<string, (payload: unknown) => void>();
+  const responses: { url: string; body: Record<string, unknown> }[] = [];
   let tsCounter = 0;
   let eventCounter = 0;
 
@@ -281,6 +294,12 @@ export async function startFakeSlack(): Promise<FakeSlack> {
 
   const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
+    if (req.method === 'POST' && url.pathname.startsWith('/respond/')) {
+      const raw = await readBody(req);
+      responses.push({ url: `${baseUrl}${url.pathname}`, body: raw ? (JSON.parse(raw) as Record<string, unknown>) : {} });
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+      return;
+    }
     if (req.method === 'POST' && url.pathname.startsWith('/api/')) {
       const method = url.pathname.slice('/api/'.length);
       const raw = await readBody(req);
@@ -318,13 +337,13 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       ws.on('message', (data) => {
-        let msg: { envelope_id?: string };
+        let msg: { envelope_id?: string; payload?: unknown };
         try {
           msg = JSON.parse(String(data));
         } catch {
           return;
         }
-        if (msg.envelope_id) pendingAcks.get(msg.envelope_id)?.();
+        if (msg.envelope_id) pendingAcks.get(msg.envelope_id)?.(msg.payload);
       });
       ws.send(
         JSON.stringify({
@@ -339,6 +358,52 @@ export async function startFakeSlack(): Promise<FakeSlack> {
 
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  /** Sends one Socket Mode envelope and waits for its ack (whose payload is the bot's reply, for commands). */
+  async function sendEnvelope(type: string, payload: unknown, opts: { retryAttempt?: number; timeoutMs?: number }) {
+    const open = [...wss.clients].filter((c: WebSocket) => c.readyState === c.OPEN);
+    const ws = open[0];
+    if (!ws) throw new Error('no Socket Mode connection');
+    const envelopeId = randomUUID();
+    const started = performance.now();
+    const acked = new Promise<unknown>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        pendingAcks.delete(envelopeId);
+        reject(new Error(`no ack for envelope ${envelopeId}`));
+      }, opts.timeoutMs ?? 3000);
+      pendingAcks.set(envelopeId, (p) => {
+        clearTimeout(timer);
+        pendingAcks.delete(envelopeId);
+        resolve(p);
+      });
+    });
+    ws.send(
+      JSON.stringify({
+        envelope_id: envelopeId,
+        type,
+        accepts_response_payload: type !== 'events_api',
+        ...(type === 'events_api' ? { retry_attempt: opts.retryAttempt ?? 0, retry_reason: opts.retryAttempt ? 'timeout' : '' } : {}),
+        payload,
+      }),
+    );
+    const ackPayload = await acked;
+    return { ackMs: performance.now() - started, payload: ackPayload };
+  }
+
+  async function signedPost(url: string, raw: string, contentType: string) {
+    const timestamp = Math.floor(Date.now() / 1000);
+    const started = performance.now();
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': contentType,
+        'x-slack-request-timestamp': String(timestamp),
+        'x-slack-signature': signSlackRequest(SIGNING_SECRET, timestamp, raw),
+      },
+      body: raw,
+    });
+    return { status: res.status, ms: performance.now() - started, body: await res.text() };
+  }
 
   const fake: FakeSlack = {
     url: baseUrl,
@@ -420,35 +485,55 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       return { status: res.status, ms: performance.now() - started, body: text };
     },
     async sendSocketEvent(body, opts = {}) {
-      const open = [...wss.clients].filter((c: WebSocket) => c.readyState === c.OPEN);
-      const ws = open[0];
-      if (!ws) throw new Error('no Socket Mode connection');
-      const envelopeId = randomUUID();
-      const started = performance.now();
-      const acked = new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          pendingAcks.delete(envelopeId);
-          reject(new Error(`no ack for envelope ${envelopeId}`));
-        }, opts.timeoutMs ?? 3000);
-        pendingAcks.set(envelopeId, () => {
-          clearTimeout(timer);
-          pendingAcks.delete(envelopeId);
-          resolve();
-        });
-      });
-      ws.send(
-        JSON.stringify({
-          envelope_id: envelopeId,
-          type: 'events_api',
-          accepts_response_payload: false,
-          retry_attempt: opts.retryAttempt ?? 0,
-          retry_reason: opts.retryAttempt ? 'timeout' : '',
-          payload: body,
-        }),
-      );
-      await acked;
-      return { ackMs: performance.now() - started };
+      const { ackMs } = await sendEnvelope('events_api', body, opts);
+      return { ackMs };
     },
+    async sendSlashCommand(target, c) {
+      const payload: Record<string, string> = {
+        token: 'legacy',
+        team_id: TEAM_ID,
+        team_domain: 'fake',
+        channel_id: c.channel ?? 'C0CHAN',
+        channel_name: 'general',
+        user_id: c.user ?? 'U0HUMAN',
+        user_name: 'ada',
+        command: c.command,
+        text: c.text ?? '',
+        api_app_id: 'A0APP',
+        response_url: `${baseUrl}/respond/${randomUUID()}`,
+        trigger_id: `trigger-${randomUUID()}`,
+      };
+      if (target.mode === 'socket') {
+        const r = await sendEnvelope('slash_commands', payload, {});
+        return { ackMs: r.ackMs, body: (r.payload ?? {}) as Record<string, unknown>, responseUrl: payload.response_url as string };
+      }
+      const raw = new URLSearchParams(payload).toString();
+      const r = await signedPost(target.url, raw, 'application/x-www-form-urlencoded');
+      return { ackMs: r.ms, status: r.status, body: r.body ? (JSON.parse(r.body) as Record<string, unknown>) : {}, responseUrl: payload.response_url as string };
+    },
+    async sendAction(target, a) {
+      const payload = {
+        type: 'block_actions',
+        team: { id: TEAM_ID, domain: 'fake' },
+        user: { id: a.user ?? 'U0HUMAN', username: 'ada', team_id: TEAM_ID },
+        api_app_id: 'A0APP',
+        token: 'legacy',
+        trigger_id: `trigger-${randomUUID()}`,
+        container: { type: 'message', message_ts: a.messageTs ?? '', channel_id: a.channel ?? 'C0CHAN', is_ephemeral: false },
+        channel: { id: a.channel ?? 'C0CHAN', name: 'general' },
+        message: a.messageTs ? { type: 'message', ts: a.messageTs, text: '' } : undefined,
+        response_url: `${baseUrl}/respond/${randomUUID()}`,
+        actions: [{ type: 'button', action_id: a.actionId, block_id: 'b1', value: a.value, action_ts: String(Date.now() / 1000) }],
+      };
+      if (target.mode === 'socket') {
+        const r = await sendEnvelope('interactive', payload, {});
+        return { ackMs: r.ackMs, responseUrl: payload.response_url };
+      }
+      const raw = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+      const r = await signedPost(target.url, raw, 'application/x-www-form-urlencoded');
+      return { ackMs: r.ms, status: r.status, responseUrl: payload.response_url };
+    },
+    responses,
     socketConnections() {
       return [...wss.clients].filter((c) => c.readyState === c.OPEN).length;
     },

@@ -42,6 +42,10 @@ export interface Harness {
   /** As a person would: writes `text` in `channel` (optionally in a thread) and delivers the event. */
   mention(opts: { channel?: string; user?: string; text: string; thread_ts?: string }): Promise<FakeMessage>;
   dm(opts: { channel?: string; user?: string; text: string; thread_ts?: string }): Promise<FakeMessage>;
+  /** Runs a slash command as a person would; resolves with the bot's immediate answer. */
+  command(command: string, text?: string, opts?: { user?: string; channel?: string }): ReturnType<FakeSlack['sendSlashCommand']>;
+  /** Clicks a button as a person would. */
+  click(actionId: string, value: string, opts?: { user?: string; channel?: string; messageTs?: string }): ReturnType<FakeSlack['sendAction']>;
   /** Waits for the bot's finished reply in the thread of `m` (an answer or a notice), returns the thread's bot messages. */
   reply(m: FakeMessage, opts?: { timeoutMs?: number; count?: number }): Promise<FakeMessage[]>;
   stop(): Promise<void>;
@@ -142,6 +146,12 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
       const r = await harness.deliver(slack.eventFor(m, 'message'));
       if (r.status !== undefined && r.status !== 200) throw new Error(`event delivery answered ${r.status}`);
       return m;
+    },
+    command(command, text = '', o = {}) {
+      return slack.sendSlashCommand(opts.mode === 'http' ? { mode: 'http', url: eventsUrl } : { mode: 'socket' }, { command, text, ...o });
+    },
+    click(actionId, value, o = {}) {
+      return slack.sendAction(opts.mode === 'http' ? { mode: 'http', url: eventsUrl } : { mode: 'socket' }, { actionId, value, ...o });
     },
     async reply(m, o = {}) {
       const threadTs = m.thread_ts ?? m.ts;

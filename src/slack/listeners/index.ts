@@ -1,8 +1,12 @@
 import type { App } from '@slack/bolt';
+import { registerActionListeners } from './actions/index.ts';
+import { registerCommandListeners } from './commands/index.ts';
 import { registerEventListeners } from './events/index.ts';
-import type { EnqueueAnswer } from './types.ts';
+import type { ListenerDeps } from './types.ts';
 
 /** Every Slack listener, by surface. */
-export function registerListeners(app: App, deps: { enqueue: EnqueueAnswer }): void {
+export function registerListeners(app: App, deps: ListenerDeps): void {
   registerEventListeners(app, deps.enqueue);
+  registerCommandListeners(app, deps);
+  registerActionListeners(app, deps);
 }

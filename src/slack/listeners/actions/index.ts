@@ -1,0 +1,11 @@
+import type { App, BlockButtonAction } from '@slack/bolt';
+import { CANCEL_WAIT_ACTION } from '../../answer-message.ts';
+import { USE_MODEL_ACTION } from '../../views/models.ts';
+import type { ListenerDeps } from '../types.ts';
+import { cancelWaitAction } from './cancel-wait.ts';
+import { useModelAction } from './use-model.ts';
+
+export function registerActionListeners(app: App, deps: ListenerDeps): void {
+  app.action<BlockButtonAction>(USE_MODEL_ACTION, useModelAction(deps));
+  app.action<BlockButtonAction>(CANCEL_WAIT_ACTION, cancelWaitAction(deps));
+}

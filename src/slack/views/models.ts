@@ -1,0 +1,128 @@
+/**
+ * What `/metis-models` and `/metis` show: model status at a glance (Live
+ * first, a one-line summary), one model's detail, and help. Block Kit with a
+ * plain `text` fallback; within Slack's limits (50 blocks, 3,000 characters
+ * per section).
+ */
+import type { ModelInfo, SnapshotView } from '../../models/catalog.ts';
+
+export const USE_MODEL_ACTION = 'use_model';
+
+const ORDER = ['Live', 'Starting', 'Queued', 'Offline', undefined] as const;
+const EMOJI: Record<string, string> = {
+  Live: ':large_green_circle:',
+  Starting: ':large_yellow_circle:',
+  Queued: ':hourglass_flowing_sand:',
+  Offline: ':white_circle:',
+};
+const MAX_BLOCKS = 50;
+const SECTION_CHARS = 2900;
+
+export interface SlackMessage {
+  text: string;
+  blocks: object[];
+}
+
+const section = (text: string, accessory?: object) => ({ type: 'section', text: { type: 'mrkdwn', text }, ...(accessory ? { accessory } : {}) });
+const context = (text: string) => ({ type: 'context', elements: [{ type: 'mrkdwn', text }] });
+const useButton = (model: string) => ({
+  type: 'button',
+  action_id: USE_MODEL_ACTION,
+  text: { type: 'plain_text', text: 'Use in this channel' },
+  value: model,
+});
+
+function age(ms: number): string {
+  const minutes = Math.round(ms / 60_000);
+  if (minutes < 1) return 'less than a minute';
+  if (minutes < 120) return `${minutes} min`;
+  return `${Math.round(minutes / 60)} h`;
+}
+
+/** Live first, then Starting, Queued, Offline; by name within each. */
+export function sortedModels(models: ModelInfo[]): ModelInfo[] {
+  return [...models].sort((a, b) => ORDER.indexOf(a.status) - ORDER.indexOf(b.status) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+function statusWord(m: ModelInfo): string {
+  return m.status ? `${EMOJI[m.status]} *${m.status}*` : ':grey_question: *status unknown*';
+}
+
+function caveats(snapshot: SnapshotView, now: number): object[] {
+  const out: object[] = [];
+  if (snapshot.maintenance || snapshot.maintenanceNotice)
+    out.push(section(`:construction: *Metis is under maintenance*${snapshot.maintenanceNotice ? `: ${snapshot.maintenanceNotice}` : '.'}`));
+  if (snapshot.stale)
+    out.push(context(`:warning: Metis could not be reached just now; this is the last known status, from ${age(now - snapshot.fetchedAt)} ago.`));
+  return out;
+}
+
+export function modelListMessage(snapshot: SnapshotView, opts: { channelDefault?: string; now?: number }): SlackMessage {
+  const now = opts.now ?? Date.now();
+  const models = sortedModels(snapshot.models);
+  const liveCount = models.filter((m) => m.status === 'Live').length;
+  const line = (m: ModelInfo) =>
+    `${statusWord(m)} · \`${m.name}\`${m.name === opts.channelDefault ? ' :pushpin: _default here_' : ''}${m.description ? ` — ${m.description}` : ''}`;
+  const blocks: object[] = [section(`*Metis models:* ${liveCount} of ${models.length} Live`), ...caveats(snapshot, now)];
+  if (models.length <= MAX_BLOCKS - blocks.length - 1) {
+    for (const m of models) blocks.push(section(line(m).slice(0, SECTION_CHARS), useButton(m.name)));
+  } else {
+    // Too many for one block each: list them in as few sections as fit.
+    let chunk = '';
+    for (const m of models) {
+      const l = line(m);
+      if (chunk.length + l.length + 1 > SECTION_CHARS) {
+        blocks.push(section(chunk));
+        chunk = '';
+      }
+      chunk += `${l}\n`;
+    }
+    if (chunk) blocks.push(section(chunk));
+  }
+  blocks.push(context('Ask with `@metis -m <model> …` (a unique part of the name is enough). `/metis-models <model>` shows one model.'));
+  const live = models.filter((m) => m.status === 'Live').map((m) => m.name);
+  const text = `${liveCount} of ${models.length} Metis models Live${live.length ? `: ${live.join(', ')}` : ''}`;
+  return { text, blocks: blocks.slice(0, MAX_BLOCKS) };
+}
+
+/** The shortest part of the name that picks this model alone, for the usage hint. */
+function uniqueFragment(model: string, all: ModelInfo[]): string | undefined {
+  return model
+    .split(/[-_.]/)
+    .filter((p) => p.length >= 3)
+    .find((p) => all.filter((m) => m.name.toLowerCase().includes(p.toLowerCase())).length === 1);
+}
+
+export function modelDetailMessage(model: ModelInfo, snapshot: SnapshotView, opts: { channelDefault?: string; now?: number }): SlackMessage {
+  const now = opts.now ?? Date.now();
+  const readiness: Record<string, string> = {
+    Live: 'Ready now.',
+    Offline: 'Not loaded right now; a question to it waits while Metis loads it.',
+    Starting: 'Being loaded; a question to it waits until it is Live.',
+    Queued: 'Waiting for resources on Metis; a question to it waits until it is Live.',
+  };
+  const lines = [
+    `*\`${model.name}\`* — ${statusWord(model)}`,
+    model.description,
+    model.status ? readiness[model.status] : undefined,
+    `Use it: \`@metis -m ${uniqueFragment(model.name, snapshot.models) ?? model.name} <your question>\`${opts.channelDefault === model.name ? ' (it is already the default here)' : ''}.`,
+  ].filter(Boolean);
+  return {
+    text: `${model.name}: ${model.status ?? 'status unknown'}`,
+    blocks: [section(lines.join('\n'), useButton(model.name)), ...caveats(snapshot, now)],
+  };
+}
+
+export function helpMessage(opts: { channelDefault?: string; fallbackModel?: string }): SlackMessage {
+  const text = [
+    '*Metis in Slack*',
+    '• `@metis <question>` in a channel, or a DM to me: I answer in the thread; the thread is the conversation.',
+    '• `@metis -m <model> <question>`: pick a model (a unique part of its name is enough). A thread keeps the model it started with.',
+    '• `/metis-models`: every model and whether it is Live, Starting, Queued or Offline (`/metis-models public` to share it).',
+    "• `/metis model <name>`: set this channel's default model; `/metis model` shows it; `/metis model clear` removes it.",
+    opts.channelDefault
+      ? `This channel's default model: \`${opts.channelDefault}\`.`
+      : `This channel has no default model; I use ${opts.fallbackModel ? `\`${opts.fallbackModel}\`` : 'the first Live model'}.`,
+  ].join('\n');
+  return { text, blocks: [section(text)] };
+}

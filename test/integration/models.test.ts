@@ -1,0 +1,236 @@
+/**
+ * Models in Slack: status at a glance, choosing a model, and cold starts
+ * that just work — against the fake gateway's mutable status table.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { BOT_USER_ID, type FakeMessage } from '../fakes/slack.ts';
+import { DEFAULT_CHANNEL, type Harness, startHarness } from '../helpers/harness.ts';
+import { expectNoSecretsLeaked } from '../helpers/secrets.ts';
+import { sleep, waitFor } from '../helpers/wait.ts';
+
+let h: Harness | undefined;
+afterEach(async () => {
+  if (h) await expectNoSecretsLeaked(h);
+  await h?.stop();
+  h = undefined;
+});
+
+/** Short status windows, so a test can watch statuses move. */
+const FAST = { METIS_MODEL_STATUS_TTL_SECONDS: '1', METIS_COLD_START_POLL_SECONDS: '1' };
+
+const blockTexts = (body: Record<string, unknown>) =>
+  ((body.blocks ?? []) as { text?: { text?: string }; elements?: { text?: string }[] }[]).map((b) => b.text?.text ?? b.elements?.map((e) => e.text).join(' ') ?? '');
+
+const noteIn = (harness: Harness, q: FakeMessage) => harness.slack.botReplies(DEFAULT_CHANNEL, q.ts)[0];
+/** The bot's first message in the thread of `q`, once its text contains `words`. */
+const noteSaying = (harness: Harness, q: FakeMessage, words: string) => {
+  const note = noteIn(harness, q);
+  return note?.text.includes(words) ? note : undefined;
+};
+
+describe.each(['socket', 'http'] as const)('/metis-models (%s mode)', (mode) => {
+  it('lists every model with its status word, Live first, with a summary, only to the asker unless public', async () => {
+    h = await startHarness({
+      mode,
+      gateway: {
+        models: [
+          { name: 'alpha-live', status: 'Live', description: 'the fast one' },
+          { name: 'beta-starting', status: 'Starting' },
+          { name: 'gamma-queued', status: 'Waiting for nodes' },
+          { name: 'delta-stopped', status: 'Stopped' },
+          { name: 'epsilon-live', status: 'Live' },
+        ],
+      },
+    });
+    const { body } = await h.command('/metis-models');
+    expect(body.response_type).toBe('ephemeral');
+    const lines = blockTexts(body);
+    expect(lines[0]).toBe('*Metis models:* 2 of 5 Live');
+    const order = lines.slice(1, 6).map((l) => /`([^`]+)`/.exec(l)?.[1]);
+    expect(order).toEqual(['alpha-live', 'epsilon-live', 'beta-starting', 'gamma-queued', 'delta-stopped']);
+    expect(lines[1]).toContain('*Live*');
+    expect(lines[1]).toContain('the fast one');
+    expect(lines[3]).toContain('*Starting*');
+    expect(lines[4]).toContain('*Queued*');
+    expect(lines[5]).toContain('*Offline*');
+    expect((await h.command('/metis-models', 'public')).body.response_type).toBe('in_channel');
+  });
+
+  it('shows one model and how to use it', async () => {
+    h = await startHarness({ mode });
+    const { body } = await h.command('/metis-models', '70b');
+    const text = blockTexts(body).join('\n');
+    expect(text).toContain('`Meta-Llama-3.3-70B-Instruct`');
+    expect(text).toMatch(/@metis -m \S+ <your question>/);
+    const unknown = await h.command('/metis-models', 'nosuch');
+    expect(String(unknown.body.text)).toContain('There is no model matching `nosuch`');
+  });
+});
+
+describe('model status is shared and cached', () => {
+  it('100 concurrent /metis-models cause one fetch per TTL', async () => {
+    h = await startHarness({ mode: 'socket' });
+    const harness = h;
+    const fetches = () => harness.gateway.requests.filter((r) => r.path.endsWith('/list-endpoints') || r.path.endsWith('/jobs')).length;
+    const answers = await Promise.all(Array.from({ length: 100 }, () => harness.command('/metis-models')));
+    for (const a of answers) expect(blockTexts(a.body)[0]).toMatch(/of 5 Live/);
+    expect(fetches()).toBe(2); // one list-endpoints + one jobs
+    await Promise.all(Array.from({ length: 100 }, () => harness.command('/metis-models')));
+    expect(fetches()).toBe(2);
+  });
+
+  it('shows the last known status with its age when the gateway cannot be reached', async () => {
+    h = await startHarness({ mode: 'socket', env: FAST });
+    await h.command('/metis-models');
+    await h.gateway.close();
+    await sleep(1100);
+    const { body, ackMs } = await h.command('/metis-models');
+    const text = blockTexts(body).join('\n');
+    expect(text).toMatch(/of 5 Live/);
+    expect(text).toMatch(/Metis could not be reached just now; this is the last known status, from less than a minute ago/);
+    expect(ackMs).toBeLessThan(3000);
+  });
+
+  it('shows a maintenance notice from the gateway as such', async () => {
+    h = await startHarness({ mode: 'socket', env: FAST });
+    h.gateway.setMaintenance('Metis is down for maintenance until 5pm');
+    const q = await h.mention({ text: `<@${BOT_USER_ID}> are you there?` });
+    await waitFor(() => noteIn(h as Harness, q)?.text.includes('until 5pm'), 'the maintenance note');
+    expect(noteIn(h, q)?.text).toContain('Metis is under maintenance: Metis is down for maintenance until 5pm');
+    const text = blockTexts((await h.command('/metis-models')).body).join('\n');
+    expect(text).toContain(':construction: *Metis is under maintenance*: Metis is down for maintenance until 5pm');
+    // Maintenance ends: the question is answered in the same thread.
+    h.gateway.setMaintenance(undefined);
+    const [answer] = await h.reply(q, { timeoutMs: 15_000 });
+    expect(answer?.text).toBe('You said: Ada: are you there?');
+  });
+});
+
+describe('cold starts', () => {
+  it('posts a note, edits it as the status moves, then answers in it', async () => {
+    h = await startHarness({ mode: 'socket', env: FAST });
+    h.gateway.setStatus('DeepSeek-R1', 'Queued');
+    const q = await h.mention({ text: `<@${BOT_USER_ID}> -m deepseek think hard` });
+    const harness = h;
+    const note = await waitFor(() => noteSaying(harness, q, 'is Queued on Metis'), 'the Queued note');
+    expect(note.text).toContain("`DeepSeek-R1` is Queued on Metis; I'll answer here when it is Live.");
+    expect(JSON.stringify(note.blocks)).toContain('cancel_wait');
+    expect(h.gateway.chatRequests).toHaveLength(0);
+    h.gateway.setStatus('DeepSeek-R1', 'Starting');
+    await waitFor(() => noteIn(harness, q)?.text.includes('is Starting on Metis'), 'the Starting note');
+    h.gateway.setStatus('DeepSeek-R1', 'Live');
+    const replies = await h.reply(q, { timeoutMs: 15_000 });
+    expect(replies).toHaveLength(1);
+    expect(replies[0]?.ts).toBe(note.ts);
+    expect(replies[0]?.text).toBe('You said: Ada: think hard');
+    expect(JSON.stringify(replies[0]?.blocks)).not.toContain('cancel_wait');
+  });
+
+  it('waits after a 503 "not live" too, then answers', async () => {
+    h = await startHarness({ mode: 'socket', env: FAST });
+    h.gateway.injectChatFault({
+      kind: 'status',
+      status: 503,
+      body: { error: { code: 'internal_endpoint_error', message: "'Meta-Llama-3.1-8B-Instruct' is not currently live on Metis.", info: {} } },
+    });
+    const q = await h.mention({ text: `<@${BOT_USER_ID}> -m 8b hello` });
+    const [answer] = await h.reply(q, { timeoutMs: 15_000 });
+    expect(answer?.text).toBe('You said: Ada: hello');
+    expect(h.gateway.chatRequests).toHaveLength(2);
+  });
+
+  it('gives up after METIS_COLD_START_TIMEOUT with a hint naming Live models', async () => {
+    h = await startHarness({ mode: 'socket', env: { ...FAST, METIS_COLD_START_TIMEOUT: '2s' } });
+    const q = await h.mention({ text: `<@${BOT_USER_ID}> -m deepseek hello` });
+    const [reply] = await h.reply(q, { timeoutMs: 15_000 });
+    expect(reply?.text).toMatch(/`DeepSeek-R1` did not become Live on Metis within 0 min, so I stopped waiting\. Live now: .*`Meta-Llama-3\.3-70B-Instruct`/);
+    expect(reply?.text).toContain('/metis-models');
+    expect(h.gateway.chatRequests).toHaveLength(0);
+  });
+
+  it('can be cancelled by the asker, and only by the asker', async () => {
+    h = await startHarness({ mode: 'socket', env: FAST });
+    const q = await h.mention({ text: `<@${BOT_USER_ID}> -m deepseek never mind` });
+    const harness = h;
+    const note = await waitFor(() => noteSaying(harness, q, 'Starting on Metis'), 'the note');
+    const jobValue = (JSON.stringify(note.blocks).match(/"value":"([^"]+)"/) ?? [])[1] as string;
+    const other = await h.click('cancel_wait', jobValue, { user: 'U0OTHER', messageTs: note.ts });
+    await waitFor(() => harness.slack.responses.find((r) => r.url === other.responseUrl), 'the refusal');
+    expect(String(h.slack.responses.find((r) => r.url === other.responseUrl)?.body.text)).toContain('Only <@U0HUMAN>');
+    await h.click('cancel_wait', jobValue, { user: 'U0HUMAN', messageTs: note.ts });
+    await waitFor(() => noteIn(harness, q)?.text.includes('Cancelled by <@U0HUMAN>'), 'the cancelled note');
+    h.gateway.setStatus('DeepSeek-R1', 'Live');
+    await sleep(2500);
+    expect(h.gateway.chatRequests).toHaveLength(0);
+    expect(noteIn(h, q)?.metadata?.event_type).toBe('metis_notice');
+  });
+
+  it('100 questions waiting for a sleeping model do not delay questions to Live models', async () => {
+    h = await startHarness({ mode: 'socket', env: FAST });
+    const harness = h;
+    const timeLive = async (n: number, tag: string) => {
+      const started = Date.now();
+      const qs: FakeMessage[] = [];
+      for (let i = 0; i < n; i++) qs.push(await harness.mention({ text: `<@${BOT_USER_ID}> -m 70b ${tag} ${i}` }));
+      for (const q of qs) await harness.reply(q, { timeoutMs: 20_000 });
+      return Date.now() - started;
+    };
+    const baseline = await timeLive(10, 'baseline');
+    for (let i = 0; i < 100; i++) await h.mention({ text: `<@${BOT_USER_ID}> -m deepseek waiting ${i}` });
+    await waitFor(() => harness.slack.messages.filter((m) => m.text.includes('is Starting on Metis')).length === 100, 'all 100 waiting', 20_000);
+    const withWaiters = await timeLive(10, 'busy');
+    // Waiting questions hold no worker slot: Live answers take about as long as with nobody waiting.
+    expect(withWaiters / Math.max(baseline, 50)).toBeLessThan(4);
+    expect(h.gateway.chatRequests.filter((r) => r.model === 'DeepSeek-R1')).toHaveLength(0);
+  });
+});
+
+describe('choosing a model', () => {
+  it('a channel default set with /metis model is used, shown and cleared', async () => {
+    h = await startHarness({ mode: 'socket' });
+    const set = await h.command('/metis', 'model 8b');
+    expect(set.body.response_type).toBe('in_channel');
+    expect(String(set.body.text)).toContain('set this channel\'s default model to `Meta-Llama-3.1-8B-Instruct`');
+    expect(String((await h.command('/metis', 'model')).body.text)).toContain('default model is `Meta-Llama-3.1-8B-Instruct`');
+    await h.reply(await h.mention({ text: `<@${BOT_USER_ID}> hi` }));
+    expect(h.gateway.chatRequests.at(-1)?.model).toBe('Meta-Llama-3.1-8B-Instruct');
+    await h.command('/metis', 'model clear');
+    expect(String((await h.command('/metis', 'model')).body.text)).toContain('has no default model');
+    expect(String((await h.command('/metis')).body.text)).toContain('/metis-models');
+  });
+
+  it('"Use in this channel" sets the default', async () => {
+    h = await startHarness({ mode: 'http' });
+    const click = await h.click('use_model', 'Meta-Llama-3.3-70B-Instruct');
+    const harness = h;
+    await waitFor(() => harness.slack.responses.find((r) => r.url === click.responseUrl), 'the confirmation');
+    expect(String((await h.command('/metis', 'model')).body.text)).toContain('`Meta-Llama-3.3-70B-Instruct`');
+  });
+
+  it('a thread keeps the model it started with', async () => {
+    h = await startHarness({ mode: 'socket' });
+    const root = await h.mention({ text: `<@${BOT_USER_ID}> -m 70b start here` });
+    await h.reply(root);
+    await h.command('/metis', 'model 8b');
+    const follow = await h.mention({ text: `<@${BOT_USER_ID}> and then?`, thread_ts: root.ts });
+    await h.reply(follow);
+    expect(h.gateway.chatRequests.map((r) => r.model)).toEqual(['Meta-Llama-3.3-70B-Instruct', 'Meta-Llama-3.3-70B-Instruct']);
+    const fresh = await h.mention({ text: `<@${BOT_USER_ID}> new thread` });
+    await h.reply(fresh);
+    expect(h.gateway.chatRequests.at(-1)?.model).toBe('Meta-Llama-3.1-8B-Instruct');
+  });
+
+  it('a remembered model that disappears is reported clearly', async () => {
+    h = await startHarness({ mode: 'socket', env: FAST });
+    await h.command('/metis', 'model qwen');
+    h.gateway.setModels([
+      { name: 'Meta-Llama-3.3-70B-Instruct', status: 'Live' },
+      { name: 'gpt-oss-120b', status: 'Live' },
+    ]);
+    await sleep(1100);
+    const [reply] = await h.reply(await h.mention({ text: `<@${BOT_USER_ID}> hello` }));
+    expect(reply?.text).toContain("This channel's default model `Qwen2.5-Coder-0.5B-Instruct` is no longer offered by Metis");
+    expect(reply?.text).toContain('`gpt-oss-120b`');
+    expect(h.gateway.chatRequests).toHaveLength(0);
+  });
+});
