@@ -40,6 +40,7 @@ const EXAMPLES: Record<string, string> = {
   TOKEN_ENCRYPTION_KEY: '<output of: openssl rand -base64 32>',
   LOG_LEVEL: 'info',
   WORKER_CONCURRENCY: '20',
+  WORKER_LOCK_SECONDS: '30',
   QUEUE_PREFIX: 'metis',
   METIS_CONTEXT_MAX_CHARS: '24000',
   METIS_MAX_PROMPT_CHARS: '16000',
@@ -141,6 +142,7 @@ const schema = z.object({
       return level as 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
     }),
   WORKER_CONCURRENCY: intIn(1, 1000, 20),
+  WORKER_LOCK_SECONDS: intIn(2, 600, 30),
   QUEUE_PREFIX: z
     .string()
     .trim()
@@ -278,7 +280,12 @@ export interface Config {
     coldStartPollMs: number;
   };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  queue: { prefix: string; workerConcurrency: number };
+  queue: {
+    prefix: string;
+    workerConcurrency: number;
+    /** A job's lock; a killed worker's answer is taken over by another after about this long. */
+    workerLockMs: number;
+  };
   conversation: { contextMaxChars: number; maxPromptChars: number };
   slackOutput: { editIntervalMs: number; messageMaxChars: number };
   shutdownGraceMs: number;
@@ -397,7 +404,7 @@ export function loadConfig(env: Env = process.env): Config {
       coldStartPollMs: e.METIS_COLD_START_POLL_SECONDS * 1000,
     },
     logLevel: e.LOG_LEVEL,
-    queue: { prefix: e.QUEUE_PREFIX, workerConcurrency: e.WORKER_CONCURRENCY },
+    queue: { prefix: e.QUEUE_PREFIX, workerConcurrency: e.WORKER_CONCURRENCY, workerLockMs: e.WORKER_LOCK_SECONDS * 1000 },
     conversation: { contextMaxChars: e.METIS_CONTEXT_MAX_CHARS, maxPromptChars: e.METIS_MAX_PROMPT_CHARS },
     slackOutput: { editIntervalMs: e.METIS_SLACK_EDIT_INTERVAL_MS, messageMaxChars: e.METIS_SLACK_MESSAGE_MAX_CHARS },
     shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,

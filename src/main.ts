@@ -127,12 +127,14 @@ export async function startService(config: Config, opts: { role: Role; logger: L
       };
       await botIdentity();
       const workerConnection = redisConnection(config.redisUrl, { maxRetriesPerRequest: null });
+      workerConnection.on('error', (err) => logger.warn({ err: err.message }, 'Redis connection error (worker)'));
       await connect(workerConnection, config.redisUrl);
       closers.push({ name: 'worker-redis', close: () => workerConnection.quit() });
       worker = createAnswerWorker({
         connection: workerConnection,
         prefix: config.queue.prefix,
         concurrency: config.queue.workerConcurrency,
+        lockMs: config.queue.workerLockMs,
         deps: {
           slack,
           gateway,
@@ -169,9 +171,12 @@ export async function startService(config: Config, opts: { role: Role; logger: L
     let listener: SlackListener | undefined;
     if (runListener) {
       const queueConnection = redisConnection(config.redisUrl, { maxRetriesPerRequest: 1 });
+      queueConnection.on('error', (err) => logger.warn({ err: err.message }, 'Redis connection error (queue)'));
       await connect(queueConnection, config.redisUrl);
       closers.push({ name: 'queue-redis', close: () => queueConnection.quit() });
-      const queue = new AnswerQueue(queueConnection, config.queue.prefix, config.gateway.attempts);
+      const queue = new AnswerQueue(queueConnection, config.queue.prefix, config.gateway.attempts, (err) =>
+        logger.warn({ err: err.message }, 'queue error'),
+      );
       closers.push({ name: 'queue', close: () => queue.close() });
       const models = new ModelStatusReader(shared, config.queue.prefix, config.models.statusTtlMs, queueConnection);
       closers.push({ name: 'status-queue', close: () => models.close() });

@@ -22,7 +22,7 @@ import type { Logger } from '../logger.ts';
 import type { ModelCatalog, SnapshotView } from '../models/catalog.ts';
 import { chooseModel } from '../models/choose-model.ts';
 import type { ModelPreferences } from '../models/preferences.ts';
-import { AnswerMessage, ConversationGone, fallbackText } from '../slack/answer-message.ts';
+import { AnswerAbandoned, AnswerMessage, ConversationGone, fallbackText } from '../slack/answer-message.ts';
 import { fetchThread } from '../slack/thread-history.ts';
 import type { UserNames } from '../slack/user-names.ts';
 import type { AnswerJobData, AnswerJobResult } from './answer-job.ts';
@@ -96,7 +96,8 @@ function waitingForModelNote(model: string, snapshot: SnapshotView): string {
 }
 
 export function createAnswerProcessor(deps: AnswerDeps) {
-  return async function answerQuestion(job: Job<AnswerJobData>, lockToken?: string): Promise<AnswerJobResult> {
+  // Three parameters: BullMQ passes an abort signal only to processors that declare it.
+  return async function answerQuestion(job: Job<AnswerJobData>, lockToken: string | undefined, signal: AbortSignal | undefined): Promise<AnswerJobResult> {
     const data = { ...job.data };
     const jobId = String(job.id);
     const log = deps.logger.child({ requestId: jobId, channel: data.channel, user: data.user, attempt: job.attemptsMade + 1 });
@@ -128,11 +129,20 @@ export function createAnswerProcessor(deps: AnswerDeps) {
       maxChars: deps.config.slackOutput.messageMaxChars,
       logger: log,
       existingTs: data.answerTs,
+      // Remember every message as it is posted, so a worker that takes over reuses them.
+      onMessagesChanged: (ts) => {
+        data.answerTs = ts;
+        void save();
+      },
     });
-    const save = async () => {
+    let saving: Promise<void> = Promise.resolve();
+    const save = () => {
       data.answerTs = answer.messageTs;
-      await job.updateData(data);
+      saving = saving.then(() => job.updateData(data)).catch((err: unknown) => log.warn({ err: String(err) }, 'could not save the request state'));
+      return saving;
     };
+    // Lost the job's lock (Redis trouble, a long pause): another worker now owns the answer.
+    signal?.addEventListener('abort', () => answer.abandon(), { once: true });
 
     /** Parks the job until `delayMs` from now: it holds no worker slot meanwhile. */
     const park = async (note: string, delayMs: number, cancellable: boolean): Promise<never> => {
@@ -227,7 +237,7 @@ export function createAnswerProcessor(deps: AnswerDeps) {
       });
 
       const chosen = model;
-      const outcome = await streamAnswer(deps, snapshot.framework, chosen, built.messages, (raw) => {
+      const outcome = await streamAnswer(deps, snapshot.framework, chosen, built.messages, signal, (raw) => {
         const v = visibleAnswer(raw, { final: false });
         if (v.text.length > 0) shownText = true;
         if (v.thinking && v.text.length === 0) answer.setStatus(`_\`${chosen}\` is thinking…_`);
@@ -260,6 +270,10 @@ export function createAnswerProcessor(deps: AnswerDeps) {
       return { outcome: 'answered', model, promptTokens: outcome.promptTokens, completionTokens: outcome.completionTokens };
     } catch (caught) {
       if (caught instanceof DelayedError) throw caught;
+      if (signal?.aborted || caught instanceof AnswerAbandoned) {
+        log.warn({ model }, 'lost the job lock mid-answer; another worker continues it');
+        throw caught;
+      }
       let err = caught;
       await save().catch(() => undefined);
       if (err instanceof ConversationGone) {
@@ -306,6 +320,7 @@ async function streamAnswer(
   framework: string,
   model: string,
   messages: ChatMessage[],
+  lockLost: AbortSignal | undefined,
   onText: (raw: string) => void,
 ): Promise<StreamOutcome> {
   return withAccessToken(
@@ -320,7 +335,7 @@ async function streamAnswer(
           model,
           messages,
           idleTimeoutMs: deps.config.gateway.streamIdleTimeoutMs,
-          signal: deadline,
+          signal: lockLost ? AbortSignal.any([deadline, lockLost]) : deadline,
         })) {
           if (ev.type === 'text') {
             out.text += ev.text;

@@ -14,7 +14,7 @@ const KEEP_FAILED_SECONDS = 7 * 24 * 60 * 60;
 export class AnswerQueue {
   readonly queue: Queue<AnswerJobData>;
 
-  constructor(connection: Redis, prefix: string, attempts: number) {
+  constructor(connection: Redis, prefix: string, attempts: number, onError: (err: Error) => void = () => {}) {
     this.queue = new Queue<AnswerJobData>(ANSWER_QUEUE, {
       connection,
       prefix,
@@ -25,6 +25,7 @@ export class AnswerQueue {
         removeOnFail: { age: KEEP_FAILED_SECONDS },
       },
     });
+    this.queue.on('error', onError);
   }
 
   /** Adds the job (a second add for the same message is a no-op) and returns its id. */

@@ -13,6 +13,8 @@ export function createAnswerWorker(opts: {
   connection: Redis;
   prefix: string;
   concurrency: number;
+  /** How long a job's lock lasts without renewal; a dead worker's job is taken over after about this long. */
+  lockMs: number;
   deps: AnswerDeps;
   logger: Logger;
 }): Worker<AnswerJobData, AnswerJobResult> {
@@ -20,6 +22,8 @@ export function createAnswerWorker(opts: {
     connection: opts.connection,
     prefix: opts.prefix,
     concurrency: opts.concurrency,
+    lockDuration: opts.lockMs,
+    stalledInterval: opts.lockMs,
     settings: {
       backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) =>
         err instanceof RetryLater ? err.delayMs : Math.min(30_000, 1_000 * 2 ** attemptsMade),
@@ -29,6 +33,10 @@ export function createAnswerWorker(opts: {
     if (err instanceof RetryLater) return; // logged by the processor
     if (err.name === 'UnrecoverableError') return; // the user was told; logged by the processor
     opts.logger.error({ requestId: job?.id, err: { name: err.name, message: err.message } }, 'answer job failed');
+  });
+  // A job whose lock could not be renewed may already run elsewhere: stop this copy writing to Slack.
+  worker.on('lockRenewalFailed', (jobIds) => {
+    for (const id of jobIds) worker.cancelJob(id, 'lock lost');
   });
   worker.on('error', (err) => opts.logger.error({ err: { name: err.name, message: err.message } }, 'queue worker error'));
   return worker;

@@ -25,6 +25,8 @@ export class ModelStatusReader {
       prefix: keyPrefix,
       defaultJobOptions: { removeOnComplete: true, removeOnFail: true, attempts: 1 },
     });
+    // Connection trouble is logged by the connection's owner; the queue must not crash on it.
+    this.queue.on('error', () => undefined);
   }
 
   /**

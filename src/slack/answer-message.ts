@@ -66,6 +66,16 @@ export interface AnswerMessageOptions {
   logger: Logger;
   /** Messages already posted for this request by an earlier attempt. */
   existingTs?: string[];
+  /** Called whenever a message is added or removed, so the job can remember them. */
+  onMessagesChanged?: (ts: string[]) => void;
+}
+
+/** This process no longer owns the answer (its job lock was lost): it must stop writing. */
+export class AnswerAbandoned extends Error {
+  constructor() {
+    super('the answer was handed to another worker');
+    this.name = 'AnswerAbandoned';
+  }
 }
 
 export class AnswerMessage {
@@ -85,6 +95,7 @@ export class AnswerMessage {
   private gone: ConversationGone | undefined;
   /** The last message is full; the next text goes into a new message. */
   private startNewMessage = false;
+  private abandoned = false;
 
   constructor(
     private readonly client: WebClient,
@@ -129,8 +140,14 @@ export class AnswerMessage {
     );
   }
 
+  /** Stops every further write (another worker now owns this answer). */
+  abandon(): void {
+    this.abandoned = true;
+  }
+
   /** Runs a Slack call; a gone conversation becomes ConversationGone, everything else is rethrown. */
   private async call<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.abandoned) throw new AnswerAbandoned();
     if (this.gone) throw this.gone;
     try {
       return await fn();
@@ -148,13 +165,22 @@ export class AnswerMessage {
   async begin(status: string, cancelValue?: string): Promise<void> {
     this.status = status;
     this.cancelValue = cancelValue;
+    // An earlier attempt may have died mid-answer: restart visibly in its first message, removing the rest.
+    for (const extra of this.ts.splice(1)) {
+      await this.call(() => this.client.chat.delete({ channel: this.opts.channel, ts: extra })).catch((err) => this.logEditFailure(err));
+    }
     if (this.ts.length === 0) {
       this.ts.push(await this.post(status, METADATA.pending, cancelValue));
     } else {
       await this.edit(this.ts[this.ts.length - 1] as string, status, METADATA.pending, cancelValue).catch((err) => this.logEditFailure(err));
     }
+    this.changed();
     this.sentVersion = this.version;
     this.nextEditAt = Date.now() + this.opts.editIntervalMs;
+  }
+
+  private changed() {
+    this.opts.onMessagesChanged?.(this.messageTs);
   }
 
   /** A new status line, shown while no answer text has arrived; `cancelValue` adds a Cancel button. */
@@ -180,7 +206,7 @@ export class AnswerMessage {
   }
 
   private async runPump(): Promise<void> {
-    while (this.sentVersion < this.version && !this.gone) {
+    while (this.sentVersion < this.version && !this.gone && !this.abandoned) {
       const wait = this.nextEditAt - Date.now();
       if (wait > 0) await sleep(wait);
       const version = this.version;
@@ -190,7 +216,7 @@ export class AnswerMessage {
         this.nextEditAt = Date.now() + this.opts.editIntervalMs;
       } catch (err) {
         const f = slackFailure(err);
-        if (this.gone) return;
+        if (this.gone || this.abandoned) return;
         if (f?.error === 'ratelimited') {
           this.nextEditAt = Date.now() + (f.retryAfterMs ?? 1000);
           this.opts.logger.debug({ retryAfterMs: f.retryAfterMs }, 'Slack rate-limited a streaming edit; sending only the newest text later');
@@ -222,6 +248,7 @@ export class AnswerMessage {
       if (this.startNewMessage) {
         this.ts.push(await this.post(shown, type));
         this.startNewMessage = false;
+        this.changed();
       } else {
         await this.edit(this.ts[this.ts.length - 1] as string, shown, type);
       }

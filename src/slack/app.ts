@@ -4,12 +4,13 @@
  * only acknowledges, validates and enqueues.
  */
 import type { Server } from 'node:http';
-import { App, type CustomRoute } from '@slack/bolt';
+import { App, type CustomRoute, SocketModeReceiver } from '@slack/bolt';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { type HealthCheck, healthResponse } from '../http/health-server.ts';
 import { registerListeners } from './listeners/index.ts';
 import type { ListenerDeps } from './listeners/types.ts';
+import { AckAfterHandling } from './ack-after-handling.ts';
 import { slackLogger } from './web-client.ts';
 
 export interface SlackListener {
@@ -41,8 +42,13 @@ export async function startSlackListener(opts: {
   const app = config.slack.appToken
     ? new App({
         token: config.slack.botToken,
-        appToken: config.slack.appToken,
-        socketMode: true,
+        receiver: new AckAfterHandling(
+          new SocketModeReceiver({
+            appToken: config.slack.appToken,
+            logger: boltLogger,
+            installerOptions: { clientOptions },
+          }),
+        ),
         clientOptions,
         logger: boltLogger,
         deferInitialization: true,

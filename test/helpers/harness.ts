@@ -24,6 +24,8 @@ export interface HarnessOptions {
   /** Use the fake Globus client-credentials grant instead of a static token. */
   globus?: boolean;
   env?: Record<string, string>;
+  /** A Redis of the test's own (to stop and restart it); default: the suite's. */
+  redisUrl?: string;
 }
 
 export interface Harness {
@@ -55,7 +57,7 @@ export const DEFAULT_CHANNEL = 'C0CHAN';
 export const DEFAULT_USER = 'U0HUMAN';
 
 export async function startHarness(opts: HarnessOptions): Promise<Harness> {
-  const redisUrl = inject('redisUrl');
+  const redisUrl = opts.redisUrl ?? inject('redisUrl');
   const prefix = `t${randomBytes(4).toString('hex')}`;
   const slack = await startFakeSlack();
   const gateway = await startFakeGateway({ validTokens: ['valid-token'], ...opts.gateway });
@@ -115,6 +117,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const service = await startService(config, { role: opts.role ?? 'all', logger });
   if (opts.mode === 'socket' && (opts.role ?? 'all') !== 'worker') await slack.waitForSocket();
   const redis = new Redis(redisUrl);
+  redis.on('error', () => undefined); // tests that stop Redis expect this client to reconnect quietly
 
   const eventsUrl = `http://127.0.0.1:${service.port}/slack/events`;
   const harness: Harness = {

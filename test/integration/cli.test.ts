@@ -3,44 +3,19 @@
  * it with one clear line; a good one runs until SIGTERM and exits 0; listener
  * and worker can run as separate processes against one Redis.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { type FakeGateway, startFakeGateway } from '../fakes/gateway.ts';
 import { APP_TOKEN, BOT_TOKEN, BOT_USER_ID, type FakeSlack, startFakeSlack } from '../fakes/slack.ts';
+import { type BotProcess, runBot as run, stopAll } from '../helpers/process.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-interface Proc {
-  child: ChildProcess;
-  stdout: string[];
-  stderr: string[];
-  exit: Promise<number | null>;
-}
-
-function run(args: string[], env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  child.stdout?.on('data', (d) => stdout.push(...String(d).split('\n').filter(Boolean)));
-  child.stderr?.on('data', (d) => stderr.push(...String(d).split('\n').filter(Boolean)));
-  const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  return { child, stdout, stderr, exit };
-}
-
-const procs: Proc[] = [];
+const procs: BotProcess[] = [];
 let slack: FakeSlack | undefined;
 let gateway: FakeGateway | undefined;
 
 afterEach(async () => {
-  for (const p of procs.splice(0)) {
-    if (p.child.exitCode === null) {
-      p.child.kill('SIGKILL');
-      await p.exit;
-    }
-  }
+  await stopAll(procs);
   await slack?.close();
   await gateway?.close();
   slack = undefined;

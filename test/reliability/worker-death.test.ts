@@ -1,0 +1,90 @@
+/**
+ * Worker death and shutdown, with real processes: a worker killed (SIGKILL)
+ * mid-answer has its job taken over, and the person sees one complete answer
+ * in the same message; SIGTERM lets answers in flight finish and exits 0.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { type FakeGateway, startFakeGateway } from '../fakes/gateway.ts';
+import { APP_TOKEN, BOT_TOKEN, BOT_USER_ID, type FakeSlack, startFakeSlack } from '../fakes/slack.ts';
+import { type BotProcess, runBot, stopAll } from '../helpers/process.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+const procs: BotProcess[] = [];
+let slack: FakeSlack | undefined;
+let gateway: FakeGateway | undefined;
+afterEach(async () => {
+  await stopAll(procs);
+  await slack?.close();
+  await gateway?.close();
+});
+
+const LONG_ANSWER = Array.from({ length: 60 }, (_, i) => `word${i}`).join(' ');
+
+async function setup(extra: Record<string, string> = {}) {
+  slack = await startFakeSlack();
+  gateway = await startFakeGateway({ validTokens: ['valid-token'], chunkDelayMs: 3, reply: () => LONG_ANSWER });
+  const env = {
+    SLACK_BOT_TOKEN: BOT_TOKEN,
+    SLACK_APP_TOKEN: APP_TOKEN,
+    SLACK_API_URL: slack.apiUrl,
+    REDIS_URL: inject('redisUrl'),
+    INFERENCE_GATEWAY_URL: gateway.url,
+    METIS_ACCESS_TOKEN: 'valid-token',
+    QUEUE_PREFIX: `wd${randomBytes(4).toString('hex')}`,
+    PORT: '0',
+    WORKER_LOCK_SECONDS: '2',
+    METIS_SLACK_EDIT_INTERVAL_MS: '100',
+    ...extra,
+  };
+  const started = (p: BotProcess) => waitFor(() => p.stdout.some((l) => l.includes('metis-bot is running')), 'a process to start', 20_000);
+  return { env, started };
+}
+
+describe('worker processes', () => {
+  it('a worker killed mid-answer: another takes over, and there is one complete answer in the same message', async () => {
+    const { env, started } = await setup();
+    const listener = runBot(['start', '--role', 'listener'], env);
+    const first = runBot(['start', '--role', 'worker'], env);
+    procs.push(listener, first);
+    await started(listener);
+    await started(first);
+    const s = slack as FakeSlack;
+    await s.waitForSocket();
+    const q = s.postAsUser({ channel: 'C0CHAN', user: 'U0HUMAN', text: `<@${BOT_USER_ID}> tell me a long story` });
+    await s.sendSocketEvent(s.eventFor(q, 'app_mention'));
+    const placeholder = await waitFor(() => s.botReplies('C0CHAN', q.ts).find((m) => m.text.startsWith('word0')), 'part of the answer', 15_000);
+    const second = runBot(['start', '--role', 'worker'], env);
+    procs.push(second);
+    await started(second);
+    first.child.kill('SIGKILL');
+    await first.exit;
+
+    const done = await waitFor(
+      () => s.botReplies('C0CHAN', q.ts).find((m) => m.metadata?.event_type === 'metis_answer'),
+      'the complete answer',
+      30_000,
+    );
+    expect(done.ts).toBe(placeholder.ts);
+    expect(done.text).toBe(LONG_ANSWER);
+    expect(s.botReplies('C0CHAN', q.ts)).toHaveLength(1);
+    expect(gateway?.chatRequests).toHaveLength(2);
+  }, 60_000);
+
+  it('SIGTERM lets the answer in flight finish, then exits 0', async () => {
+    const { env, started } = await setup({ SHUTDOWN_GRACE_SECONDS: '20' });
+    const bot = runBot(['start'], env);
+    procs.push(bot);
+    await started(bot);
+    const s = slack as FakeSlack;
+    await s.waitForSocket();
+    const q = s.postAsUser({ channel: 'C0CHAN', user: 'U0HUMAN', text: `<@${BOT_USER_ID}> finish this please` });
+    await s.sendSocketEvent(s.eventFor(q, 'app_mention'));
+    await waitFor(() => s.botReplies('C0CHAN', q.ts).find((m) => m.text.startsWith('word0')), 'part of the answer', 15_000);
+    bot.child.kill('SIGTERM');
+    expect(await bot.exit).toBe(0);
+    const [answer] = s.botReplies('C0CHAN', q.ts);
+    expect(answer?.text).toBe(LONG_ANSWER);
+    expect(answer?.metadata?.event_type).toBe('metis_answer');
+  }, 60_000);
+});
