@@ -96,12 +96,15 @@ export class AnswerMessage {
   /** The last message is full; the next text goes into a new message. */
   private startNewMessage = false;
   private abandoned = false;
+  /** Characters per message; shrinks if Slack says a message is too long. */
+  private limit: number;
 
   constructor(
     private readonly client: WebClient,
     private readonly opts: AnswerMessageOptions,
   ) {
     this.ts = [...(opts.existingTs ?? [])];
+    this.limit = opts.maxChars - HEADROOM;
   }
 
   /** Every message posted so far (kept with the job so a retry reuses them). */
@@ -235,28 +238,50 @@ export class AnswerMessage {
 
   /** Brings Slack up to the current text: finishes full messages, then edits the live one. */
   private async render(final: boolean): Promise<void> {
-    const limit = this.opts.maxChars - HEADROOM;
     if (this.text.length === 0) {
-      if (!final) await this.edit(this.ts[this.ts.length - 1] as string, this.status, METADATA.pending, this.cancelValue);
+      if (!final) await this.write(this.status, METADATA.pending, this.cancelValue);
       return;
     }
     for (;;) {
-      const taken = takePiece(this.text.slice(this.committedChars), limit, this.carry);
+      const taken = takePiece(this.text.slice(this.committedChars), this.limit, this.carry);
       const isLast = taken.rest.length === 0;
       const shown = isLast && !final ? `${taken.piece.text}${STREAMING_CURSOR}` : taken.piece.text;
       const type = isLast && !final ? METADATA.pending : METADATA.answer;
-      if (this.startNewMessage) {
-        this.ts.push(await this.post(shown, type));
-        this.startNewMessage = false;
-        this.changed();
-      } else {
-        await this.edit(this.ts[this.ts.length - 1] as string, shown, type);
+      try {
+        await this.write(shown, type);
+      } catch (err) {
+        // Slack's size limits are not all documented: if it says too long, use smaller messages from here on.
+        if (slackFailure(err)?.error === 'msg_too_long' && this.limit > 500) {
+          this.limit = Math.floor(this.limit * 0.6);
+          this.opts.logger.warn({ limit: this.limit }, 'Slack said the message is too long; using smaller messages');
+          continue;
+        }
+        throw err;
       }
       if (isLast) return;
       // This message is full and final: the answer continues in a new one.
       this.committedChars += taken.piece.body.length;
       this.carry = taken.carry;
       this.startNewMessage = true;
+    }
+  }
+
+  /** Puts `markdown` in the live message (or a new one), re-posting if someone deleted the live one. */
+  private async write(markdown: string, type: string, cancelValue?: string): Promise<void> {
+    if (this.startNewMessage || this.ts.length === 0) {
+      this.ts.push(await this.post(markdown, type, cancelValue));
+      this.startNewMessage = false;
+      this.changed();
+      return;
+    }
+    try {
+      await this.edit(this.ts[this.ts.length - 1] as string, markdown, type, cancelValue);
+    } catch (err) {
+      if (slackFailure(err)?.error !== 'message_not_found') throw err;
+      // The placeholder was deleted in Slack: carry on in a new message.
+      this.ts.pop();
+      this.ts.push(await this.post(markdown, type, cancelValue));
+      this.changed();
     }
   }
 
@@ -287,7 +312,7 @@ export class AnswerMessage {
       return;
     }
     if (this.text.length === 0) {
-      await this.retryRateLimited(() => this.edit(this.ts[this.ts.length - 1] as string, message, METADATA.notice));
+      await this.retryRateLimited(() => this.write(message, METADATA.notice));
       return;
     }
     await this.retryRateLimited(() => this.render(true));

@@ -4,6 +4,7 @@
  * being answered are kept.
  */
 import type { WebClient } from '@slack/web-api';
+import { slackFailure } from './web-client.ts';
 
 export interface ThreadMessage {
   ts: string;
@@ -23,17 +24,35 @@ function markdownOf(blocks: unknown): string | undefined {
   return parts.length ? parts.join('\n') : undefined;
 }
 
+const MAX_WAITS = 3;
+const MAX_WAIT_MS = 30_000;
+
+/** conversations.replies has a tier limit shared by the whole workspace: when Slack asks, wait and ask again. */
+async function withRateLimitBackoff<T>(call: () => Promise<T>): Promise<T> {
+  for (let waits = 0; ; waits++) {
+    try {
+      return await call();
+    } catch (err) {
+      const f = slackFailure(err);
+      if (f?.error !== 'ratelimited' || waits >= MAX_WAITS) throw err;
+      await new Promise((r) => setTimeout(r, Math.min(MAX_WAIT_MS, f.retryAfterMs ?? 1000)));
+    }
+  }
+}
+
 export async function fetchThread(client: WebClient, channel: string, threadTs: string, upToTs: string): Promise<ThreadMessage[]> {
   const out: ThreadMessage[] = [];
   let cursor: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
-    const res = await client.conversations.replies({
-      channel,
-      ts: threadTs,
-      limit: 200,
-      include_all_metadata: true,
-      ...(cursor ? { cursor } : {}),
-    });
+    const res = await withRateLimitBackoff(() =>
+      client.conversations.replies({
+        channel,
+        ts: threadTs,
+        limit: 200,
+        include_all_metadata: true,
+        ...(cursor ? { cursor } : {}),
+      }),
+    );
     for (const m of res.messages ?? []) {
       if (!m.ts || Number(m.ts) > Number(upToTs)) continue;
       out.push({

@@ -64,6 +64,8 @@ export interface FakeSlack {
   botReplies(channel: string, threadTs: string): FakeMessage[];
   failNext(method: string, fault: Fault, times?: number): void;
   setChannelGone(channel: string, error?: string): void;
+  /** As a person would: deletes a message in Slack. */
+  deleteMessage(channel: string, ts: string): void;
   setUserName(user: string, name: string): void;
   /** Builds an Events API envelope for a stored message. */
   eventFor(m: FakeMessage, type: 'app_mention' | 'message', extra?: Record<string, unknown>): EventCallback;
@@ -432,6 +434,10 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       const q = faults.get(method) ?? [];
       for (let i = 0; i < times; i++) q.push(fault);
       faults.set(method, q);
+    },
+    deleteMessage(channel, ts) {
+      const m = find(channel, ts);
+      if (m) m.deleted = true;
     },
     setChannelGone(channel, error = 'channel_not_found') {
       goneChannels.set(channel, error);
