@@ -1,0 +1,67 @@
+/**
+ * Bad input gets a clear answer and loses nothing: huge messages, odd
+ * unicode, file shares, odd slash-command text. The bot lives on.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { BOT_USER_ID } from '../fakes/slack.ts';
+import { DEFAULT_CHANNEL, DEFAULT_USER, type Harness, startHarness } from '../helpers/harness.ts';
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.stop();
+  h = undefined;
+});
+
+describe('bad input', () => {
+  it('a 100 kB message is cut to the configured cap, with a note saying so', async () => {
+    h = await startHarness({ mode: 'http', env: { METIS_MAX_PROMPT_CHARS: '5000' } });
+    const big = 'x'.repeat(100_000);
+    const q = await h.mention({ text: `<@${BOT_USER_ID}> ${big}` });
+    const replies = await h.reply(q, { count: 2, timeoutMs: 15_000 });
+    const sent = h.gateway.chatRequests.at(-1)?.body.messages.at(-1).content as string;
+    expect(sent.length).toBeLessThanOrEqual(5000 + 'Ada: '.length);
+    expect(replies.at(-1)?.text).toContain('Your message was 100,000 characters; I used the first 5,000.');
+  });
+
+  it('unicode survives the round trip: emoji, right-to-left text, combining marks, zero-width joiners', async () => {
+    h = await startHarness({ mode: 'socket' });
+    const text = '👩🏽‍🔬 مرحبا שלום e\u0301 \u200d 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 &lt;tag&gt;';
+    const q = await h.mention({ text: `<@${BOT_USER_ID}> ${text}` });
+    const [answer] = await h.reply(q);
+    expect(answer?.text).toBe('You said: Ada: 👩🏽‍🔬 مرحبا שלום e\u0301 \u200d 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 <tag>');
+  });
+
+  it('a message shared with a file is still a question', async () => {
+    h = await startHarness({ mode: 'socket' });
+    const m = h.slack.postAsUser({ channel: 'D0DM', user: DEFAULT_USER, text: 'what is in this file?' });
+    await h.deliver(h.slack.eventFor(m, 'message', { subtype: 'file_share', files: [{ id: 'F1', name: 'a.txt' }] }));
+    const [answer] = await h.reply(m);
+    expect(answer?.text).toBe('You said: Ada: what is in this file?');
+  });
+
+  it('odd slash-command text gets help, not a crash', async () => {
+    h = await startHarness({ mode: 'socket' });
+    for (const text of ['', '   ', 'model', 'model ""', 'bogus ☃', 'model ' + 'y'.repeat(5000)]) {
+      const { body } = await h.command('/metis', text);
+      expect(typeof body.text).toBe('string');
+    }
+    for (const text of ['public public', '💥', 'z'.repeat(3000)]) {
+      const { body } = await h.command('/metis-models', text);
+      expect(body.text ?? body.blocks).toBeTruthy();
+    }
+    // Still answering afterwards.
+    const [answer] = await h.reply(await h.mention({ text: `<@${BOT_USER_ID}> still there?` }));
+    expect(answer?.text).toBe('You said: Ada: still there?');
+  });
+
+  it('deletions and other message subtypes are ignored', async () => {
+    h = await startHarness({ mode: 'socket' });
+    for (const subtype of ['message_deleted', 'message_changed', 'bot_message', 'channel_join', 'me_message']) {
+      const m = h.slack.postAsUser({ channel: 'D0DM', user: DEFAULT_USER, text: 'ignore me' });
+      await h.deliver(h.slack.eventFor(m, 'message', { subtype }));
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.slack.callsOf('chat.postMessage')).toHaveLength(0);
+    expect(h.slack.messages.filter((m) => m.channel === DEFAULT_CHANNEL && m.bot_id)).toHaveLength(0);
+  });
+});
