@@ -57,6 +57,19 @@ const EXAMPLES: Record<string, string> = {
   METIS_ACCESS_WAIT_SECONDS: '900',
   METIS_ACCESS_PROBE_SECONDS: '30',
   METIS_COLD_START_TIMEOUT: '30m',
+  SLACK_ALLOWED_TEAMS: 'T0123TEAM',
+  SLACK_ALLOWED_CHANNELS: 'C0123LAB,C0456ML',
+  SLACK_ALLOWED_USERS: 'U012ABCDEF',
+  SLACK_ALLOWED_USERGROUPS: 'S0123GROUP',
+  METIS_GATEWAY_REQUESTS_PER_SECOND: '8',
+  METIS_GATEWAY_TOKENS_PER_MINUTE: '60000',
+  METIS_USER_CONCURRENCY: '3',
+  METIS_USER_REQUESTS_PER_HOUR: '60',
+  METIS_USER_TOKENS_PER_DAY: '500000',
+  METIS_CHANNEL_REQUESTS_PER_HOUR: '300',
+  METIS_AUDIT_CONTENT: 'false',
+  METIS_AUDIT_RETENTION_DAYS: '30',
+  METIS_TOKEN_LIMIT_BACKOFF_SECONDS: '60',
   METIS_COLD_START_POLL_SECONDS: '15',
   METIS_MODEL_STATUS_TTL_SECONDS: '60',
 };
@@ -103,6 +116,21 @@ const urlWithDefault = (fallback: string) =>
         return z.NEVER;
       }
       return value;
+    });
+
+/** A comma-separated list of Slack IDs; empty means "everyone". */
+const slackIds = (pattern: RegExp, what: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const ids = (v ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+      const bad = ids.find((id) => !pattern.test(id));
+      if (bad) {
+        ctx.addIssue({ code: 'custom', message: `must be Slack ${what}, got "${bad}"` });
+        return z.NEVER;
+      }
+      return ids;
     });
 
 const schema = z.object({
@@ -207,6 +235,29 @@ const schema = z.object({
     }),
   METIS_COLD_START_POLL_SECONDS: intIn(1, 600, 15),
   METIS_MODEL_STATUS_TTL_SECONDS: intIn(1, 60, 60),
+  SLACK_ALLOWED_TEAMS: slackIds(/^[TE][A-Z0-9]{2,}$/, 'team IDs (like T0123TEAM)'),
+  SLACK_ALLOWED_CHANNELS: slackIds(/^[CGD][A-Z0-9]{2,}$/, 'channel IDs (like C0123LAB, from "Copy link" or channel details)'),
+  SLACK_ALLOWED_USERS: slackIds(/^[UW][A-Z0-9]{2,}$/, 'user IDs (like U012ABCDEF, from a profile\'s "Copy member ID")'),
+  SLACK_ALLOWED_USERGROUPS: slackIds(/^S[A-Z0-9]{2,}$/, 'user group IDs (like S0123GROUP)'),
+  METIS_GATEWAY_REQUESTS_PER_SECOND: intIn(0, 10_000, 8),
+  METIS_GATEWAY_TOKENS_PER_MINUTE: intIn(0, 100_000_000, 0),
+  METIS_USER_CONCURRENCY: intIn(0, 1000, 3),
+  METIS_USER_REQUESTS_PER_HOUR: intIn(0, 1_000_000, 0),
+  METIS_USER_TOKENS_PER_DAY: intIn(0, 1_000_000_000, 0),
+  METIS_CHANNEL_REQUESTS_PER_HOUR: intIn(0, 1_000_000, 0),
+  METIS_AUDIT_CONTENT: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v, ctx) => {
+      const value = (v ?? '').toLowerCase();
+      if (['', 'false', '0', 'no'].includes(value)) return false;
+      if (['true', '1', 'yes'].includes(value)) return true;
+      ctx.addIssue({ code: 'custom', message: `must be true or false, got "${v}"` });
+      return z.NEVER;
+    }),
+  METIS_AUDIT_RETENTION_DAYS: intIn(1, 3650, 30),
+  METIS_TOKEN_LIMIT_BACKOFF_SECONDS: intIn(1, 3600, 60),
 });
 
 /** How the bot holds Metis access; the token module owns the details. */
@@ -270,6 +321,23 @@ export interface Config {
     accessWaitMs: number;
     /** While access is broken, how often one waiting question tries again. */
     accessProbeMs: number;
+  };
+  /** Who may use the bot; an empty list allows everyone. Guests and external users need to be listed. */
+  allow: { teams: string[]; channels: string[]; users: string[]; usergroups: string[] };
+  sharing: {
+    /** Fleet-wide gateway request budget; 0 = off. */
+    gatewayRequestsPerSecond: number;
+    /** Fleet-wide tokens per minute per model; 0 = off. */
+    gatewayTokensPerMinute: number;
+    /** Questions one person may have running at once; 0 = no cap. */
+    userConcurrency: number;
+    userRequestsPerHour: number;
+    userTokensPerDay: number;
+    channelRequestsPerHour: number;
+    auditContent: boolean;
+    auditRetentionDays: number;
+    /** After the gateway's token-per-minute 429, how long the fleet leaves that model alone (its window is a fixed minute). */
+    tokenLimitBackoffMs: number;
   };
   models: {
     /** Model status older than this is fetched again (the gateway itself caches it 60 s). */
@@ -398,6 +466,23 @@ export function loadConfig(env: Env = process.env): Config {
     access,
     tokenEncryptionKeys,
     admin: { users: e.METIS_ADMIN_USERS, alertChannel: e.METIS_ALERT_CHANNEL, accessWaitMs: e.METIS_ACCESS_WAIT_SECONDS * 1000, accessProbeMs: e.METIS_ACCESS_PROBE_SECONDS * 1000 },
+    allow: {
+      teams: e.SLACK_ALLOWED_TEAMS,
+      channels: e.SLACK_ALLOWED_CHANNELS,
+      users: e.SLACK_ALLOWED_USERS,
+      usergroups: e.SLACK_ALLOWED_USERGROUPS,
+    },
+    sharing: {
+      gatewayRequestsPerSecond: e.METIS_GATEWAY_REQUESTS_PER_SECOND,
+      gatewayTokensPerMinute: e.METIS_GATEWAY_TOKENS_PER_MINUTE,
+      userConcurrency: e.METIS_USER_CONCURRENCY,
+      userRequestsPerHour: e.METIS_USER_REQUESTS_PER_HOUR,
+      userTokensPerDay: e.METIS_USER_TOKENS_PER_DAY,
+      channelRequestsPerHour: e.METIS_CHANNEL_REQUESTS_PER_HOUR,
+      auditContent: e.METIS_AUDIT_CONTENT,
+      auditRetentionDays: e.METIS_AUDIT_RETENTION_DAYS,
+      tokenLimitBackoffMs: e.METIS_TOKEN_LIMIT_BACKOFF_SECONDS * 1000,
+    },
     models: {
       statusTtlMs: e.METIS_MODEL_STATUS_TTL_SECONDS * 1000,
       coldStartTimeoutMs: e.METIS_COLD_START_TIMEOUT * 1000,

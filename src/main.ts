@@ -16,6 +16,12 @@ import type { Config } from './config.ts';
 import { GatewayClient } from './gateway/client.ts';
 import { ModelCatalog } from './models/catalog.ts';
 import { ModelPreferences } from './models/preferences.ts';
+import { AccessPolicy } from './team/access-policy.ts';
+import { FairShare } from './team/fair-share.ts';
+import { GatewayBudget } from './team/gateway-budget.ts';
+import { UsageLimits } from './team/limits.ts';
+import { QueueControl } from './team/queue-control.ts';
+import { UsageLedger } from './team/usage.ts';
 import { Cancellations } from './queue/cancellation.ts';
 import { createStatusRefreshWorker, ModelStatusReader } from './queue/status-refresh.ts';
 import { startHealthServer, type HealthCheck } from './http/health-server.ts';
@@ -104,7 +110,16 @@ export async function startService(config: Config, opts: { role: Role; logger: L
       }, RENEWAL_CHECK_MS);
       renewal.unref();
       closers.push({ name: 'token-renewal', close: async () => clearInterval(renewal) });
-      const gateway = new GatewayClient({ baseUrl: config.gateway.url, cluster: config.gateway.cluster });
+      const budget = new GatewayBudget(shared, config.queue.prefix, {
+        requestsPerSecond: config.sharing.gatewayRequestsPerSecond,
+        tokensPerMinute: config.sharing.gatewayTokensPerMinute,
+      });
+      const gateway = new GatewayClient({
+        baseUrl: config.gateway.url,
+        cluster: config.gateway.cluster,
+        beforeRequest: () => budget.acquireRequest(),
+      });
+      const fairShare = new FairShare(shared, config.queue.prefix, config.sharing.userConcurrency);
       const catalog = new ModelCatalog({
         gateway,
         tokens,
@@ -144,10 +159,20 @@ export async function startService(config: Config, opts: { role: Role; logger: L
           tokens,
           health,
           userNames: new UserNames(slack),
+          policy: new AccessPolicy(config.allow, slack, shared, config.queue.prefix),
+          budget,
+          fairShare,
+          limits: new UsageLimits(shared, config.queue.prefix, config.sharing),
+          usage: new UsageLedger(shared, config.queue.prefix, logger, {
+            content: config.sharing.auditContent,
+            retentionDays: config.sharing.auditRetentionDays,
+          }),
+          control: new QueueControl(shared, config.queue.prefix),
           botIdentity,
           config,
           logger,
         },
+        onFinished: (job) => fairShare.finished(job.data.user),
         logger,
       });
       const w = worker;
@@ -178,6 +203,7 @@ export async function startService(config: Config, opts: { role: Role; logger: L
         logger.warn({ err: err.message }, 'queue error'),
       );
       closers.push({ name: 'queue', close: () => queue.close() });
+      const listenerFairShare = new FairShare(shared, config.queue.prefix, config.sharing.userConcurrency);
       const models = new ModelStatusReader(shared, config.queue.prefix, config.models.statusTtlMs, queueConnection);
       closers.push({ name: 'status-queue', close: () => models.close() });
       listener = await startSlackListener({
@@ -186,7 +212,7 @@ export async function startService(config: Config, opts: { role: Role; logger: L
         health,
         deps: {
           enqueue: async (request) => {
-            const jobId = await queue.add(request);
+            const jobId = await queue.add(request, (isNew) => listenerFairShare.enqueued(request.user, isNew));
             logger.info({ requestId: jobId, channel: request.channel, user: request.user, source: request.source }, 'request queued');
           },
           models,

@@ -61,6 +61,8 @@ export interface GatewayClientOptions {
   cluster: string;
   /** Time allowed for list-endpoints and jobs answers. */
   requestTimeoutMs?: number;
+  /** Waits until one more request fits the fleet's budget for the gateway. */
+  beforeRequest?: () => Promise<void>;
 }
 
 export class GatewayClient {
@@ -83,6 +85,7 @@ export class GatewayClient {
   }
 
   private async getJson(path: string, token: string): Promise<unknown> {
+    await this.options.beforeRequest?.();
     let res: Response;
     try {
       res = await fetch(`${this.options.baseUrl}${path}`, {
@@ -194,6 +197,7 @@ export class GatewayClient {
     let sawDone = false;
     const stallError = () =>
       new MetisError('gateway_timeout', `no data from the gateway for ${args.idleTimeoutMs} ms`, { model: args.model }, true);
+    await this.options.beforeRequest?.();
     try {
       armIdle();
       const stream = await this.openai(args.framework).chat.completions.create(

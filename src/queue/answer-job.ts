@@ -26,10 +26,15 @@ export interface AnswerJobData {
   coldStartSince?: number;
   /** When the gateway last said the model is not live (a status from before then is not trusted). */
   notLiveAt?: number;
+  /** The question has been counted against the usage limits (a waiting question is counted once). */
+  admitted?: boolean;
+  /** What the waiting note in the thread says, so a wake-up does not change it. */
+  note?: string;
+  noteCancellable?: boolean;
 }
 
 export interface AnswerJobResult {
-  outcome: 'answered' | 'usage' | 'error' | 'conversation_gone' | 'cancelled';
+  outcome: 'answered' | 'usage' | 'error' | 'conversation_gone' | 'cancelled' | 'refused' | 'limited';
   model?: string;
   code?: string;
   promptTokens?: number;

@@ -25,6 +25,12 @@ import type { ModelPreferences } from '../models/preferences.ts';
 import { AnswerAbandoned, AnswerMessage, ConversationGone, fallbackText } from '../slack/answer-message.ts';
 import { fetchThread } from '../slack/thread-history.ts';
 import type { UserNames } from '../slack/user-names.ts';
+import { type AccessPolicy, refusalText } from '../team/access-policy.ts';
+import type { FairShare } from '../team/fair-share.ts';
+import type { GatewayBudget } from '../team/gateway-budget.ts';
+import { limitMessage, type UsageLimits } from '../team/limits.ts';
+import type { QueueControl } from '../team/queue-control.ts';
+import { estimateTokens, type UsageLedger } from '../team/usage.ts';
 import type { AnswerJobData, AnswerJobResult } from './answer-job.ts';
 import type { Cancellations } from './cancellation.ts';
 
@@ -42,8 +48,14 @@ export interface AnswerDeps {
   tokens: AccessTokenSource;
   health: AccessHealth;
   userNames: UserNames;
+  policy: AccessPolicy;
+  budget: GatewayBudget;
+  fairShare: FairShare;
+  limits: UsageLimits;
+  usage: UsageLedger;
+  control: QueueControl;
   botIdentity: () => Promise<BotIdentity>;
-  config: Pick<Config, 'gateway' | 'conversation' | 'slackOutput' | 'admin' | 'models'>;
+  config: Pick<Config, 'gateway' | 'conversation' | 'slackOutput' | 'admin' | 'models' | 'sharing'>;
   logger: Logger;
 }
 
@@ -72,6 +84,9 @@ export function retryDelayMs(err: MetisError, attemptsMade: number, baseMs: numb
   if (err.code === 'rate_limited') return Math.ceil(baseMs / 2) + jitter;
   return Math.min(30_000, baseMs * 2 ** Math.max(0, attemptsMade - 1)) + jitter;
 }
+
+/** A person's or channel's usage limit is reached; `message` says which and when it resets. */
+class LimitReached extends Error {}
 
 /** Failures only a person can fix (login, service account, gateway policy): worth waiting for. */
 function isAccessProblem(err: unknown): boolean {
@@ -121,6 +136,14 @@ export function createAnswerProcessor(deps: AnswerDeps) {
       return { outcome: 'usage', code: isMetisError(err) ? err.code : undefined };
     }
 
+    const decision = data.answerTs?.length ? { allowed: true as const } : await deps.policy.check({ user: data.user, channel: data.channel, teamId: data.teamId });
+    if (!decision.allowed) {
+      await deps.slack.chat.postEphemeral({ channel: data.channel, user: data.user, thread_ts: data.threadTs, text: refusalText(decision.reason) });
+      log.info({ outcome: 'refused', reason: decision.reason }, 'refused by the allow lists');
+      await deps.usage.auditRequest({ requestId: jobId, user: data.user, channel: data.channel, outcome: 'refused', code: decision.reason });
+      return { outcome: 'refused', code: decision.reason };
+    }
+
     const answer = new AnswerMessage(deps.slack, {
       channel: data.channel,
       threadTs: data.threadTs,
@@ -144,10 +167,17 @@ export function createAnswerProcessor(deps: AnswerDeps) {
     // Lost the job's lock (Redis trouble, a long pause): another worker now owns the answer.
     signal?.addEventListener('abort', () => answer.abandon(), { once: true });
 
-    /** Parks the job until `delayMs` from now: it holds no worker slot meanwhile. */
-    const park = async (note: string, delayMs: number, cancellable: boolean): Promise<never> => {
+    /**
+     * Parks the job until `delayMs` from now: it holds no worker slot
+     * meanwhile. `note` (kept when undefined) is what its thread shows.
+     */
+    const park = async (note: string | undefined, delayMs: number, cancellable: boolean): Promise<never> => {
       if (!lockToken) throw new MetisError('internal', 'cannot park a job without its lock token');
-      answer.setStatus(note, cancellable ? jobId : undefined);
+      if (note !== undefined) {
+        data.note = note;
+        data.noteCancellable = cancellable;
+      }
+      answer.setStatus(data.note ?? '_Waiting…_', data.noteCancellable ? jobId : undefined);
       await answer.flush();
       await save();
       await job.moveToDelayed(Date.now() + delayMs, lockToken);
@@ -187,8 +217,9 @@ export function createAnswerProcessor(deps: AnswerDeps) {
     };
 
     try {
+      // A waiting question keeps showing why it waits; one picked up after a failure says it is trying again.
       const resumed = data.answerTs?.length ? '_Trying again…_' : '_Working on it…_';
-      await answer.begin(data.accessWaitSince ? WAITING_FOR_ACCESS : resumed, data.coldStartSince ? jobId : undefined);
+      await answer.begin(data.note ?? resumed, data.note && data.noteCancellable ? jobId : undefined);
       await save();
     } catch (err) {
       if (err instanceof ConversationGone) {
@@ -200,12 +231,24 @@ export function createAnswerProcessor(deps: AnswerDeps) {
 
     let shownText = false;
     let model = data.model;
+    let running = false;
     try {
       const cancelledBy = await deps.cancellations.cancelledBy(jobId);
       if (cancelledBy) {
         await answer.fail(`:no_entry_sign: _Cancelled by <@${cancelledBy}>._`);
         log.info({ outcome: 'cancelled', model }, 'request cancelled while waiting');
         return { outcome: 'cancelled', model };
+      }
+      const paused = await deps.control.paused();
+      if (paused) {
+        await park(":double_vertical_bar: _Questions are paused by an administrator. Yours is queued and will be answered when they resume._", 2000, false);
+      }
+      running = await deps.fairShare.start(data.user, jobId);
+      if (!running) await park(data.note === undefined ? '_Your earlier questions are being answered first; this one is next._' : undefined, 500, false);
+      if (!data.admitted) {
+        const admitted = await deps.limits.admit(data.user, data.channel);
+        if (!admitted.ok) throw new LimitReached(limitMessage(admitted));
+        data.admitted = true;
       }
       // While access is known to be broken, only one request per interval tries; the rest wait.
       if ((await deps.health.problem()) && !(await deps.health.mayProbe(deps.config.admin.accessProbeMs))) await waitForAccess();
@@ -220,6 +263,16 @@ export function createAnswerProcessor(deps: AnswerDeps) {
         if (choice.source !== 'first-live' && choice.source !== 'first-listed') data.model = model;
       }
       await waitForModel(model, snapshot);
+      const tokenWaitMs = await deps.budget.tokensWaitMs(model);
+      if (tokenWaitMs > 0) {
+        await park(
+          `:hourglass: _The team's per-minute token budget for \`${model}\` is used up; your question is next in line (about ${Math.ceil(tokenWaitMs / 1000)} s)._`,
+          tokenWaitMs,
+          true,
+        );
+      }
+      data.note = undefined;
+      data.noteCancellable = undefined;
       answer.setStatus(`_Asking \`${model}\`…_`);
 
       const history = data.inThread ? await fetchThread(deps.slack, data.channel, data.threadTs, data.ts) : [];
@@ -247,6 +300,27 @@ export function createAnswerProcessor(deps: AnswerDeps) {
       await answer.finish(finalText);
       await save();
       await deps.preferences.rememberForThread(data.channel, data.threadTs, chosen);
+      const estimated = outcome.promptTokens === undefined || outcome.completionTokens === undefined;
+      const promptTokens = outcome.promptTokens ?? estimateTokens(built.messages.map((m) => m.content).join('\n'));
+      const completionTokens = outcome.completionTokens ?? estimateTokens(outcome.text);
+      await Promise.all([
+        deps.usage.record({ user: data.user, channel: data.channel, model: chosen, promptTokens, completionTokens }),
+        deps.limits.recordTokens(data.user, promptTokens + completionTokens),
+        deps.budget.recordTokens(chosen, promptTokens + completionTokens),
+        deps.usage.auditRequest({
+          requestId: jobId,
+          user: data.user,
+          channel: data.channel,
+          model: chosen,
+          outcome: 'answered',
+          promptTokens,
+          completionTokens,
+          tokensEstimated: estimated,
+          queueWaitMs: job.processedOn ? job.processedOn - data.receivedAt : undefined,
+          totalMs: Date.now() - data.receivedAt,
+          question: parsed.prompt,
+        }),
+      ]);
       if (built.promptTruncatedFrom !== undefined) {
         await answer.note(
           `:scissors: Your message was ${built.promptTruncatedFrom.toLocaleString('en-US')} characters; I used the first ${deps.config.conversation.maxPromptChars.toLocaleString('en-US')}.`,
@@ -280,6 +354,26 @@ export function createAnswerProcessor(deps: AnswerDeps) {
         log.warn({ slackError: err.slackError }, 'conversation went away mid-answer; dropping the request');
         return { outcome: 'conversation_gone', code: err.slackError };
       }
+      if (err instanceof LimitReached) {
+        await answer.fail(err.message);
+        log.info({ outcome: 'limited' }, 'a usage limit was reached');
+        await deps.usage.auditRequest({ requestId: jobId, user: data.user, channel: data.channel, outcome: 'limited' });
+        return { outcome: 'limited' };
+      }
+      // The gateway's rate limits slow the whole fleet down; the question waits its turn and is not failed.
+      if (!shownText && isMetisError(err) && err.code === 'rate_limited') {
+        await deps.budget.pauseRequests(1000);
+        await park('_Metis is busy; your question is next in line…_', 1000 + Math.floor(Math.random() * 500), false);
+      }
+      if (!shownText && isMetisError(err) && err.code === 'token_rate_limited' && model) {
+        const backoffMs = deps.config.sharing.tokenLimitBackoffMs;
+        await deps.budget.pauseTokens(model, backoffMs);
+        await park(
+          `:hourglass: _The per-minute token limit for \`${model}\` is used up; your question is next in line (about ${Math.ceil(backoffMs / 1000)} s)._`,
+          backoffMs,
+          true,
+        );
+      }
       if (!shownText && isAccessProblem(err)) await waitForAccess();
       // The gateway says the model is asleep, or Metis is in maintenance: wait for it like a cold start.
       if (!shownText && model && isMetisError(err) && (err.code === 'model_not_live' || err.code === 'maintenance')) {
@@ -306,7 +400,12 @@ export function createAnswerProcessor(deps: AnswerDeps) {
       const code = isMetisError(failure) ? failure.code : 'internal';
       log.error({ code, err: isMetisError(failure) ? failure.message : failure, model }, 'request failed; told the user');
       await answer.fail(userMessageFor(failure));
+      await deps.usage
+        .auditRequest({ requestId: jobId, user: data.user, channel: data.channel, model, outcome: 'error', code, totalMs: Date.now() - data.receivedAt })
+        .catch(() => undefined);
       throw new UnrecoverableError(`${code}: ${isMetisError(failure) ? failure.message : String(failure)}`);
+    } finally {
+      if (running) await deps.fairShare.stop(data.user, jobId).catch(() => undefined);
     }
   };
 }

@@ -14,7 +14,12 @@ const KEEP_FAILED_SECONDS = 7 * 24 * 60 * 60;
 export class AnswerQueue {
   readonly queue: Queue<AnswerJobData>;
 
-  constructor(connection: Redis, prefix: string, attempts: number, onError: (err: Error) => void = () => {}) {
+  constructor(
+    private readonly connection: Redis,
+    private readonly prefix: string,
+    attempts: number,
+    onError: (err: Error) => void = () => {},
+  ) {
     this.queue = new Queue<AnswerJobData>(ANSWER_QUEUE, {
       connection,
       prefix,
@@ -28,10 +33,15 @@ export class AnswerQueue {
     this.queue.on('error', onError);
   }
 
-  /** Adds the job (a second add for the same message is a no-op) and returns its id. */
-  async add(data: AnswerJobData): Promise<string> {
+  /**
+   * Adds the job (a second add for the same message is a no-op) and returns
+   * its id. `priority` orders waiting jobs (1 first): fair turns between people.
+   */
+  async add(data: AnswerJobData, priority?: (isNew: boolean) => Promise<number>): Promise<string> {
     const jobId = answerJobId(data);
-    await this.queue.add(ANSWER_JOB, data, { jobId });
+    // Only a message seen for the first time counts towards its asker's turn.
+    const isNew = (await this.connection.set(`${this.prefix}:seen:${jobId}`, '1', 'EX', KEEP_COMPLETED_SECONDS, 'NX')) === 'OK';
+    await this.queue.add(ANSWER_JOB, data, { jobId, ...(priority ? { priority: await priority(isNew) } : {}) });
     return jobId;
   }
 

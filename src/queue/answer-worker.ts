@@ -3,7 +3,7 @@
  * are decided by what the processor throws: RetryLater carries its own delay;
  * UnrecoverableError ends the job (the user has already been told).
  */
-import { Worker } from 'bullmq';
+import { type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.ts';
 import { ANSWER_QUEUE, type AnswerJobData, type AnswerJobResult } from './answer-job.ts';
@@ -17,6 +17,8 @@ export function createAnswerWorker(opts: {
   lockMs: number;
   deps: AnswerDeps;
   logger: Logger;
+  /** Called once a job is finished for good (answered, refused or failed), not between attempts. */
+  onFinished?: (job: Job<AnswerJobData>) => Promise<void>;
 }): Worker<AnswerJobData, AnswerJobResult> {
   const worker = new Worker<AnswerJobData, AnswerJobResult>(ANSWER_QUEUE, createAnswerProcessor(opts.deps), {
     connection: opts.connection,
@@ -29,7 +31,11 @@ export function createAnswerWorker(opts: {
         err instanceof RetryLater ? err.delayMs : Math.min(30_000, 1_000 * 2 ** attemptsMade),
     },
   });
+  worker.on('completed', (job) => {
+    void opts.onFinished?.(job).catch(() => undefined);
+  });
   worker.on('failed', (job, err) => {
+    if (job?.finishedOn) void opts.onFinished?.(job).catch(() => undefined);
     if (err instanceof RetryLater) return; // logged by the processor
     if (err.name === 'UnrecoverableError') return; // the user was told; logged by the processor
     opts.logger.error({ requestId: job?.id, err: { name: err.name, message: err.message } }, 'answer job failed');

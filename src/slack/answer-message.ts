@@ -312,11 +312,29 @@ export class AnswerMessage {
       return;
     }
     if (this.text.length === 0) {
-      await this.retryRateLimited(() => this.write(message, METADATA.notice));
+      await this.replaceWith(message);
       return;
     }
-    await this.retryRateLimited(() => this.render(true));
+    // Partial text stays (marked final); the message follows it.
+    await this.retryRateLimited(() => this.render(true)).catch((err) => this.logEditFailure(err));
     await this.retryRateLimited(() => this.post(message, METADATA.notice));
+  }
+
+  /**
+   * Turns the placeholder into `message`. If Slack refuses the edit, the
+   * message is posted anew and the placeholder removed: a placeholder must
+   * never be left behind.
+   */
+  private async replaceWith(message: string): Promise<void> {
+    try {
+      await this.retryRateLimited(() => this.write(message, METADATA.notice));
+    } catch (err) {
+      if (this.gone || this.abandoned) throw err;
+      this.logEditFailure(err);
+      const placeholder = this.ts.pop();
+      await this.retryRateLimited(() => this.post(message, METADATA.notice));
+      if (placeholder) await this.call(() => this.client.chat.delete({ channel: this.opts.channel, ts: placeholder })).catch((e) => this.logEditFailure(e));
+    }
   }
 
   /** A separate short note in the thread (e.g. that a long question was cut). */

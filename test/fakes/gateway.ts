@@ -57,6 +57,8 @@ export interface FakeGatewayOptions {
   randomSplits?: boolean;
   /** Delay between SSE writes in ms (default 0). */
   chunkDelayMs?: number;
+  /** Enforce the gateway's per-user request throttle (§7.1): at most this many requests in any 1 s window. */
+  requestsPerSecond?: number;
   maintenanceNotice?: string; // when set, chat → 503 cluster_under_maintenance with this message, jobs → all stopped per §2.3
 }
 
@@ -70,6 +72,8 @@ export interface FakeGateway {
   setValidTokens(tokens: string[]): void;
   /** token → kind of 401 the gateway gives, per §6.1 / §6.4: 'expired' | 'policy' | 'wrong-idp' | 'no-group' */
   setTokenProblem(token: string, problem: 'expired' | 'policy' | 'wrong-idp' | 'no-group'): void;
+  /** How many requests the throttle refused with 429. */
+  throttledCount(): number;
   /** The token works again (e.g. ALCF fixed the account's policy). */
   clearTokenProblem(token: string): void;
   setMaintenance(notice: string | undefined): void;
@@ -847,6 +851,9 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
   let models: FakeModel[] = (options.models ?? DEFAULT_MODELS).map((m) => ({ ...m }));
   let validTokens = new Set(options.validTokens ?? ['valid-token']);
   const tokenProblems = new Map<string, keyof typeof TOKEN_PROBLEM_MESSAGES>();
+  const requestsPerSecond = options.requestsPerSecond;
+  const throttleLog = new Map<string, number[]>();
+  let throttled = 0;
   let maintenanceNotice = options.maintenanceNotice;
   let reply = options.reply;
   const faults: ChatFault[] = [];
@@ -911,6 +918,19 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
     if (!validTokens.has(token)) {
       sendError(res, 401, 'unauthorized', 'Token is either not active or invalid');
       return false;
+    }
+    // Ninja's AuthRateThrottle (§7.1): a sliding 1 s window per user, checked right after auth; no Retry-After.
+    if (requestsPerSecond !== undefined) {
+      const now = Date.now();
+      const window = (throttleLog.get(token) ?? []).filter((t) => now - t < 1000);
+      if (window.length >= requestsPerSecond) {
+        throttleLog.set(token, window);
+        throttled += 1;
+        sendJson(res, 429, { detail: 'Too many requests.' });
+        return false;
+      }
+      window.push(now);
+      throttleLog.set(token, window);
     }
     return true;
   }
@@ -1246,6 +1266,9 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
     },
     setValidTokens(tokens) {
       validTokens = new Set(tokens);
+    },
+    throttledCount() {
+      return throttled;
     },
     clearTokenProblem(token) {
       tokenProblems.delete(token);

@@ -67,6 +67,11 @@ export interface FakeSlack {
   /** As a person would: deletes a message in Slack. */
   deleteMessage(channel: string, ts: string): void;
   setUserName(user: string, name: string): void;
+  /** Makes a user a guest, or a member of another workspace (Slack Connect). */
+  setUserKind(user: string, kind: { guest?: boolean; externalTeam?: string }): void;
+  setUsergroup(group: string, members: string[]): void;
+  /** Messages only one person saw. */
+  ephemerals: { channel: string; user: string; text: string }[];
   /** Builds an Events API envelope for a stored message. */
   eventFor(m: FakeMessage, type: 'app_mention' | 'message', extra?: Record<string, unknown>): EventCallback;
   /** POSTs an event, signed, to the bot's /slack/events; resolves with the HTTP status and time to answer. */
@@ -144,6 +149,9 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   const faults = new Map<string, Fault[]>();
   const goneChannels = new Map<string, string>();
   const userNames = new Map<string, string>();
+  const userKinds = new Map<string, { guest?: boolean; externalTeam?: string }>();
+  const usergroups = new Map<string, string[]>();
+  const ephemerals: { channel: string; user: string; text: string }[] = [];
   const sockets = new Set<Socket>();
   const pendingAcks = new Map<string, (payload: unknown) => void>();
   const responses: { url: string; body: Record<string, unknown> }[] = [];
@@ -279,9 +287,33 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       }
       case 'users.info': {
         const user = String(params.user ?? '');
-        const name = userNames.get(user);
-        if (!name) return { ok: false, error: 'user_not_found' };
-        return { ok: true, user: { id: user, name: name.toLowerCase(), real_name: name, profile: { display_name: name, real_name: name } } };
+        if (!/^[UW][A-Z0-9]+$/.test(user)) return { ok: false, error: 'user_not_found' };
+        const name = userNames.get(user) ?? '';
+        const kind = userKinds.get(user) ?? {};
+        return {
+          ok: true,
+          user: {
+            id: user,
+            team_id: kind.externalTeam ?? TEAM_ID,
+            name: name.toLowerCase() || user.toLowerCase(),
+            real_name: name,
+            is_restricted: kind.guest === true,
+            is_ultra_restricted: false,
+            ...(kind.externalTeam ? { is_stranger: true } : {}),
+            profile: { display_name: name, real_name: name },
+          },
+        };
+      }
+      case 'usergroups.users.list': {
+        const group = String(params.usergroup ?? '');
+        return { ok: true, users: usergroups.get(group) ?? [] };
+      }
+      case 'chat.postEphemeral': {
+        if (!channel) return { ok: false, error: 'channel_not_found' };
+        const t = textOf(params);
+        if ('error' in t) return { ok: false, error: t.error };
+        ephemerals.push({ channel, user: String(params.user ?? ''), text: t.text });
+        return { ok: true, message_ts: nextTs() };
       }
       default:
         return { ok: false, error: 'unknown_method' };
@@ -445,6 +477,13 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     setUserName(user, name) {
       userNames.set(user, name);
     },
+    setUserKind(user, kind) {
+      userKinds.set(user, kind);
+    },
+    setUsergroup(group, members) {
+      usergroups.set(group, members);
+    },
+    ephemerals,
     eventFor(m, type, extra = {}) {
       eventCounter += 1;
       const isIm = m.channel.startsWith('D');

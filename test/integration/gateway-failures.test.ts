@@ -75,7 +75,6 @@ describe.each(['socket', 'http'] as const)('each gateway failure maps to its mes
   }
 
   const transient: { name: string; fault: ChatFault; expected: RegExp }[] = [
-    { name: '429 request throttle', fault: { kind: 'status', status: 429, body: { detail: 'Too many requests.' } }, expected: /too many requests from this team/ },
     { name: '500 upstream', fault: gatewayError(500, 'internal_endpoint_error', 'HTTP error calling API at https://metis.alcf.anl.gov/v1'), expected: /not responding properly/ },
     { name: '504 timeout', fault: gatewayError(504, 'internal_endpoint_error', 'Timeout calling https://metis.alcf.anl.gov/v1/chat/completions.'), expected: /took too long/ },
     { name: 'HTML error page', fault: { kind: 'status', status: 502, body: '<html><body>Bad Gateway</body></html>', contentType: 'text/html' }, expected: /not responding properly/ },
@@ -104,15 +103,29 @@ describe.each(['socket', 'http'] as const)('each gateway failure maps to its mes
     });
   }
 
-  it('429 token limit (TPM): a clear message naming the model', async () => {
+  it('429 request throttle: the fleet slows down and the question is answered, never failed', async () => {
     h = await startHarness({ mode, env: { METIS_GATEWAY_ATTEMPTS: '1' } });
+    for (let i = 0; i < 3; i++) h.gateway.injectChatFault({ kind: 'status', status: 429, body: { detail: 'Too many requests.' } });
+    const [reply] = await ask(h);
+    expect(reply?.text).toBe('You said: Ada: hello there');
+    expect(h.gateway.chatRequests).toHaveLength(4);
+    // Each 429 paused the whole fleet for about a second.
+    const at = h.gateway.chatRequests.map((r) => r.at);
+    for (let i = 1; i < at.length; i++) expect((at[i] as number) - (at[i - 1] as number)).toBeGreaterThanOrEqual(900);
+  });
+
+  it('429 token limit (TPM): the question waits for the window to reset, says so, and is answered', async () => {
+    h = await startHarness({ mode, env: { METIS_GATEWAY_ATTEMPTS: '1', METIS_TOKEN_LIMIT_BACKOFF_SECONDS: '2' } });
     h.gateway.injectChatFault({
       kind: 'status',
       status: 429,
       body: { error: { code: 'too_many_requests', message: 'Tokens/minute limit exceeded', info: { global_model_usage: 100342, user_model_usage: 60117 } } },
     });
-    const [reply] = await ask(h);
-    expect(reply?.text).toMatch(/per-minute token limit for `.+` is used up/);
+    const q = await h.mention({ text: `<@${BOT_USER_ID}> hello there` });
+    const harness = h;
+    await waitFor(() => harness.slack.botReplies(DEFAULT_CHANNEL, q.ts).find((m) => /per-minute token limit for `.+` is used up/.test(m.text)), 'the waiting note');
+    const [reply] = await h.reply(q, { timeoutMs: 15_000 });
+    expect(reply?.text).toBe('You said: Ada: hello there');
   });
 
   it('a stream that drops after text keeps the text and adds one message, without a retry', async () => {

@@ -1,0 +1,100 @@
+/**
+ * Who may use the bot: allow lists of teams, channels, users and user groups
+ * (an empty list allows everyone), and guests or external (Slack Connect)
+ * users only when explicitly allowed. What Slack says about a user is cached
+ * in Redis, so a check costs a Slack call at most once per hour per user.
+ */
+import type { WebClient } from '@slack/web-api';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.ts';
+
+export interface Asker {
+  user: string;
+  channel: string;
+  /** The workspace the event came from. */
+  teamId?: string;
+}
+
+export type PolicyDecision = { allowed: true } | { allowed: false; reason: 'team' | 'channel' | 'user' | 'guest' | 'external' };
+
+interface UserFacts {
+  guest: boolean;
+  teamId?: string;
+  external: boolean;
+}
+
+const USER_TTL_SECONDS = 3600;
+const GROUP_TTL_SECONDS = 300;
+
+export class AccessPolicy {
+  constructor(
+    private readonly allow: Config['allow'],
+    private readonly slack: WebClient,
+    private readonly redis: Redis,
+    private readonly keyPrefix: string,
+  ) {}
+
+  async check(a: Asker): Promise<PolicyDecision> {
+    const { teams, channels, users, usergroups } = this.allow;
+    const listed = users.includes(a.user);
+    if (teams.length && a.teamId && !teams.includes(a.teamId)) return { allowed: false, reason: 'team' };
+    if (channels.length && !channels.includes(a.channel)) return { allowed: false, reason: 'channel' };
+    const facts = await this.userFacts(a.user, a.teamId);
+    if (facts.external && !listed && !(facts.teamId && teams.includes(facts.teamId))) return { allowed: false, reason: 'external' };
+    if (facts.guest && !listed) return { allowed: false, reason: 'guest' };
+    if (users.length || usergroups.length) {
+      if (listed) return { allowed: true };
+      for (const group of usergroups) if (await this.inGroup(a.user, group)) return { allowed: true };
+      return { allowed: false, reason: 'user' };
+    }
+    return { allowed: true };
+  }
+
+  private async userFacts(user: string, workspace: string | undefined): Promise<UserFacts> {
+    const key = `${this.keyPrefix}:slack-user:${user}`;
+    const cached = await this.redis.get(key);
+    if (cached) return JSON.parse(cached) as UserFacts;
+    let facts: UserFacts = { guest: false, external: false };
+    try {
+      const res = await this.slack.users.info({ user });
+      const u = res.user as { is_restricted?: boolean; is_ultra_restricted?: boolean; is_stranger?: boolean; team_id?: string } | undefined;
+      facts = {
+        guest: Boolean(u?.is_restricted || u?.is_ultra_restricted),
+        teamId: u?.team_id,
+        external: Boolean(u?.is_stranger || (workspace && u?.team_id && u.team_id !== workspace)),
+      };
+    } catch (err) {
+      // A user Slack will not describe to us (not in our workspace) is treated as external.
+      const code = (err as { data?: { error?: string } }).data?.error;
+      if (code === 'user_not_found' || code === 'user_not_visible') facts = { guest: false, external: true };
+      else throw err;
+    }
+    await this.redis.set(key, JSON.stringify(facts), 'EX', USER_TTL_SECONDS);
+    return facts;
+  }
+
+  private async inGroup(user: string, group: string): Promise<boolean> {
+    const key = `${this.keyPrefix}:slack-usergroup:${group}`;
+    if (!(await this.redis.exists(key))) {
+      const res = await this.slack.usergroups.users.list({ usergroup: group });
+      const members = res.users ?? [];
+      const multi = this.redis.multi().del(key);
+      // An empty group still gets a key, so it is not fetched on every check.
+      multi.sadd(key, '__none__', ...members).expire(key, GROUP_TTL_SECONDS);
+      await multi.exec();
+    }
+    return (await this.redis.sismember(key, user)) === 1;
+  }
+}
+
+export function refusalText(reason: Exclude<PolicyDecision, { allowed: true }>['reason']): string {
+  switch (reason) {
+    case 'channel':
+      return ":wave: Sorry, I only answer in the channels my administrators have set up for me. Please ask in one of those, or ask them to add this one.";
+    case 'guest':
+    case 'external':
+      return ":wave: Sorry, I'm only available to members of this workspace. If you should have access, please ask an administrator to add you.";
+    default:
+      return ":wave: Sorry, I'm not set up to answer you yet. If you should have access, please ask an administrator of the Metis bot.";
+  }
+}

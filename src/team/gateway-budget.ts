@@ -1,0 +1,94 @@
+/**
+ * The fleet-wide budget that keeps every process together under the
+ * gateway's limits: a request rate over a sliding 1 s window (as the gateway
+ * counts) and tokens per minute per model (fixed minute windows, as the
+ * gateway counts). A 429 from the gateway pauses the whole fleet briefly.
+ * Redis's clock is the only clock, so processes on several machines agree.
+ */
+import type { Redis } from 'ioredis';
+
+/** Returns 0 when a request may go now, else milliseconds to wait. */
+const ACQUIRE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
+if paused > now then return paused - now end
+local window = tonumber(ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
+  redis.call('ZADD', KEYS[1], now, ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], window)
+  return 0
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return tonumber(oldest[2]) + window - now + 1
+`;
+
+/** Pauses until now + ARGV[1] ms unless already paused longer. */
+const PAUSE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local until_ = now + tonumber(ARGV[1])
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if until_ > current then redis.call('SET', KEYS[1], until_, 'PX', tonumber(ARGV[1])) end
+return until_ - now
+`;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class GatewayBudget {
+  private seq = 0;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keyPrefix: string,
+    private readonly limits: { requestsPerSecond: number; tokensPerMinute: number },
+  ) {}
+
+  /** Waits (in this process) until one more gateway request fits the fleet's budget. */
+  async acquireRequest(): Promise<void> {
+    if (this.limits.requestsPerSecond <= 0) {
+      // Even without a budget, a 429 pause is honoured.
+      const wait = Number(await this.redis.pttl(`${this.keyPrefix}:budget:paused`));
+      if (wait > 0) await sleep(wait);
+      return;
+    }
+    for (;;) {
+      const member = `${process.pid}-${++this.seq}-${Math.random()}`;
+      const wait = Number(
+        await this.redis.eval(ACQUIRE, 2, `${this.keyPrefix}:budget:requests`, `${this.keyPrefix}:budget:paused`, 1000, this.limits.requestsPerSecond, member),
+      );
+      if (wait <= 0) return;
+      await sleep(Math.min(wait, 1000));
+    }
+  }
+
+  /** The gateway's request throttle answered 429: everyone waits about a second. */
+  async pauseRequests(ms = 1000): Promise<void> {
+    await this.redis.eval(PAUSE, 1, `${this.keyPrefix}:budget:paused`, ms);
+  }
+
+  private minuteKey(model: string): string {
+    return `${this.keyPrefix}:budget:tokens:${model}:${Math.floor(Date.now() / 60_000)}`;
+  }
+
+  /** Milliseconds until the model's token budget has room again (0 = now). */
+  async tokensWaitMs(model: string): Promise<number> {
+    const pausedFor = Number(await this.redis.pttl(`${this.keyPrefix}:budget:tokens-paused:${model}`));
+    if (pausedFor > 0) return pausedFor;
+    if (this.limits.tokensPerMinute <= 0) return 0;
+    const used = Number((await this.redis.get(this.minuteKey(model))) ?? 0);
+    return used < this.limits.tokensPerMinute ? 0 : 60_000 - (Date.now() % 60_000) + 50;
+  }
+
+  async recordTokens(model: string, tokens: number): Promise<void> {
+    if (this.limits.tokensPerMinute <= 0 || tokens <= 0) return;
+    const key = this.minuteKey(model);
+    await this.redis.multi().incrby(key, tokens).expire(key, 120).exec();
+  }
+
+  /** The gateway's token limit answered 429: nobody asks that model until its minute window has reset. */
+  async pauseTokens(model: string, ms = 60_000): Promise<void> {
+    await this.redis.eval(PAUSE, 1, `${this.keyPrefix}:budget:tokens-paused:${model}`, ms);
+  }
+}

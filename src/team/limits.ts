@@ -1,0 +1,87 @@
+/**
+ * Per-person (and per-channel) limits: requests per hour and tokens per UTC
+ * day, in fixed windows so "when it resets" has one clear answer.
+ */
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.ts';
+import { utcDay } from './usage.ts';
+
+export type LimitKind = 'user_requests_per_hour' | 'user_tokens_per_day' | 'channel_requests_per_hour';
+
+export type LimitDecision = { ok: true } | { ok: false; kind: LimitKind; limit: number; resetAt: number };
+
+const hourBucket = (t = Date.now()) => Math.floor(t / 3_600_000);
+const nextHour = (t = Date.now()) => (hourBucket(t) + 1) * 3_600_000;
+const nextDay = (t = Date.now()) => {
+  const d = new Date(t);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1);
+};
+
+export class UsageLimits {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keyPrefix: string,
+    private readonly limits: Pick<Config['sharing'], 'userRequestsPerHour' | 'userTokensPerDay' | 'channelRequestsPerHour'>,
+  ) {}
+
+  private keys(user: string, channel: string) {
+    return {
+      userHour: `${this.keyPrefix}:limit:user-req:${user}:${hourBucket()}`,
+      channelHour: `${this.keyPrefix}:limit:channel-req:${channel}:${hourBucket()}`,
+      userDay: `${this.keyPrefix}:limit:user-tokens:${user}:${utcDay()}`,
+    };
+  }
+
+  /** Admits one request (counting it) or says which limit is reached and when it resets. */
+  async admit(user: string, channel: string): Promise<LimitDecision> {
+    const { userRequestsPerHour, userTokensPerDay, channelRequestsPerHour } = this.limits;
+    const k = this.keys(user, channel);
+    if (userTokensPerDay > 0 && Number((await this.redis.get(k.userDay)) ?? 0) >= userTokensPerDay)
+      return { ok: false, kind: 'user_tokens_per_day', limit: userTokensPerDay, resetAt: nextDay() };
+    if (userRequestsPerHour > 0) {
+      const n = await this.redis.incr(k.userHour);
+      if (n === 1) await this.redis.expire(k.userHour, 7200);
+      if (n > userRequestsPerHour) {
+        await this.redis.decr(k.userHour);
+        return { ok: false, kind: 'user_requests_per_hour', limit: userRequestsPerHour, resetAt: nextHour() };
+      }
+    }
+    if (channelRequestsPerHour > 0) {
+      const n = await this.redis.incr(k.channelHour);
+      if (n === 1) await this.redis.expire(k.channelHour, 7200);
+      if (n > channelRequestsPerHour) {
+        await this.redis.decr(k.channelHour);
+        if (userRequestsPerHour > 0) await this.redis.decr(k.userHour);
+        return { ok: false, kind: 'channel_requests_per_hour', limit: channelRequestsPerHour, resetAt: nextHour() };
+      }
+    }
+    return { ok: true };
+  }
+
+  async recordTokens(user: string, tokens: number): Promise<void> {
+    if (this.limits.userTokensPerDay <= 0 || tokens <= 0) return;
+    const key = this.keys(user, '').userDay;
+    await this.redis.multi().incrby(key, tokens).expire(key, 2 * 86_400).exec();
+  }
+
+  /** Where a person stands against their limits (for /metis usage and the Home tab). */
+  async standing(user: string): Promise<{ requestsThisHour: number; tokensToday: number }> {
+    const k = this.keys(user, '');
+    const [req, tok] = await this.redis.mget(k.userHour, k.userDay);
+    return { requestsThisHour: Number(req ?? 0), tokensToday: Number(tok ?? 0) };
+  }
+}
+
+export function limitMessage(d: Exclude<LimitDecision, { ok: true }>, now = Date.now()): string {
+  const minutes = Math.max(1, Math.ceil((d.resetAt - now) / 60_000));
+  const at = new Date(d.resetAt).toISOString().slice(11, 16);
+  const when = minutes < 120 ? `in ${minutes} min (${at} UTC)` : `at ${at} UTC`;
+  switch (d.kind) {
+    case 'user_requests_per_hour':
+      return `:hourglass: You've reached your limit of ${d.limit} questions an hour. It resets ${when}.`;
+    case 'channel_requests_per_hour':
+      return `:hourglass: This channel has reached its limit of ${d.limit} questions an hour. It resets ${when}.`;
+    case 'user_tokens_per_day':
+      return `:hourglass: You've used your ${d.limit.toLocaleString('en-US')} tokens for today. The limit resets ${when}.`;
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * Usage and the audit trail. Usage is counted per user, channel and model,
+ * by UTC day, in one Redis hash per day (kept 400 days). The audit trail
+ * keeps one entry per request — who, where, model, tokens, outcome, timings;
+ * the question itself only with METIS_AUDIT_CONTENT=true — in a Redis stream
+ * trimmed to the retention, and emits it as a log line.
+ */
+import type { Redis } from 'ioredis';
+import type { Logger } from '../logger.ts';
+
+export interface UsageRecord {
+  user: string;
+  channel: string;
+  model: string;
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export interface UsageTotals {
+  requests: number;
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export interface AuditEntry {
+  requestId: string;
+  user: string;
+  channel: string;
+  model?: string;
+  outcome: string;
+  code?: string;
+  promptTokens?: number;
+  completionTokens?: number;
+  tokensEstimated?: boolean;
+  queueWaitMs?: number;
+  totalMs?: number;
+  question?: string;
+}
+
+const KEEP_DAYS = 400;
+
+export const utcDay = (t = Date.now()) => new Date(t).toISOString().slice(0, 10);
+
+/** A rough token count for text the gateway reported no usage for (about 4 characters a token). */
+export const estimateTokens = (text: string) => Math.ceil(text.length / 4);
+
+export class UsageLedger {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keyPrefix: string,
+    private readonly logger: Logger,
+    private readonly audit: { content: boolean; retentionDays: number },
+  ) {}
+
+  private dayKey(day: string) {
+    return `${this.keyPrefix}:usage:${day}`;
+  }
+
+  async record(r: UsageRecord): Promise<void> {
+    const key = this.dayKey(utcDay());
+    const m = this.redis.multi();
+    for (const who of [`u:${r.user}`, `c:${r.channel}`, `m:${r.model}`, 'all']) {
+      m.hincrby(key, `${who}:requests`, 1);
+      m.hincrby(key, `${who}:prompt`, r.promptTokens);
+      m.hincrby(key, `${who}:completion`, r.completionTokens);
+    }
+    m.expire(key, KEEP_DAYS * 86_400);
+    await m.exec();
+  }
+
+  /** Totals for one subject (`u:U123`, `c:C123`, `m:model`, `all`) over the given days. */
+  async totals(subject: string, days: string[]): Promise<UsageTotals> {
+    const out: UsageTotals = { requests: 0, promptTokens: 0, completionTokens: 0 };
+    const m = this.redis.multi();
+    for (const d of days) m.hmget(this.dayKey(d), `${subject}:requests`, `${subject}:prompt`, `${subject}:completion`);
+    for (const [, values] of ((await m.exec()) ?? []) as [unknown, (string | null)[]][]) {
+      out.requests += Number(values[0] ?? 0);
+      out.promptTokens += Number(values[1] ?? 0);
+      out.completionTokens += Number(values[2] ?? 0);
+    }
+    return out;
+  }
+
+  /** The largest users, channels or models over the given days, by total tokens. */
+  async top(kind: 'u' | 'c' | 'm', days: string[], count = 5): Promise<{ id: string; totals: UsageTotals }[]> {
+    const sums = new Map<string, UsageTotals>();
+    for (const d of days) {
+      const all = await this.redis.hgetall(this.dayKey(d));
+      for (const [field, value] of Object.entries(all)) {
+        if (!field.startsWith(`${kind}:`)) continue;
+        const at = field.lastIndexOf(':');
+        const id = field.slice(2, at);
+        const metric = field.slice(at + 1);
+        const t = sums.get(id) ?? { requests: 0, promptTokens: 0, completionTokens: 0 };
+        if (metric === 'requests') t.requests += Number(value);
+        if (metric === 'prompt') t.promptTokens += Number(value);
+        if (metric === 'completion') t.completionTokens += Number(value);
+        sums.set(id, t);
+      }
+    }
+    return [...sums.entries()]
+      .map(([id, totals]) => ({ id, totals }))
+      .sort((a, b) => b.totals.promptTokens + b.totals.completionTokens - (a.totals.promptTokens + a.totals.completionTokens) || b.totals.requests - a.totals.requests)
+      .slice(0, count);
+  }
+
+  async auditRequest(entry: AuditEntry): Promise<void> {
+    const { question, ...rest } = entry;
+    const kept = this.audit.content && question !== undefined ? { ...rest, question } : rest;
+    this.logger.info({ audit: kept }, 'audit');
+    const minId = Date.now() - this.audit.retentionDays * 86_400_000;
+    const fields = Object.entries(kept).flatMap(([k, v]) => (v === undefined ? [] : [k, String(v)]));
+    await this.redis.xadd(`${this.keyPrefix}:audit`, 'MINID', '~', String(minId), '*', ...fields);
+  }
+
+  async recentAudit(count = 20): Promise<Record<string, string>[]> {
+    const rows = await this.redis.xrevrange(`${this.keyPrefix}:audit`, '+', '-', 'COUNT', count);
+    return rows.map(([id, fields]) => {
+      const o: Record<string, string> = { id };
+      for (let i = 0; i < fields.length; i += 2) o[fields[i] as string] = fields[i + 1] as string;
+      return o;
+    });
+  }
+}
+
+/** The UTC days of the current month up to today. */
+export function monthDays(now = Date.now()): string[] {
+  const d = new Date(now);
+  const days: string[] = [];
+  for (let day = 1; day <= d.getUTCDate(); day++) days.push(utcDay(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), day)));
+  return days;
+}
