@@ -204,6 +204,8 @@ export async function startService(config: Config, opts: { role: Role; logger: L
       );
       closers.push({ name: 'queue', close: () => queue.close() });
       const listenerFairShare = new FairShare(shared, config.queue.prefix, config.sharing.userConcurrency);
+      const listenerSlack = createWebClient(config.slack.botToken, config.slack.apiUrl, logger);
+      const control = new QueueControl(shared, config.queue.prefix);
       const models = new ModelStatusReader(shared, config.queue.prefix, config.models.statusTtlMs, queueConnection);
       closers.push({ name: 'status-queue', close: () => models.close() });
       listener = await startSlackListener({
@@ -231,6 +233,42 @@ export async function startService(config: Config, opts: { role: Role; logger: L
             );
           },
           defaultModel: config.gateway.defaultModel,
+          team: {
+            policy: new AccessPolicy(config.allow, listenerSlack, shared, config.queue.prefix),
+            usage: new UsageLedger(shared, config.queue.prefix, logger, {
+              content: config.sharing.auditContent,
+              retentionDays: config.sharing.auditRetentionDays,
+            }),
+            limits: new UsageLimits(shared, config.queue.prefix, config.sharing),
+            limitSettings: { requestsPerHour: config.sharing.userRequestsPerHour, tokensPerDay: config.sharing.userTokensPerDay },
+            control,
+            admins: config.admin.users,
+            adminStatus: async () => {
+              const [counts, workers, paused, problem, stored, oldest] = await Promise.all([
+                queue.queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed'),
+                queue.queue.getWorkersCount(),
+                control.paused(),
+                new AccessHealth(shared, config.queue.prefix, { needsPerson: async () => {}, recovered: async () => {} }, logger).problem(),
+                config.tokenEncryptionKeys.length
+                  ? new TokenStore(shared, config.queue.prefix, new TokenCrypto(config.tokenEncryptionKeys), logger).read()
+                  : Promise.resolve(undefined),
+                queue.queue.getJobs(['prioritized', 'waiting'], 0, 199),
+              ]);
+              const oldestAt = Math.min(...oldest.map((j) => j.timestamp));
+              return {
+                access: { mode: config.access.kind, ...(stored ? { expiresAt: stored.expiresAt } : {}), ...(problem ? { problem } : {}) },
+                queue: {
+                  waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
+                  running: counts.active ?? 0,
+                  parked: counts.delayed ?? 0,
+                  ...(Number.isFinite(oldestAt) ? { oldestWaitMs: Date.now() - oldestAt } : {}),
+                },
+                workers,
+                ...(paused ? { paused } : {}),
+                budget: { requestsPerSecond: config.sharing.gatewayRequestsPerSecond, tokensPerMinute: config.sharing.gatewayTokensPerMinute },
+              };
+            },
+          },
           logger,
         },
       });

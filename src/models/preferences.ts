@@ -37,8 +37,18 @@ export class ModelPreferences {
     return (await this.redis.hget(this.channelKey, channel)) ?? undefined;
   }
 
-  async setChannelDefault(channel: string, model: string | undefined): Promise<void> {
-    if (model) await this.redis.hset(this.channelKey, channel, model);
-    else await this.redis.hdel(this.channelKey, channel);
+  /** Sets (or with no model, clears) a channel's default; remembers who set it. */
+  async setChannelDefault(channel: string, model: string | undefined, by?: string): Promise<void> {
+    if (model) {
+      await this.redis.multi().hset(this.channelKey, channel, model).hset(`${this.channelKey}-by`, channel, by ?? '').exec();
+    } else {
+      await this.redis.multi().hdel(this.channelKey, channel).hdel(`${this.channelKey}-by`, channel).exec();
+    }
+  }
+
+  /** The channel defaults a person set: channel → model. */
+  async defaultsSetBy(user: string): Promise<Record<string, string>> {
+    const [models, setters] = await Promise.all([this.redis.hgetall(this.channelKey), this.redis.hgetall(`${this.channelKey}-by`)]);
+    return Object.fromEntries(Object.entries(models).filter(([channel]) => setters[channel] === user));
   }
 }

@@ -29,6 +29,11 @@ export class ModelStatusReader {
     this.queue.on('error', () => undefined);
   }
 
+  /** The last snapshot fetched, however old (no waiting). */
+  lastKnown(): Promise<SnapshotView | undefined> {
+    return ModelCatalog.lastKnown(this.redis, this.keyPrefix);
+  }
+
   /**
    * A snapshot as fresh as the workers can get within `waitMs`; the last known
    * one (marked stale, with when the gateway last failed) if not; undefined

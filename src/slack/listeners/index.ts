@@ -6,7 +6,7 @@ import type { ListenerDeps } from './types.ts';
 
 /** Every Slack listener, by surface. */
 export function registerListeners(app: App, deps: ListenerDeps): void {
-  registerEventListeners(app, deps.enqueue);
+  registerEventListeners(app, deps);
   registerCommandListeners(app, deps);
   registerActionListeners(app, deps);
 }

@@ -3,11 +3,16 @@ import type { Cancellations } from '../../queue/cancellation.ts';
 import type { ModelStatusReader } from '../../queue/status-refresh.ts';
 import type { ModelPreferences } from '../../models/preferences.ts';
 import type { Logger } from '../../logger.ts';
+import type { AccessPolicy } from '../../team/access-policy.ts';
+import type { UsageLimits } from '../../team/limits.ts';
+import type { QueueControl } from '../../team/queue-control.ts';
+import type { UsageLedger } from '../../team/usage.ts';
+import type { AdminStatus } from '../views/team.ts';
 
 /** Puts a request on the queue; throws when it could not be stored. */
 export type EnqueueAnswer = (request: AnswerJobData) => Promise<void>;
 
-/** What the Slack listeners may use: all of it fast (Redis), none of it the gateway. */
+/** What the Slack listeners may use: all of it fast (Redis, cached Slack lookups), none of it the gateway. */
 export interface ListenerDeps {
   enqueue: EnqueueAnswer;
   models: ModelStatusReader;
@@ -19,5 +24,15 @@ export interface ListenerDeps {
   removeWaiting: (jobId: string) => Promise<boolean>;
   /** METIS_DEFAULT_MODEL, for help texts. */
   defaultModel?: string;
+  team: {
+    policy: AccessPolicy;
+    usage: UsageLedger;
+    limits: UsageLimits;
+    limitSettings: { requestsPerHour: number; tokensPerDay: number };
+    control: QueueControl;
+    /** METIS_ADMIN_USERS */
+    admins: string[];
+    adminStatus: () => Promise<AdminStatus>;
+  };
   logger: Logger;
 }

@@ -8,7 +8,7 @@ export function useModelAction(deps: ListenerDeps) {
     const channel = body.channel?.id;
     const model = action.value;
     if (!channel || !model) return;
-    await deps.preferences.setChannelDefault(channel, model);
+    await deps.preferences.setChannelDefault(channel, model, body.user.id);
     await respond({
       response_type: 'ephemeral',
       replace_original: false,

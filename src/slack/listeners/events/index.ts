@@ -1,9 +1,11 @@
 import type { App } from '@slack/bolt';
-import type { EnqueueAnswer } from '../types.ts';
+import type { ListenerDeps } from '../types.ts';
+import { appHomeOpened } from './app-home-opened.ts';
 import { appMention } from './app-mention.ts';
 import { directMessage } from './direct-message.ts';
 
-export function registerEventListeners(app: App, enqueue: EnqueueAnswer): void {
-  app.event('app_mention', appMention(enqueue));
-  app.message(directMessage(enqueue));
+export function registerEventListeners(app: App, deps: ListenerDeps): void {
+  app.event('app_mention', appMention(deps.enqueue));
+  app.message(directMessage(deps.enqueue));
+  app.event('app_home_opened', appHomeOpened(deps, () => deps.models.lastKnown()));
 }
