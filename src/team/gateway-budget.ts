@@ -7,17 +7,27 @@
  */
 import type { Redis } from 'ioredis';
 
-/** Returns 0 when a request may go now, else milliseconds to wait. */
+/**
+ * Returns 0 when a request may go now, else milliseconds to wait. At most
+ * ARGV[2] requests in any window of ARGV[1] ms, and evenly spaced (at least
+ * window/max apart), so delays on the way to the gateway cannot bunch a
+ * window's requests into the next one.
+ */
 const ACQUIRE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
 if paused > now then return paused - now end
 local window = tonumber(ARGV[1])
+local max = tonumber(ARGV[2])
+local gap = math.floor(window / max)
+local last = tonumber(redis.call('GET', KEYS[3]) or '0')
+if now - last < gap then return gap - (now - last) end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
+if redis.call('ZCARD', KEYS[1]) < max then
   redis.call('ZADD', KEYS[1], now, ARGV[3])
   redis.call('PEXPIRE', KEYS[1], window)
+  redis.call('SET', KEYS[3], now, 'PX', window)
   return 0
 end
 local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
@@ -56,10 +66,20 @@ export class GatewayBudget {
     for (;;) {
       const member = `${process.pid}-${++this.seq}-${Math.random()}`;
       const wait = Number(
-        await this.redis.eval(ACQUIRE, 2, `${this.keyPrefix}:budget:requests`, `${this.keyPrefix}:budget:paused`, 1000, this.limits.requestsPerSecond, member),
+        await this.redis.eval(
+          ACQUIRE,
+          3,
+          `${this.keyPrefix}:budget:requests`,
+          `${this.keyPrefix}:budget:paused`,
+          `${this.keyPrefix}:budget:last`,
+          1000,
+          this.limits.requestsPerSecond,
+          member,
+        ),
       );
       if (wait <= 0) return;
-      await sleep(Math.min(wait, 1000));
+      // Waiters wake at slightly different times, so they do not all ask again at once.
+      await sleep(Math.min(wait, 1000) + Math.floor(Math.random() * 20));
     }
   }
 

@@ -31,6 +31,8 @@ export interface FakeModel {
   description?: string;
 }
 export interface ChatRequestRecord {
+  /** The usage the answer reported, when it succeeded. */
+  usage?: { promptTokens: number; completionTokens: number };
   model: string;
   body: any;
   authorization: string | undefined;
@@ -1155,6 +1157,9 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
       promptTokens: countPromptTokens(messages),
       startedAt: now / 1000,
     };
+    // What the usage chunk reports (sent on a successful stream), for tests that check the bot's accounting.
+    const record = chatRequests.at(-1);
+    if (record && !fault) record.usage = { promptTokens: completion.promptTokens, completionTokens: completion.deltas.length };
     if (laxBool(payload.stream) === true) await respondStreaming(res, completion, found.name, fault);
     else respondNonStreaming(res, completion, fault);
   }

@@ -72,6 +72,8 @@ export interface FakeSlack {
   setUsergroup(group: string, members: string[]): void;
   /** Messages only one person saw. */
   ephemerals: { channel: string; user: string; text: string }[];
+  /** The App Home view last published for each user. */
+  homeViews: Map<string, Record<string, unknown>>;
   /** Builds an Events API envelope for a stored message. */
   eventFor(m: FakeMessage, type: 'app_mention' | 'message', extra?: Record<string, unknown>): EventCallback;
   /** POSTs an event, signed, to the bot's /slack/events; resolves with the HTTP status and time to answer. */
@@ -126,7 +128,7 @@ function parseParams(contentType: string | undefined, raw: string): Record<strin
   if (contentType?.includes('application/json')) return raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
   const out: Record<string, unknown> = {};
   for (const [k, v] of new URLSearchParams(raw)) {
-    if ((v.startsWith('{') || v.startsWith('[')) && ['metadata', 'blocks', 'attachments'].includes(k)) {
+    if ((v.startsWith('{') || v.startsWith('[')) && ['metadata', 'blocks', 'attachments', 'view'].includes(k)) {
       try {
         out[k] = JSON.parse(v);
         continue;
@@ -152,6 +154,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   const userKinds = new Map<string, { guest?: boolean; externalTeam?: string }>();
   const usergroups = new Map<string, string[]>();
   const ephemerals: { channel: string; user: string; text: string }[] = [];
+  const homeViews = new Map<string, Record<string, unknown>>();
   const sockets = new Set<Socket>();
   const pendingAcks = new Map<string, (payload: unknown) => void>();
   const responses: { url: string; body: Record<string, unknown> }[] = [];
@@ -303,6 +306,12 @@ export async function startFakeSlack(): Promise<FakeSlack> {
             profile: { display_name: name, real_name: name },
           },
         };
+      }
+      case 'views.publish': {
+        const view = params.view as Record<string, unknown> | undefined;
+        if (!view || typeof params.user_id !== 'string') return { ok: false, error: 'invalid_arguments' };
+        homeViews.set(params.user_id, view);
+        return { ok: true, view: { id: `V${nextTs()}`, ...view } };
       }
       case 'usergroups.users.list': {
         const group = String(params.usergroup ?? '');
@@ -484,6 +493,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       usergroups.set(group, members);
     },
     ephemerals,
+    homeViews,
     eventFor(m, type, extra = {}) {
       eventCounter += 1;
       const isIm = m.channel.startsWith('D');
