@@ -171,9 +171,9 @@ describe('usage, audit and admin', () => {
     h = await startHarness({ mode: 'socket' });
     await h.reply(await h.mention({ text: `<@${BOT_USER_ID}> a private matter` }));
     const [entry] = await h.redis.xrange(`${h.prefix}:audit`, '-', '+');
-    const fields = Object.fromEntries(
-      (entry?.[1] ?? []).reduce<[string, string][]>((acc, v, i, all) => (i % 2 === 0 ? [...acc, [v, all[i + 1] as string]] : acc), []),
-    );
+    const raw = entry?.[1] ?? [];
+    const fields: Record<string, string> = {};
+    for (let i = 0; i < raw.length; i += 2) fields[raw[i] as string] = raw[i + 1] as string;
     expect(fields).toMatchObject({ user: 'U0HUMAN', channel: DEFAULT_CHANNEL, outcome: 'answered', model: 'Meta-Llama-3.1-8B-Instruct' });
     expect(Number(fields.promptTokens)).toBeGreaterThan(0);
     expect(JSON.stringify(fields)).not.toContain('private matter');

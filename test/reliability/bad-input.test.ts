@@ -41,7 +41,7 @@ describe('bad input', () => {
 
   it('odd slash-command text gets help, not a crash', async () => {
     h = await startHarness({ mode: 'socket' });
-    for (const text of ['', '   ', 'model', 'model ""', 'bogus ☃', 'model ' + 'y'.repeat(5000)]) {
+    for (const text of ['', '   ', 'model', 'model ""', 'bogus ☃', `model ${'y'.repeat(5000)}`]) {
       const { body } = await h.command('/metis', text);
       expect(typeof body.text).toBe('string');
     }
