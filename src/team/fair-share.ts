@@ -12,6 +12,19 @@ const MAX_PRIORITY = 2_097_152;
 /** A running entry older than this is from a process that died; it no longer counts. */
 const STALE_RUNNING_MS = 15 * 60_000;
 
+/** Atomically: forget stale entries, then claim a slot if the job has one or one is free. */
+const CLAIM_SLOT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[3]))
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) or redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
+  redis.call('ZADD', KEYS[1], now, ARGV[1])
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+  return 1
+end
+return 0
+`;
+
 export class FairShare {
   constructor(
     private readonly redis: Redis,
@@ -42,18 +55,15 @@ export class FairShare {
   /** Claims a running slot for the job; false when the person already has their share running. */
   async start(user: string, jobId: string): Promise<boolean> {
     if (this.userConcurrency <= 0) return true;
-    const key = `${this.keyPrefix}:fair:running:${user}`;
-    const now = Date.now();
-    const [, , [, already], [, count]] = (await this.redis
-      .multi()
-      .zremrangebyscore(key, '-inf', now - STALE_RUNNING_MS)
-      .expire(key, STALE_RUNNING_MS / 1000)
-      .zscore(key, jobId)
-      .zcard(key)
-      .exec()) as [unknown, unknown, [unknown, string | null], [unknown, number]];
-    if (already === null && count >= this.userConcurrency) return false;
-    await this.redis.zadd(key, now, jobId);
-    return true;
+    const claimed = await this.redis.eval(
+      CLAIM_SLOT,
+      1,
+      `${this.keyPrefix}:fair:running:${user}`,
+      jobId,
+      this.userConcurrency,
+      STALE_RUNNING_MS,
+    );
+    return claimed === 1;
   }
 
   async stop(user: string, jobId: string): Promise<void> {
