@@ -24,6 +24,19 @@ const USAGE = `Usage:
 
 Configuration comes from environment variables; see README.md.`;
 
+/** Loads a configuration; a bad one is reported in one line (and undefined returned). */
+function readConfig<T>(load: () => T): T | undefined {
+  try {
+    return load();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`metis-bot: configuration error: ${err.message}`);
+      return undefined;
+    }
+    throw err;
+  }
+}
+
 async function auth(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   const commands: Record<string, (ctx: CommandContext) => Promise<void>> = {
@@ -37,16 +50,8 @@ async function auth(argv: string[]): Promise<number> {
     console.error(`metis-bot: auth needs one of: login, import FILE, status, logout\n\n${USAGE}`);
     return 2;
   }
-  let config: ReturnType<typeof loadAccessConfig>;
-  try {
-    config = loadAccessConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(`metis-bot: configuration error: ${err.message}`);
-      return 2;
-    }
-    throw err;
-  }
+  const config = readConfig(loadAccessConfig);
+  if (!config) return 2;
   const logger = createLogger('warn');
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
   const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: false });
@@ -79,16 +84,8 @@ async function start(argv: string[]): Promise<number> {
     console.error(`metis-bot: --role must be all, listener or worker (got "${values.role}")`);
     return 2;
   }
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(`metis-bot: configuration error: ${err.message}`);
-      return 2;
-    }
-    throw err;
-  }
+  const config = readConfig(loadConfig);
+  if (!config) return 2;
   const logger = createLogger(config.logLevel);
   let service: Awaited<ReturnType<typeof startService>>;
   try {
