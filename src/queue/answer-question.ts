@@ -243,8 +243,6 @@ export function createAnswerProcessor(deps: AnswerDeps) {
       if (paused) {
         await park(":double_vertical_bar: _Questions are paused by an administrator. Yours is queued and will be answered when they resume._", 2000, false);
       }
-      running = await deps.fairShare.start(data.user, jobId);
-      if (!running) await park(data.note === undefined ? '_Your earlier questions are being answered first; this one is next._' : undefined, 500, false);
       if (!data.admitted) {
         const admitted = await deps.limits.admit(data.user, data.channel);
         if (!admitted.ok) throw new LimitReached(limitMessage(admitted));
@@ -271,6 +269,9 @@ export function createAnswerProcessor(deps: AnswerDeps) {
           true,
         );
       }
+      // A running slot is needed only to ask the gateway: waiting checks above cost the person nothing.
+      running = await deps.fairShare.start(data.user, jobId);
+      if (!running) await park(data.note === undefined ? '_Your earlier questions are being answered first; this one is next._' : undefined, 500, false);
       data.note = undefined;
       data.noteCancellable = undefined;
       answer.setStatus(`_Asking \`${model}\`…_`);

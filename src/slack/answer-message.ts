@@ -96,6 +96,11 @@ export class AnswerMessage {
   /** The last message is full; the next text goes into a new message. */
   private startNewMessage = false;
   private abandoned = false;
+  /** finish() or fail() has begun: no more streaming edits. */
+  private closing = false;
+  private wake: (() => void) | undefined;
+  /** Slack asked us not to call before this time (Retry-After). */
+  private rateLimitedUntil = 0;
   /** Characters per message; shrinks if Slack says a message is too long. */
   private limit: number;
 
@@ -208,10 +213,27 @@ export class AnswerMessage {
     });
   }
 
+  /** Sleeps until the next edit may go, unless woken early (the answer is finishing). */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wake = undefined;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+    });
+  }
+
   private async runPump(): Promise<void> {
-    while (this.sentVersion < this.version && !this.gone && !this.abandoned) {
+    while (this.sentVersion < this.version && !this.gone && !this.abandoned && !this.closing) {
       const wait = this.nextEditAt - Date.now();
-      if (wait > 0) await sleep(wait);
+      if (wait > 0) await this.pause(wait);
+      // A finishing answer skips the pending intermediate edit: the final one supersedes it.
+      if (this.closing) return;
       const version = this.version;
       try {
         await this.render(false);
@@ -222,6 +244,7 @@ export class AnswerMessage {
         if (this.gone || this.abandoned) return;
         if (f?.error === 'ratelimited') {
           this.nextEditAt = Date.now() + (f.retryAfterMs ?? 1000);
+          this.rateLimitedUntil = this.nextEditAt;
           this.opts.logger.debug({ retryAfterMs: f.retryAfterMs }, 'Slack rate-limited a streaming edit; sending only the newest text later');
         } else {
           this.logEditFailure(err);
@@ -287,14 +310,26 @@ export class AnswerMessage {
 
   /** Waits until every scheduled edit has been sent (or dropped). */
   async flush(): Promise<void> {
+    // Send now rather than at the next edit slot (unless Slack asked us to wait).
+    this.nextEditAt = Math.max(Date.now(), this.rateLimitedUntil);
+    if (this.rateLimitedUntil <= Date.now()) this.wake?.();
     await this.pump;
   }
 
-  /** Waits for edits in flight, then shows the whole answer, waiting out rate limits. */
+  /** Stops streaming edits and waits for the one in flight, honouring a Retry-After. */
+  private async close(): Promise<void> {
+    this.closing = true;
+    this.wake?.();
+    await this.pump;
+    const wait = this.rateLimitedUntil - Date.now();
+    if (wait > 0) await sleep(wait);
+  }
+
+  /** Shows the whole answer at once (the final edit does not wait for the next edit slot). */
   async finish(text: string): Promise<void> {
     this.text = text;
     this.version++;
-    await this.pump;
+    await this.close();
     await this.retryRateLimited(() => this.render(true));
     this.sentVersion = this.version;
   }
@@ -306,7 +341,7 @@ export class AnswerMessage {
    */
   async fail(message: string): Promise<void> {
     this.version++;
-    await this.pump;
+    await this.close();
     if (this.ts.length === 0) {
       await this.post(message, METADATA.notice);
       return;
