@@ -70,6 +70,7 @@ const EXAMPLES: Record<string, string> = {
   METIS_AUDIT_CONTENT: 'false',
   METIS_AUDIT_RETENTION_DAYS: '30',
   METIS_TOKEN_LIMIT_BACKOFF_SECONDS: '60',
+  METIS_STATS_INTERVAL_SECONDS: '60',
   METIS_COLD_START_POLL_SECONDS: '15',
   METIS_MODEL_STATUS_TTL_SECONDS: '60',
 };
@@ -258,6 +259,7 @@ const schema = z.object({
     }),
   METIS_AUDIT_RETENTION_DAYS: intIn(1, 3650, 30),
   METIS_TOKEN_LIMIT_BACKOFF_SECONDS: intIn(1, 3600, 60),
+  METIS_STATS_INTERVAL_SECONDS: intIn(0, 86_400, 60),
 });
 
 /** How the bot holds Metis access; the token module owns the details. */
@@ -357,6 +359,8 @@ export interface Config {
   conversation: { contextMaxChars: number; maxPromptChars: number };
   slackOutput: { editIntervalMs: number; messageMaxChars: number };
   shutdownGraceMs: number;
+  /** How often each process logs its memory and event-loop lag; 0 = never. */
+  statsIntervalMs: number;
 }
 
 /** Parses one key: 32 bytes given as base64 (44 chars) or hex (64 chars). */
@@ -493,5 +497,6 @@ export function loadConfig(env: Env = process.env): Config {
     conversation: { contextMaxChars: e.METIS_CONTEXT_MAX_CHARS, maxPromptChars: e.METIS_MAX_PROMPT_CHARS },
     slackOutput: { editIntervalMs: e.METIS_SLACK_EDIT_INTERVAL_MS, messageMaxChars: e.METIS_SLACK_MESSAGE_MAX_CHARS },
     shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,
+    statsIntervalMs: e.METIS_STATS_INTERVAL_SECONDS * 1000,
   };
 }

@@ -5,6 +5,7 @@
  * if one before it failed.
  */
 import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Server } from 'node:http';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Worker } from 'bullmq';
@@ -58,6 +59,32 @@ async function connect(redis: Redis, url: string): Promise<void> {
     ).unref(),
   );
   await Promise.race([redis.connect(), timeout]);
+}
+
+/** Logs memory and event-loop lag every `intervalMs`: the numbers an operator (and the benchmark) watches. */
+function logProcessStats(logger: Logger, intervalMs: number): () => void {
+  const lag = monitorEventLoopDelay({ resolution: 10 });
+  lag.enable();
+  const timer = setInterval(() => {
+    const mem = process.memoryUsage();
+    logger.info(
+      {
+        stats: {
+          rssMb: Math.round(mem.rss / 1e6),
+          heapUsedMb: Math.round(mem.heapUsed / 1e6),
+          loopLagP99Ms: Math.round(lag.percentile(99) / 1e6),
+          loopLagMaxMs: Math.round(lag.max / 1e6),
+        },
+      },
+      'process stats',
+    );
+    lag.reset();
+  }, intervalMs);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    lag.disable();
+  };
 }
 
 export async function startService(config: Config, opts: { role: Role; logger: Logger }): Promise<RunningService> {
@@ -283,6 +310,10 @@ export async function startService(config: Config, opts: { role: Role; logger: L
       closers.push({ name: 'health-server', close: () => new Promise((r) => s.close(() => r(undefined))) });
     }
     const port = (server.address() as AddressInfo).port;
+    if (config.statsIntervalMs > 0) {
+      const stop = logProcessStats(logger, config.statsIntervalMs);
+      closers.push({ name: 'stats', close: async () => stop() });
+    }
     logger.info({ role, port }, 'metis-bot is running');
     return { port, stop };
   } catch (err) {

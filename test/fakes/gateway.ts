@@ -33,6 +33,8 @@ export interface FakeModel {
 export interface ChatRequestRecord {
   /** The usage the answer reported, when it succeeded. */
   usage?: { promptTokens: number; completionTokens: number };
+  /** When the response was complete (epoch ms). */
+  finishedAt?: number;
   model: string;
   body: any;
   authorization: string | undefined;
@@ -1162,6 +1164,8 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
     if (record && !fault) record.usage = { promptTokens: completion.promptTokens, completionTokens: completion.deltas.length };
     if (laxBool(payload.stream) === true) await respondStreaming(res, completion, found.name, fault);
     else respondNonStreaming(res, completion, fault);
+    // When the model finished, so a benchmark can subtract the model's own time.
+    if (record) record.finishedAt = Date.now();
   }
 
   // ── Routing ──

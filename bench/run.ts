@@ -1,0 +1,329 @@
+/**
+ * `npm run bench`: where the time goes, end to end, against the fakes, with
+ * the real service (listener and workers as separate processes, as deployed).
+ * Prints a table with the targets beside the figures and writes
+ * bench/results.json. `npm run bench -- --quick` is a short run (< 60 s).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import { type FakeGateway, type FakeGatewayOptions, startFakeGateway } from '../test/fakes/gateway.ts';
+import { APP_TOKEN, BOT_TOKEN, BOT_USER_ID, type FakeMessage, type FakeSlack, SIGNING_SECRET, startFakeSlack } from '../test/fakes/slack.ts';
+import { freePort, startTestRedis, type TestRedis } from '../test/helpers/redis-server.ts';
+
+const QUICK = process.argv.includes('--quick');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Proc {
+  child: ChildProcess;
+  lines: string[];
+}
+
+function spawnNode(args: string[], env: Record<string, string>): Proc {
+  const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  child.stdout?.on('data', (d) => lines.push(...String(d).split('\n').filter(Boolean)));
+  child.stderr?.on('data', (d) => lines.push(...String(d).split('\n').filter(Boolean)));
+  return { child, lines };
+}
+
+async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`bench: timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+function pct(values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
+
+/** A running service against fresh fakes and a Redis of its own. */
+interface Env {
+  slack: FakeSlack;
+  gateway: FakeGateway;
+  redis: TestRedis;
+  redisClient: Redis;
+  procs: Proc[];
+  eventsUrl: string;
+  mode: 'socket' | 'http';
+  stop(): Promise<void>;
+}
+
+async function startEnv(opts: {
+  mode: 'socket' | 'http';
+  workers: number;
+  gateway?: FakeGatewayOptions;
+  env?: Record<string, string>;
+}): Promise<Env> {
+  const redis = await startTestRedis();
+  const slack = await startFakeSlack();
+  slack.setUserName('U0HUMAN', 'Ada');
+  const gateway = await startFakeGateway({ validTokens: ['valid-token'], randomSplits: false, ...opts.gateway });
+  const port = await freePort();
+  const base: Record<string, string> = {
+    SLACK_BOT_TOKEN: BOT_TOKEN,
+    SLACK_API_URL: slack.apiUrl,
+    REDIS_URL: redis.url,
+    INFERENCE_GATEWAY_URL: gateway.url,
+    METIS_ACCESS_TOKEN: 'valid-token',
+    QUEUE_PREFIX: `bench${randomBytes(3).toString('hex')}`,
+    LOG_LEVEL: 'warn',
+    METIS_GATEWAY_REQUESTS_PER_SECOND: '0',
+    METIS_USER_CONCURRENCY: '0',
+    WORKER_CONCURRENCY: '100',
+    METIS_STATS_INTERVAL_SECONDS: '1',
+    ...(opts.mode === 'socket' ? { SLACK_APP_TOKEN: APP_TOKEN } : { SLACK_SIGNING_SECRET: SIGNING_SECRET }),
+    ...opts.env,
+  };
+  const procs: Proc[] = [spawnNode(['bin/metis-bot.js', 'start', '--role', 'listener'], { ...base, PORT: String(port) })];
+  for (let i = 0; i < opts.workers; i++) procs.push(spawnNode(['bin/metis-bot.js', 'start', '--role', 'worker'], { ...base, PORT: '0', LOG_LEVEL: 'info' }));
+  for (const p of procs) await until(() => p.lines.some((l) => l.includes('metis-bot is running')), 'the service to start', 30_000);
+  if (opts.mode === 'socket') await slack.waitForSocket(1, 10_000);
+  const redisClient = new Redis(redis.url);
+  return {
+    slack,
+    gateway,
+    redis,
+    redisClient,
+    procs,
+    mode: opts.mode,
+    eventsUrl: `http://127.0.0.1:${port}/slack/events`,
+    async stop() {
+      for (const p of procs) p.child.kill('SIGKILL');
+      redisClient.disconnect();
+      await slack.close();
+      await gateway.close();
+      await redis.cleanup();
+    },
+  };
+}
+
+let counter = 0;
+/** Sends one mention the way the env's mode delivers; resolves with the ack time. */
+async function send(env: Env, text?: string): Promise<{ m: FakeMessage; sentAt: number; ackMs: number }> {
+  counter++;
+  const m = env.slack.postAsUser({ channel: `C0B${counter % 20}`, user: 'U0HUMAN', text: `<@${BOT_USER_ID}> ${text ?? `bench question ${counter}`}` });
+  const event = env.slack.eventFor(m, 'app_mention');
+  const sentAt = Date.now();
+  if (env.mode === 'http') {
+    const r = await env.slack.sendHttpEvent(env.eventsUrl, event);
+    return { m, sentAt, ackMs: r.ms };
+  }
+  const r = await env.slack.sendSocketEvent(event, { timeoutMs: 10_000 });
+  return { m, sentAt, ackMs: r.ackMs };
+}
+
+/** Sends at a fixed rate for `seconds`, without waiting for acks (open loop). */
+async function openLoop(env: Env, rate: number, seconds: number) {
+  const results: Promise<{ m: FakeMessage; sentAt: number; ackMs: number }>[] = [];
+  const total = Math.round(rate * seconds);
+  const started = performance.now();
+  for (let i = 0; i < total; i++) {
+    const due = started + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait);
+    results.push(send(env));
+  }
+  return Promise.all(results);
+}
+
+const isFinal = (m: FakeMessage) => m.metadata?.event_type === 'metis_answer';
+
+async function answersDone(env: Env, ms: FakeMessage[], timeoutMs: number) {
+  await until(() => ms.every((m) => env.slack.botReplies(m.channel, m.ts).some(isFinal)), 'all answers', timeoutMs);
+}
+
+/** When Slack first showed something in the thread of `m`, and when the answer became final. */
+function timeline(env: Env, m: FakeMessage) {
+  const calls = env.slack.calls;
+  const first = calls.find((c) => c.method === 'chat.postMessage' && c.params.thread_ts === m.ts);
+  const reply = env.slack.botReplies(m.channel, m.ts)[0];
+  const finalEdit = reply
+    ? [...calls].reverse().find((c) => (c.method === 'chat.update' || c.method === 'chat.postMessage') && (c.params.ts === reply.ts || c.params.thread_ts === m.ts) && JSON.stringify(c.params.metadata ?? '').includes('metis_answer'))
+    : undefined;
+  return { firstAt: first?.at, finalAt: finalEdit?.at };
+}
+
+function workerStats(env: Env) {
+  const stats = env.procs
+    .slice(1)
+    .flatMap((p) => p.lines)
+    .map((l) => {
+      try {
+        return JSON.parse(l).stats as { rssMb: number; heapUsedMb: number; loopLagP99Ms: number } | undefined;
+      } catch {
+        return undefined;
+      }
+    })
+    .filter((s): s is { rssMb: number; heapUsedMb: number; loopLagP99Ms: number } => Boolean(s));
+  return stats;
+}
+
+async function redisCalls(client: Redis): Promise<number> {
+  const info = await client.info('commandstats');
+  let total = 0;
+  for (const m of info.matchAll(/calls=(\d+)/g)) total += Number(m[1]);
+  return total;
+}
+
+const results: Record<string, unknown> = { quick: QUICK, date: new Date().toISOString(), node: process.version };
+const rows: [string, string, string][] = [];
+const row = (name: string, value: string, target = '') => {
+  rows.push([name, value, target]);
+  console.error(`bench: ${name}: ${value}${target ? `   (target ${target})` : ''}`);
+};
+
+// 1 + 2. Ack latency at 50/200/500 events/s, both modes; first sign of life at 50/s.
+const ACK_SECONDS = QUICK ? 2 : 30;
+for (const mode of ['http', 'socket'] as const) {
+  const env = await startEnv({ mode, workers: 1 });
+  for (const rate of [50, 200, 500]) {
+    const sent = await openLoop(env, rate, ACK_SECONDS);
+    const acks = sent.map((s) => s.ackMs);
+    results[`ack_${mode}_${rate}`] = { p50: round(pct(acks, 50)), p99: round(pct(acks, 99)), max: round(Math.max(...acks)), n: acks.length };
+    row(`ack ${mode} @${rate}/s p50/p99/max ms`, `${round(pct(acks, 50))} / ${round(pct(acks, 99))} / ${round(Math.max(...acks))}`, rate === 200 ? 'p99 ≤ 20' : rate === 500 ? 'max ≪ 3000' : '');
+    if (rate === 50) {
+      await answersDone(env, sent.map((s) => s.m), 60_000);
+      const life = sent.map((s) => (timeline(env, s.m).firstAt ?? Number.NaN) - s.sentAt).filter(Number.isFinite);
+      results[`first_sign_${mode}`] = { p50: pct(life, 50), p99: pct(life, 99) };
+      row(`first sign of life ${mode} @50/s p50/p99 ms`, `${pct(life, 50)} / ${pct(life, 99)}`, 'p50 ≤ 50, p99 ≤ 250');
+    }
+    await sleep(1000);
+  }
+  await env.stop();
+}
+
+// 3 + 6. Overhead and cost per answer, zero-latency and realistic models.
+for (const model of ['zero-latency', 'realistic'] as const) {
+  const realistic = model === 'realistic';
+  const env = await startEnv({
+    mode: 'socket',
+    workers: 1,
+    gateway: realistic ? { chunkDelayMs: 20, reply: () => 'word '.repeat(240).trim() } : {},
+  });
+  const before = await redisCalls(env.redisClient);
+  const n = QUICK ? (realistic ? 10 : 50) : realistic ? 60 : 300;
+  const sent = await openLoop(env, realistic ? 5 : 20, n / (realistic ? 5 : 20));
+  await answersDone(env, sent.map((s) => s.m), 120_000);
+  const redisPerAnswer = ((await redisCalls(env.redisClient)) - before) / n;
+  const overhead: number[] = [];
+  const modelMs: number[] = [];
+  for (const s of sent) {
+    const t = timeline(env, s.m);
+    const req = env.gateway.chatRequests.find((r) => JSON.stringify(r.body).includes(s.m.text.split('> ')[1] as string));
+    if (!t.finalAt || !req?.finishedAt) continue;
+    modelMs.push(req.finishedAt - req.at);
+    overhead.push(t.finalAt - s.sentAt - (req.finishedAt - req.at));
+  }
+  const byMethod: Record<string, number> = {};
+  for (const c of env.slack.calls) byMethod[c.method] = (byMethod[c.method] ?? 0) + 1;
+  const slackPerAnswer = Object.fromEntries(Object.entries(byMethod).map(([k, v]) => [k, round(v / n, 2)]));
+  const streamSeconds = modelMs.length ? pct(modelMs, 50) / 1000 : 0;
+  const gatewayPerAnswer = round(env.gateway.requests.filter((r) => !r.path.endsWith('/status')).length / n, 2);
+  results[`overhead_${model}`] = { p50: pct(overhead, 50), p99: pct(overhead, 99), modelP50Ms: pct(modelMs, 50) };
+  results[`cost_${model}`] = { redisCommandsPerAnswer: round(redisPerAnswer), slackCallsPerAnswer: slackPerAnswer, gatewayCallsPerAnswer: gatewayPerAnswer };
+  row(`overhead ${model} p50/p99 ms (model ${round(pct(modelMs, 50) / 1000, 2)} s)`, `${pct(overhead, 50)} / ${pct(overhead, 99)}`, model === 'zero-latency' ? 'p50 ≤ 25' : '');
+  const slackTotal = Object.values(slackPerAnswer).reduce((a, b) => a + b, 0);
+  row(
+    `Slack calls per answer (${model})`,
+    `${round(slackTotal, 2)} (${Object.entries(slackPerAnswer).map(([k, v]) => `${k} ${v}`).join(', ')})`,
+    `≤ ${round(2 + streamSeconds, 1)} (2 + 1/s of streaming)`,
+  );
+  row(`Redis commands per answer (${model})`, String(round(redisPerAnswer)), '≤ 15 round trips');
+  row(`gateway calls per answer (${model})`, String(gatewayPerAnswer), '');
+  await env.stop();
+}
+
+// 4. Saturation throughput with a zero-latency model: 1, 2, 4 workers.
+for (const workers of [1, 2, 4]) {
+  const env = await startEnv({ mode: 'socket', workers });
+  const n = QUICK ? 300 : 2000;
+  const started = Date.now();
+  const sent = await Promise.all(Array.from({ length: n }, () => send(env)));
+  await answersDone(env, sent.map((s) => s.m), 300_000);
+  const perSecond = round(n / ((Date.now() - started) / 1000));
+  results[`throughput_${workers}w`] = perSecond;
+  row(`throughput, 1 listener + ${workers} worker(s), answers/s`, String(perSecond), workers === 4 ? '≥ 300 (best of 1/2/4)' : '');
+  await env.stop();
+}
+
+// 5. 1,000 concurrent slow streams (5 tokens/s) in one worker.
+{
+  const streams = QUICK ? 200 : 1000;
+  const env = await startEnv({
+    mode: 'socket',
+    workers: 1,
+    gateway: { chunkDelayMs: 200, reply: () => 'slow '.repeat(60).trim() },
+    env: { WORKER_CONCURRENCY: String(streams) },
+  });
+  const sent = await Promise.all(Array.from({ length: streams }, () => send(env)));
+  await until(() => env.gateway.chatRequests.length >= streams, 'all streams to start', 60_000);
+  await answersDone(env, sent.map((s) => s.m), 180_000);
+  const stats = workerStats(env);
+  const peakRss = Math.max(...stats.map((s) => s.rssMb));
+  const peakHeap = Math.max(...stats.map((s) => s.heapUsedMb));
+  const lagP99 = Math.max(...stats.map((s) => s.loopLagP99Ms));
+  results.concurrency = { streams, peakRssMb: peakRss, peakHeapMb: peakHeap, worstLoopLagP99Ms: lagP99 };
+  row(`${streams} concurrent slow streams in one worker: RSS / heap MB`, `${peakRss} / ${peakHeap}`, 'RSS ≤ 300');
+  row(`… event-loop lag p99 (worst second) ms`, String(lagP99), '≤ 50');
+  await env.stop();
+}
+
+// 7. Under the real budget: a burst against a gateway enforcing 10 requests/s.
+{
+  const n = QUICK ? 80 : 500;
+  const env = await startEnv({ mode: 'socket', workers: 1, gateway: { requestsPerSecond: 10 }, env: { METIS_GATEWAY_REQUESTS_PER_SECOND: '8' } });
+  const started = Date.now();
+  const sent = await Promise.all(Array.from({ length: n }, () => send(env)));
+  await answersDone(env, sent.map((s) => s.m), 600_000);
+  const seconds = (Date.now() - started) / 1000;
+  const rate = n / seconds;
+  results.budget = { requests: n, seconds: round(seconds), answersPerSecond: round(rate, 2), shareOfBudget: round(rate / 8, 3), gateway429s: env.gateway.throttledCount() };
+  row(`burst of ${n} under the 8/s budget: answers/s, share of budget, 429s`, `${round(rate, 2)}, ${round((rate / 8) * 100)}%, ${env.gateway.throttledCount()}`, '≥ 95%, 0');
+  await env.stop();
+}
+
+// 8. The same-run baseline: the model called inline, before Slack's request is answered.
+{
+  const slack = await startFakeSlack();
+  const gateway = await startFakeGateway({ validTokens: ['valid-token'], randomSplits: false, chunkDelayMs: 20, reply: () => 'word '.repeat(240).trim() });
+  const port = await freePort();
+  const baseline = spawnNode(['--import', 'tsx', 'bench/inline-baseline.ts'], {
+    SLACK_BOT_TOKEN: BOT_TOKEN,
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: slack.apiUrl,
+    INFERENCE_GATEWAY_URL: gateway.url,
+    PORT: String(port),
+  });
+  await until(() => baseline.lines.some((l) => l.includes('baseline is running')), 'the baseline', 30_000);
+  const env = { slack, gateway, mode: 'http', eventsUrl: `http://127.0.0.1:${port}/slack/events` } as unknown as Env;
+  const sent = await openLoop(env, 5, QUICK ? 3 : 12);
+  const acks = sent.map((s) => s.ackMs);
+  const late = acks.filter((a) => a > 3000).length;
+  const ours = results.ack_http_50 as { p99: number };
+  results.baseline = { ackP99Ms: round(pct(acks, 99)), acksPast3s: late, of: acks.length, oursAckP99Ms: ours.p99, ratio: round(pct(acks, 99) / ours.p99) };
+  row('inline baseline (realistic model): ack p99 ms, acks past 3 s', `${round(pct(acks, 99))}, ${late} of ${acks.length}`, '');
+  row('… ack p99, inline ÷ metis-bot (HTTP, 50/s)', `${round(pct(acks, 99) / ours.p99)}×`, '');
+  baseline.child.kill('SIGKILL');
+  await slack.close();
+  await gateway.close();
+}
+
+const width = Math.max(...rows.map((r) => r[0].length));
+const table = [
+  `| measure | result | target |`,
+  `|---|---|---|`,
+  ...rows.map(([k, v, t]) => `| ${k} | ${v} | ${t} |`),
+].join('\n');
+console.log(table);
+console.error(rows.map(([k, v, t]) => `${k.padEnd(width)}  ${v}${t ? `   [${t}]` : ''}`).join('\n'));
+results.table = table;
+writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
+process.exit(0);
