@@ -106,7 +106,8 @@ export async function startService(config: Config, opts: { role: Role; logger: L
   };
 
   try {
-    const shared = redisConnection(config.redisUrl, { maxRetriesPerRequest: 3 });
+    // Commands issued in the same tick share one round trip (the processor reads its state that way).
+    const shared = redisConnection(config.redisUrl, { maxRetriesPerRequest: 3, enableAutoPipelining: true });
     shared.on('error', (err) => logger.warn({ err: err.message }, 'Redis connection error'));
     closers.push({ name: 'redis', close: () => shared.quit() });
     await connect(shared, config.redisUrl);
@@ -241,7 +242,7 @@ export async function startService(config: Config, opts: { role: Role; logger: L
         health,
         deps: {
           enqueue: async (request) => {
-            const jobId = await queue.add(request, (isNew) => listenerFairShare.enqueued(request.user, isNew));
+            const jobId = await queue.add(request, (id) => listenerFairShare.enqueued(request.user, id));
             logger.info({ requestId: jobId, channel: request.channel, user: request.user, source: request.source }, 'request queued');
           },
           models,

@@ -85,6 +85,8 @@ export function retryDelayMs(err: MetisError, attemptsMade: number, baseMs: numb
   return Math.min(30_000, baseMs * 2 ** Math.max(0, attemptsMade - 1)) + jitter;
 }
 
+const VISIBLE_EVERY_MS = 100;
+
 /** A person's or channel's usage limit is reached; `message` says which and when it resets. */
 class LimitReached extends Error {}
 
@@ -220,7 +222,7 @@ export function createAnswerProcessor(deps: AnswerDeps) {
       // A waiting question keeps showing why it waits; one picked up after a failure says it is trying again.
       const resumed = data.answerTs?.length ? '_Trying again…_' : '_Working on it…_';
       await answer.begin(data.note ?? resumed, data.note && data.noteCancellable ? jobId : undefined);
-      await save();
+      await saving; // the placeholder's ts is stored before anything else can fail
     } catch (err) {
       if (err instanceof ConversationGone) {
         log.warn({ slackError: err.slackError }, 'cannot post in this conversation; dropping the request');
@@ -233,13 +235,20 @@ export function createAnswerProcessor(deps: AnswerDeps) {
     let model = data.model;
     let running = false;
     try {
-      const cancelledBy = await deps.cancellations.cancelledBy(jobId);
+      // Everything this request needs to know, read at once (one Redis round trip, auto-pipelined).
+      const waiting = data.coldStartSince !== undefined;
+      const [cancelledBy, paused, problem, prefs, knownSnapshot] = await Promise.all([
+        deps.cancellations.cancelledBy(jobId),
+        deps.control.paused(),
+        deps.health.problem(),
+        model ? Promise.resolve(undefined) : deps.preferences.forThread(data.channel, data.threadTs),
+        deps.catalog.snapshot(waiting ? deps.config.models.coldStartPollMs : undefined).catch((err: unknown) => err as Error),
+      ]);
       if (cancelledBy) {
         await answer.fail(`:no_entry_sign: _Cancelled by <@${cancelledBy}>._`);
         log.info({ outcome: 'cancelled', model }, 'request cancelled while waiting');
         return { outcome: 'cancelled', model };
       }
-      const paused = await deps.control.paused();
       if (paused) {
         await park(":double_vertical_bar: _Questions are paused by an administrator. Yours is queued and will be answered when they resume._", 2000, false);
       }
@@ -249,13 +258,11 @@ export function createAnswerProcessor(deps: AnswerDeps) {
         data.admitted = true;
       }
       // While access is known to be broken, only one request per interval tries; the rest wait.
-      if ((await deps.health.problem()) && !(await deps.health.mayProbe(deps.config.admin.accessProbeMs))) await waitForAccess();
-
-      const waiting = data.coldStartSince !== undefined;
-      const snapshot = await deps.catalog.snapshot(waiting ? deps.config.models.coldStartPollMs : undefined);
+      if (problem && !(await deps.health.mayProbe(deps.config.admin.accessProbeMs))) await waitForAccess();
+      if (knownSnapshot instanceof Error) throw knownSnapshot;
+      const snapshot = knownSnapshot;
       if (!model) {
-        const prefs = await deps.preferences.forThread(data.channel, data.threadTs);
-        const choice = chooseModel(snapshot, { flag: parsed.model, thread: prefs.thread, channel: prefs.channel, configured: deps.config.gateway.defaultModel });
+        const choice = chooseModel(snapshot, { flag: parsed.model, thread: prefs?.thread, channel: prefs?.channel, configured: deps.config.gateway.defaultModel });
         model = choice.model;
         // A waiting question keeps a model someone chose; "the first Live one" is chosen again when it wakes.
         if (choice.source !== 'first-live' && choice.source !== 'first-listed') data.model = model;
@@ -291,7 +298,12 @@ export function createAnswerProcessor(deps: AnswerDeps) {
       });
 
       const chosen = model;
+      // What is visible is worked out at most every VISIBLE_EVERY_MS: edits go out once a second anyway.
+      let visibleAt = 0;
       const outcome = await streamAnswer(deps, snapshot.framework, chosen, built.messages, signal, (raw) => {
+        const now = Date.now();
+        if (shownText && now - visibleAt < VISIBLE_EVERY_MS) return;
+        visibleAt = now;
         const v = visibleAnswer(raw, { final: false });
         if (v.text.length > 0) shownText = true;
         if (v.thinking && v.text.length === 0) answer.setStatus(`_\`${chosen}\` is thinking…_`);
@@ -299,12 +311,12 @@ export function createAnswerProcessor(deps: AnswerDeps) {
       });
       const finalText = visibleAnswer(outcome.text, { final: true }).text.trim() || '_(The model returned an empty answer.)_';
       await answer.finish(finalText);
-      await save();
-      await deps.preferences.rememberForThread(data.channel, data.threadTs, chosen);
       const estimated = outcome.promptTokens === undefined || outcome.completionTokens === undefined;
       const promptTokens = outcome.promptTokens ?? estimateTokens(built.messages.map((m) => m.content).join('\n'));
       const completionTokens = outcome.completionTokens ?? estimateTokens(outcome.text);
+      // All the bookkeeping at once (auto-pipelined into one round trip).
       await Promise.all([
+        deps.preferences.rememberForThread(data.channel, data.threadTs, chosen),
         deps.usage.record({ user: data.user, channel: data.channel, model: chosen, promptTokens, completionTokens }),
         deps.limits.recordTokens(data.user, promptTokens + completionTokens),
         deps.budget.recordTokens(chosen, promptTokens + completionTokens),

@@ -15,8 +15,8 @@ export class AnswerQueue {
   readonly queue: Queue<AnswerJobData>;
 
   constructor(
-    private readonly connection: Redis,
-    private readonly prefix: string,
+    connection: Redis,
+    prefix: string,
     attempts: number,
     onError: (err: Error) => void = () => {},
   ) {
@@ -37,11 +37,9 @@ export class AnswerQueue {
    * Adds the job (a second add for the same message is a no-op) and returns
    * its id. `priority` orders waiting jobs (1 first): fair turns between people.
    */
-  async add(data: AnswerJobData, priority?: (isNew: boolean) => Promise<number>): Promise<string> {
+  async add(data: AnswerJobData, priority?: (jobId: string) => Promise<number>): Promise<string> {
     const jobId = answerJobId(data);
-    // Only a message seen for the first time counts towards its asker's turn.
-    const isNew = (await this.connection.set(`${this.prefix}:seen:${jobId}`, '1', 'EX', KEEP_COMPLETED_SECONDS, 'NX')) === 'OK';
-    await this.queue.add(ANSWER_JOB, data, { jobId, ...(priority ? { priority: await priority(isNew) } : {}) });
+    await this.queue.add(ANSWER_JOB, data, { jobId, ...(priority ? { priority: await priority(jobId) } : {}) });
     return jobId;
   }
 

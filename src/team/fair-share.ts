@@ -25,6 +25,17 @@ end
 return 0
 `;
 
+/** Marks the job seen; counts it for the user only the first time; returns the user's pending count. */
+const COUNT_ONCE = `
+local fresh = redis.call('SET', KEYS[1], '1', 'EX', tonumber(ARGV[2]), 'NX')
+local pending
+if fresh then pending = redis.call('HINCRBY', KEYS[2], ARGV[1], 1) else pending = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '1') end
+redis.call('EXPIRE', KEYS[2], 86400)
+return pending
+`;
+/** Slack redelivers within minutes; a message is remembered as seen for an hour. */
+const SEEN_SECONDS = 3600;
+
 export class FairShare {
   constructor(
     private readonly redis: Redis,
@@ -36,13 +47,12 @@ export class FairShare {
     return `${this.keyPrefix}:fair:pending`;
   }
 
-  /** Counts a new question for `user` (unless it is a redelivery); returns its queue priority (1 = first). */
-  async enqueued(user: string, isNew = true): Promise<number> {
-    const [[, pending]] = (await this.redis
-      .multi()
-      .hincrby(this.pendingKey, user, isNew ? 1 : 0)
-      .expire(this.pendingKey, 24 * 3600)
-      .exec()) as [[unknown, number]];
+  /**
+   * Counts a new question for `user` and returns its queue priority (1 =
+   * first). A redelivered message (same job id) is not counted twice.
+   */
+  async enqueued(user: string, jobId: string): Promise<number> {
+    const pending = Number(await this.redis.eval(COUNT_ONCE, 2, `${this.keyPrefix}:fair:seen:${jobId}`, this.pendingKey, user, SEEN_SECONDS));
     return Math.min(MAX_PRIORITY, Math.max(1, pending));
   }
 
