@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { type FakeGateway, type FakeGatewayOptions, startFakeGateway } from '../test/fakes/gateway.ts';
 import { APP_TOKEN, BOT_TOKEN, BOT_USER_ID, type FakeMessage, type FakeSlack, SIGNING_SECRET, startFakeSlack } from '../test/fakes/slack.ts';
@@ -167,6 +167,34 @@ function workerStats(env: Env) {
   return stats;
 }
 
+/** CPU seconds a process has used so far (user + system), from /proc. */
+function cpuSeconds(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    // utime and stime are fields 14 and 15 of the whole line, in clock ticks (100 a second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU used by each part of the system while `run` runs. */
+async function cpuDuring(env: Env, run: () => Promise<void>): Promise<Record<string, number>> {
+  const parts: Record<string, () => number> = {
+    listener: () => cpuSeconds(env.procs[0]?.child.pid),
+    workers: () => env.procs.slice(1).reduce((a, p) => a + cpuSeconds(p.child.pid), 0),
+    redis: () => cpuSeconds(env.redis.pid()),
+    'fakes and driver': () => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1e6;
+    },
+  };
+  const before = Object.fromEntries(Object.entries(parts).map(([k, f]) => [k, f()]));
+  await run();
+  return Object.fromEntries(Object.entries(parts).map(([k, f]) => [k, round(f() - (before[k] ?? 0), 2)]));
+}
+
 async function socketReads(client: Redis): Promise<number> {
   const info = await client.info('stats');
   return Number(/total_reads_processed:(\d+)/.exec(info)?.[1] ?? 0);
@@ -296,11 +324,22 @@ for (const workers of [1, 2, 4]) {
   const env = await startEnv({ mode: 'socket', workers });
   const n = QUICK ? 300 : 2000;
   const started = Date.now();
-  const sent = await Promise.all(Array.from({ length: n }, () => send(env)));
-  await answersDone(env, sent.map((s) => s.m), 300_000);
-  const perSecond = round(n / ((Date.now() - started) / 1000));
-  results[`throughput_${workers}w`] = perSecond;
+  const cpu = await cpuDuring(env, async () => {
+    const sent = await Promise.all(Array.from({ length: n }, () => send(env)));
+    await answersDone(env, sent.map((s) => s.m), 300_000);
+  });
+  const seconds = (Date.now() - started) / 1000;
+  const perSecond = round(n / seconds);
+  const cpuMsPerAnswer = Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, round((v * 1000) / n, 2)]));
+  results[`throughput_${workers}w`] = { answersPerSecond: perSecond, cpuMsPerAnswer, wallSeconds: round(seconds, 2) };
   row(`throughput, 1 listener + ${workers} worker(s), answers/s`, String(perSecond), workers === 4 ? '≥ 300 (best of 1/2/4)' : '');
+  row(
+    `… CPU ms per answer (2 cores in all)`,
+    Object.entries(cpuMsPerAnswer)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', '),
+    '',
+  );
   await env.stop();
 }
 

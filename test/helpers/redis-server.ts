@@ -14,6 +14,8 @@ export interface TestRedis {
   stop(): Promise<void>;
   start(): Promise<void>;
   cleanup(): Promise<void>;
+  /** The server's process id (for CPU accounting in the benchmark). */
+  pid(): number | undefined;
 }
 
 export async function freePort(): Promise<number> {
@@ -69,6 +71,7 @@ export async function startTestRedis(): Promise<TestRedis> {
     url: `redis://127.0.0.1:${port}`,
     stop,
     start,
+    pid: () => child?.pid,
     async cleanup() {
       await stop();
       rmSync(dir, { recursive: true, force: true });
