@@ -5,7 +5,6 @@
  * if one before it failed.
  */
 import type { AddressInfo } from 'node:net';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Server } from 'node:http';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Worker } from 'bullmq';
@@ -27,6 +26,7 @@ import { Cancellations } from './queue/cancellation.ts';
 import { createStatusRefreshWorker, ModelStatusReader } from './queue/status-refresh.ts';
 import { startHealthServer, type HealthCheck } from './http/health-server.ts';
 import type { Logger } from './logger.ts';
+import { logProcessStats } from './stats.ts';
 import { AnswerQueue } from './queue/answer-queue.ts';
 import type { BotIdentity } from './queue/answer-question.ts';
 import { createAnswerWorker } from './queue/answer-worker.ts';
@@ -59,32 +59,6 @@ async function connect(redis: Redis, url: string): Promise<void> {
     ).unref(),
   );
   await Promise.race([redis.connect(), timeout]);
-}
-
-/** Logs memory and event-loop lag every `intervalMs`: the numbers an operator (and the benchmark) watches. */
-function logProcessStats(logger: Logger, intervalMs: number): () => void {
-  const lag = monitorEventLoopDelay({ resolution: 10 });
-  lag.enable();
-  const timer = setInterval(() => {
-    const mem = process.memoryUsage();
-    logger.info(
-      {
-        stats: {
-          rssMb: Math.round(mem.rss / 1e6),
-          heapUsedMb: Math.round(mem.heapUsed / 1e6),
-          loopLagP99Ms: Math.round(lag.percentile(99) / 1e6),
-          loopLagMaxMs: Math.round(lag.max / 1e6),
-        },
-      },
-      'process stats',
-    );
-    lag.reset();
-  }, intervalMs);
-  timer.unref();
-  return () => {
-    clearInterval(timer);
-    lag.disable();
-  };
 }
 
 export async function startService(config: Config, opts: { role: Role; logger: Logger }): Promise<RunningService> {

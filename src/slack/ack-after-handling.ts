@@ -7,6 +7,7 @@
  * (HTTP mode gets the same guarantee from Bolt's processBeforeResponse.)
  */
 import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
+import { recordAck } from '../stats.ts';
 
 export class AckAfterHandling implements Receiver {
   constructor(private readonly inner: Receiver) {}
@@ -14,6 +15,7 @@ export class AckAfterHandling implements Receiver {
   init(app: App): void {
     const deferring = {
       processEvent: async (event: ReceiverEvent) => {
+        const started = process.hrtime.bigint();
         let acked = false;
         let response: unknown;
         await app.processEvent({
@@ -23,7 +25,10 @@ export class AckAfterHandling implements Receiver {
             response = r;
           },
         });
-        if (acked) await event.ack(response);
+        if (acked) {
+          await event.ack(response);
+          recordAck(started);
+        }
       },
     };
     this.inner.init(deferring as unknown as App);

@@ -4,7 +4,7 @@
  * only acknowledges, validates and enqueues.
  */
 import type { Server } from 'node:http';
-import { App, type CustomRoute, SocketModeReceiver } from '@slack/bolt';
+import { App, type CustomRoute, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { type HealthCheck, healthResponse } from '../http/health-server.ts';
@@ -55,10 +55,15 @@ export async function startSlackListener(opts: {
       })
     : new App({
         token: config.slack.botToken,
-        signingSecret: config.slack.signingSecret as string,
-        // Reply to Slack only after the request is queued, so a failed enqueue is retried by Slack.
-        processBeforeResponse: true,
-        customRoutes: [healthRoute],
+        // Answer Slack only after the request is queued, so a failed enqueue is retried by Slack.
+        receiver: new AckAfterHandling(
+          new HTTPReceiver({
+            signingSecret: config.slack.signingSecret as string,
+            processBeforeResponse: true,
+            customRoutes: [healthRoute],
+            logger: boltLogger,
+          }),
+        ),
         clientOptions,
         logger: boltLogger,
         deferInitialization: true,
