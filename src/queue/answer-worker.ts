@@ -26,6 +26,10 @@ export function createAnswerWorker(opts: {
     concurrency: opts.concurrency,
     lockDuration: opts.lockMs,
     stalledInterval: opts.lockMs,
+    // A job whose worker died is taken over (and its answer restarted in place) rather than failed
+    // silently after one stall, which would leave its placeholder behind; a job that keeps killing
+    // workers still stops after this many.
+    maxStalledCount: 10,
     settings: {
       backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) =>
         err instanceof RetryLater ? err.delayMs : Math.min(30_000, 1_000 * 2 ** attemptsMade),
