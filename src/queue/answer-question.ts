@@ -23,7 +23,7 @@ import type { ModelCatalog, SnapshotView } from '../models/catalog.ts';
 import { chooseModel } from '../models/choose-model.ts';
 import type { ModelPreferences } from '../models/preferences.ts';
 import { AnswerAbandoned, AnswerMessage, ConversationGone, fallbackText } from '../slack/answer-message.ts';
-import { fetchThread } from '../slack/thread-history.ts';
+import { fetchThread, findRequestMessages } from '../slack/thread-history.ts';
 import type { UserNames } from '../slack/user-names.ts';
 import { type AccessPolicy, refusalText } from '../team/access-policy.ts';
 import type { FairShare } from '../team/fair-share.ts';
@@ -144,6 +144,11 @@ export function createAnswerProcessor(deps: AnswerDeps) {
       log.info({ outcome: 'refused', reason: decision.reason }, 'refused by the allow lists');
       await deps.usage.auditRequest({ requestId: jobId, user: data.user, channel: data.channel, outcome: 'refused', code: decision.reason });
       return { outcome: 'refused', code: decision.reason };
+    }
+
+    // Picked up again after a worker died: it may have posted a placeholder it had no time to record.
+    if (!data.answerTs?.length && (job.attemptsStarted ?? 0) > 1) {
+      data.answerTs = await findRequestMessages(deps.slack, data.channel, data.threadTs, jobId).catch(() => undefined);
     }
 
     const answer = new AnswerMessage(deps.slack, {

@@ -40,6 +40,20 @@ async function withRateLimitBackoff<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * The messages this bot posted for `requestId` in a thread, oldest first:
+ * after a worker died between posting a placeholder and recording it, the
+ * next worker finds it here instead of leaving it behind.
+ */
+export async function findRequestMessages(client: WebClient, channel: string, threadTs: string, requestId: string): Promise<string[]> {
+  const res = await withRateLimitBackoff(() => client.conversations.replies({ channel, ts: threadTs, limit: 200, include_all_metadata: true }));
+  return (res.messages ?? [])
+    .filter((m) => (m as { metadata?: { event_payload?: { request_id?: string } } }).metadata?.event_payload?.request_id === requestId && m.ts)
+    .filter((m) => (m as { metadata?: { event_type?: string } }).metadata?.event_type !== 'metis_notice')
+    .map((m) => m.ts as string)
+    .sort((a, b) => Number(a) - Number(b));
+}
+
 export async function fetchThread(client: WebClient, channel: string, threadTs: string, upToTs: string): Promise<ThreadMessage[]> {
   const out: ThreadMessage[] = [];
   let cursor: string | undefined;
