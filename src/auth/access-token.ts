@@ -12,7 +12,7 @@
  * briefly and read the new token. A holder that dies mid-renewal is replaced
  * once its lock expires.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Configuration } from 'openid-client';
 import type { AccessMode } from '../config.ts';
@@ -48,6 +48,11 @@ const RELEASE_LOCK = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A token's fingerprint: enough to recognise it, useless to anyone who reads Redis. */
+function fingerprint(token: string): string {
+  return createHash('sha256').update(token).digest('hex').slice(0, 32);
+}
+
 class StaticAccessToken implements AccessTokenSource {
   readonly mode = 'static' as const;
   constructor(private readonly token: string) {}
@@ -65,6 +70,7 @@ class SharedAccessToken implements AccessTokenSource {
   private inFlight?: Promise<string>;
   private readonly store: TokenStore;
   private readonly lockKey: string;
+  private readonly rejectedKey: string;
   private readonly globus: Configuration;
   private readonly lockTtlMs: number;
   private readonly waitForPeerMs: number;
@@ -75,6 +81,7 @@ class SharedAccessToken implements AccessTokenSource {
   ) {
     this.store = new TokenStore(opts.redis, opts.keyPrefix, new TokenCrypto(opts.keys), opts.logger);
     this.lockKey = `${opts.keyPrefix}:auth:renew-lock`;
+    this.rejectedKey = `${opts.keyPrefix}:auth:rejected`;
     this.lockTtlMs = opts.lockTtlMs ?? 30_000;
     this.waitForPeerMs = opts.waitForPeerMs ?? this.lockTtlMs + 5_000;
     this.globus = globusConfiguration({
@@ -88,8 +95,13 @@ class SharedAccessToken implements AccessTokenSource {
     return this.access.kind;
   }
 
-  private fresh(t: StoredAccess | undefined): t is StoredAccess {
-    return t !== undefined && t.mode === this.access.kind && t.renewAt > Date.now();
+  private fresh(t: StoredAccess | undefined, rejected?: string | null): t is StoredAccess {
+    return t !== undefined && t.mode === this.access.kind && t.renewAt > Date.now() && fingerprint(t.accessToken) !== rejected;
+  }
+
+  /** The stored token, and the fingerprint of a token the gateway rejected (so it is not handed out again). */
+  private async readShared(): Promise<[StoredAccess | undefined, string | null]> {
+    return Promise.all([this.store.read(), this.opts.redis.get(this.rejectedKey)]);
   }
 
   async get(): Promise<string> {
@@ -102,15 +114,15 @@ class SharedAccessToken implements AccessTokenSource {
   }
 
   async renewIfDue(): Promise<void> {
-    const stored = await this.store.read();
-    if (stored && !this.fresh(stored)) await this.get();
+    const [stored, rejected] = await this.readShared();
+    if (stored && !this.fresh(stored, rejected)) await this.get();
   }
 
   private async obtain(): Promise<string> {
     const deadline = Date.now() + this.waitForPeerMs;
     for (;;) {
-      const shared = await this.store.read();
-      if (this.fresh(shared)) {
+      const [shared, rejected] = await this.readShared();
+      if (this.fresh(shared, rejected)) {
         this.memo = shared;
         return shared.accessToken;
       }
@@ -118,8 +130,8 @@ class SharedAccessToken implements AccessTokenSource {
       if ((await this.opts.redis.set(this.lockKey, lockId, 'PX', this.lockTtlMs, 'NX')) === 'OK') {
         try {
           // Another process may have renewed between our read and our lock.
-          const again = await this.store.read();
-          if (this.fresh(again)) {
+          const [again, rejectedNow] = await this.readShared();
+          if (this.fresh(again, rejectedNow)) {
             this.memo = again;
             return again.accessToken;
           }
@@ -202,9 +214,9 @@ class SharedAccessToken implements AccessTokenSource {
 
   async invalidate(token: string): Promise<void> {
     if (this.memo?.accessToken === token) this.memo = undefined;
-    const shared = await this.store.read();
-    // Make it due now; the refresh token (if any) stays, so the next get() renews with it.
-    if (shared?.accessToken === token) await this.store.write({ ...shared, renewAt: 0 });
+    // Only the lock holder writes the stored tokens (a write here could undo a renewal that just
+    // happened); marking the rejected token is enough for the next get() to renew.
+    await this.opts.redis.set(this.rejectedKey, fingerprint(token), 'EX', 3600);
   }
 }
 

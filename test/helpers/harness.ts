@@ -66,7 +66,11 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     ? await startFakeGlobus({
         clientId: GLOBUS_CLIENT_ID,
         clientSecret: GLOBUS_CLIENT_SECRET,
-        onIssue: (token) => gateway.setValidTokens([...validTokens, token]),
+        // As at Globus, a new token does not end the earlier ones.
+        onIssue: (token) => {
+          validTokens.push(token);
+          gateway.setValidTokens(validTokens);
+        },
       })
     : undefined;
   slack.setUserName(DEFAULT_USER, 'Ada');
