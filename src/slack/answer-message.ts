@@ -14,7 +14,7 @@ import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../logger.ts';
 import { METADATA } from '../conversation/build-messages.ts';
 import { takePiece } from '../conversation/split-message.ts';
-import { CONVERSATION_GONE, slackFailure } from './web-client.ts';
+import { CONVERSATION_GONE, slackFailure, withRateLimitWait } from './web-client.ts';
 
 export class ConversationGone extends Error {
   constructor(readonly slackError: string) {
@@ -377,15 +377,7 @@ export class AnswerMessage {
     await this.retryRateLimited(() => this.post(message, METADATA.notice));
   }
 
-  private async retryRateLimited<T>(fn: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await fn();
-      } catch (err) {
-        const f = slackFailure(err);
-        if (this.gone || attempt >= MAX_FINAL_TRIES || f?.error !== 'ratelimited') throw err;
-        await sleep(f.retryAfterMs ?? 1000);
-      }
-    }
+  private retryRateLimited<T>(fn: () => Promise<T>): Promise<T> {
+    return withRateLimitWait(fn, { tries: MAX_FINAL_TRIES, stop: () => this.gone !== undefined || this.abandoned });
   }
 }

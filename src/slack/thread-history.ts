@@ -4,7 +4,7 @@
  * being answered are kept.
  */
 import type { WebClient } from '@slack/web-api';
-import { slackFailure } from './web-client.ts';
+import { withRateLimitWait } from './web-client.ts';
 
 export interface ThreadMessage {
   ts: string;
@@ -24,21 +24,8 @@ function markdownOf(blocks: unknown): string | undefined {
   return parts.length ? parts.join('\n') : undefined;
 }
 
-const MAX_WAITS = 3;
-const MAX_WAIT_MS = 30_000;
-
 /** conversations.replies has a tier limit shared by the whole workspace: when Slack asks, wait and ask again. */
-async function withRateLimitBackoff<T>(call: () => Promise<T>): Promise<T> {
-  for (let waits = 0; ; waits++) {
-    try {
-      return await call();
-    } catch (err) {
-      const f = slackFailure(err);
-      if (f?.error !== 'ratelimited' || waits >= MAX_WAITS) throw err;
-      await new Promise((r) => setTimeout(r, Math.min(MAX_WAIT_MS, f.retryAfterMs ?? 1000)));
-    }
-  }
-}
+const withRateLimitBackoff = <T>(call: () => Promise<T>) => withRateLimitWait(call, { tries: 4, maxWaitMs: 30_000 });
 
 /**
  * The messages this bot posted for `requestId` in a thread, oldest first:

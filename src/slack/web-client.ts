@@ -50,5 +50,21 @@ export function slackFailure(err: unknown): SlackFailure | undefined {
   return undefined;
 }
 
+/**
+ * Runs a Slack call, waiting out Slack's Retry-After when it says "ratelimited"
+ * (at most `tries` calls, each wait at most `maxWaitMs`); other errors are rethrown.
+ */
+export async function withRateLimitWait<T>(call: () => Promise<T>, opts: { tries: number; maxWaitMs?: number; stop?: () => boolean }): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      const f = slackFailure(err);
+      if (f?.error !== 'ratelimited' || attempt >= opts.tries || opts.stop?.()) throw err;
+      await new Promise((r) => setTimeout(r, Math.min(opts.maxWaitMs ?? 60_000, f.retryAfterMs ?? 1000)));
+    }
+  }
+}
+
 /** Errors after which nothing more can be posted to this conversation. */
 export const CONVERSATION_GONE = new Set(['channel_not_found', 'not_in_channel', 'is_archived', 'thread_not_found', 'access_denied']);

@@ -1,5 +1,33 @@
 /** Runs `metis-bot` as a separate process, as an operator would, capturing its output. */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import type { FakeGateway } from '../fakes/gateway.ts';
+import { APP_TOKEN, BOT_TOKEN, type FakeSlack } from '../fakes/slack.ts';
+
+/** The environment a bot process needs to run in Socket Mode against the fakes, with a queue prefix of its own. */
+export function botEnv(slack: FakeSlack, gateway: FakeGateway, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    SLACK_BOT_TOKEN: BOT_TOKEN,
+    SLACK_APP_TOKEN: APP_TOKEN,
+    SLACK_API_URL: slack.apiUrl,
+    REDIS_URL: inject('redisUrl'),
+    INFERENCE_GATEWAY_URL: gateway.url,
+    METIS_ACCESS_TOKEN: 'valid-token',
+    QUEUE_PREFIX: `p${randomBytes(4).toString('hex')}`,
+    PORT: '0',
+    ...extra,
+  };
+}
+
+/** Waits until a bot process says it is running. */
+export async function started(p: BotProcess, timeoutMs = 20_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!p.stdout.some((l) => l.includes('metis-bot is running'))) {
+    if (Date.now() > until) throw new Error(`a bot process did not start: ${p.stderr.slice(-3).join(' ')}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 export interface BotProcess {
   child: ChildProcess;

@@ -3,11 +3,10 @@
  * it with one clear line; a good one runs until SIGTERM and exits 0; listener
  * and worker can run as separate processes against one Redis.
  */
-import { randomBytes } from 'node:crypto';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeGateway, startFakeGateway } from '../fakes/gateway.ts';
-import { APP_TOKEN, BOT_TOKEN, BOT_USER_ID, type FakeSlack, startFakeSlack } from '../fakes/slack.ts';
-import { type BotProcess, runBot as run, stopAll } from '../helpers/process.ts';
+import { APP_TOKEN, BOT_USER_ID, type FakeSlack, startFakeSlack } from '../fakes/slack.ts';
+import { type BotProcess, botEnv, runBot as run, started, stopAll } from '../helpers/process.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const procs: BotProcess[] = [];
@@ -41,22 +40,12 @@ describe('metis-bot start', () => {
   it('runs as separate listener and worker processes, answers, and exits 0 on SIGTERM', async () => {
     slack = await startFakeSlack();
     gateway = await startFakeGateway({ validTokens: ['valid-token'] });
-    const env = {
-      SLACK_BOT_TOKEN: BOT_TOKEN,
-      SLACK_APP_TOKEN: APP_TOKEN,
-      SLACK_API_URL: slack.apiUrl,
-      REDIS_URL: inject('redisUrl'),
-      INFERENCE_GATEWAY_URL: gateway.url,
-      METIS_ACCESS_TOKEN: 'valid-token',
-      QUEUE_PREFIX: `cli${randomBytes(4).toString('hex')}`,
-      PORT: '0',
-      SHUTDOWN_GRACE_SECONDS: '5',
-    };
+    const env = botEnv(slack, gateway, { SHUTDOWN_GRACE_SECONDS: '5' });
     const listener = run(['start', '--role', 'listener'], env);
     const worker = run(['start', '--role', 'worker'], env);
     procs.push(listener, worker);
-    await waitFor(() => listener.stdout.some((l) => l.includes('metis-bot is running')), 'the listener to start', 20_000);
-    await waitFor(() => worker.stdout.some((l) => l.includes('metis-bot is running')), 'the worker to start', 20_000);
+    await started(listener);
+    await started(worker);
     await slack.waitForSocket();
 
     const q = slack.postAsUser({ channel: 'C0CHAN', user: 'U0HUMAN', text: `<@${BOT_USER_ID}> across processes?` });

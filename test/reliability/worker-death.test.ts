@@ -3,11 +3,10 @@
  * mid-answer has its job taken over, and the person sees one complete answer
  * in the same message; SIGTERM lets answers in flight finish and exits 0.
  */
-import { randomBytes } from 'node:crypto';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeGateway, startFakeGateway } from '../fakes/gateway.ts';
-import { APP_TOKEN, BOT_TOKEN, BOT_USER_ID, type FakeSlack, startFakeSlack } from '../fakes/slack.ts';
-import { type BotProcess, runBot, stopAll } from '../helpers/process.ts';
+import { BOT_USER_ID, type FakeSlack, startFakeSlack } from '../fakes/slack.ts';
+import { type BotProcess, botEnv, runBot, started, stopAll } from '../helpers/process.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const procs: BotProcess[] = [];
@@ -24,20 +23,7 @@ const LONG_ANSWER = Array.from({ length: 60 }, (_, i) => `word${i}`).join(' ');
 async function setup(extra: Record<string, string> = {}) {
   slack = await startFakeSlack();
   gateway = await startFakeGateway({ validTokens: ['valid-token'], chunkDelayMs: 3, reply: () => LONG_ANSWER });
-  const env = {
-    SLACK_BOT_TOKEN: BOT_TOKEN,
-    SLACK_APP_TOKEN: APP_TOKEN,
-    SLACK_API_URL: slack.apiUrl,
-    REDIS_URL: inject('redisUrl'),
-    INFERENCE_GATEWAY_URL: gateway.url,
-    METIS_ACCESS_TOKEN: 'valid-token',
-    QUEUE_PREFIX: `wd${randomBytes(4).toString('hex')}`,
-    PORT: '0',
-    WORKER_LOCK_SECONDS: '2',
-    METIS_SLACK_EDIT_INTERVAL_MS: '100',
-    ...extra,
-  };
-  const started = (p: BotProcess) => waitFor(() => p.stdout.some((l) => l.includes('metis-bot is running')), 'a process to start', 20_000);
+  const env = botEnv(slack, gateway, { WORKER_LOCK_SECONDS: '2', METIS_SLACK_EDIT_INTERVAL_MS: '100', ...extra });
   return { env, started };
 }
 
