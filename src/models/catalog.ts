@@ -69,6 +69,10 @@ export class ModelCatalog {
   }
 
   /** The last snapshot any process fetched, however old (no gateway call). */
+  lastKnown(): Promise<SnapshotView | undefined> {
+    return ModelCatalog.lastKnown(this.deps.redis, this.deps.keyPrefix);
+  }
+
   static async lastKnown(redis: Redis, keyPrefix: string): Promise<SnapshotView | undefined> {
     const [raw, notice] = await redis.mget(`${keyPrefix}:models:snapshot`, `${keyPrefix}:models:maintenance-notice`);
     if (!raw) return undefined;
@@ -80,10 +84,12 @@ export class ModelCatalog {
    * the gateway cannot be reached, the last known one, marked stale; if there
    * is none, the gateway's error.
    */
-  async snapshot(maxAgeMs = this.freshMs): Promise<SnapshotView> {
+  async snapshot(maxAgeMs = this.freshMs, alreadyRead?: SnapshotView): Promise<SnapshotView> {
     const deadline = Date.now() + 15_000;
+    let first = alreadyRead;
     for (;;) {
-      const known = await ModelCatalog.lastKnown(this.deps.redis, this.deps.keyPrefix);
+      const known = first ?? (await ModelCatalog.lastKnown(this.deps.redis, this.deps.keyPrefix));
+      first = undefined;
       if (known && Date.now() - known.fetchedAt <= maxAgeMs) return known;
       const lockId = randomUUID();
       if ((await this.deps.redis.set(this.lockKey, lockId, 'PX', 20_000, 'NX')) === 'OK') {

@@ -138,6 +138,18 @@ export function createAnswerProcessor(deps: AnswerDeps) {
       return { outcome: 'usage', code: isMetisError(err) ? err.code : undefined };
     }
 
+    // Everything this request needs to know, asked for now so that it travels in the same Redis round
+    // trip as the allow-list check (auto-pipelined); harmless if the request turns out to be refused.
+    const waiting = data.coldStartSince !== undefined;
+    const state = Promise.all([
+      deps.cancellations.cancelledBy(jobId),
+      deps.control.paused(),
+      deps.health.problem(),
+      data.model ? Promise.resolve(undefined) : deps.preferences.forThread(data.channel, data.threadTs),
+      // Only what Redis holds: a refused request must not make the bot ask the gateway anything.
+      deps.catalog.lastKnown(),
+    ]);
+    state.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
     const decision = data.answerTs?.length ? { allowed: true as const } : await deps.policy.check({ user: data.user, channel: data.channel, teamId: data.teamId });
     if (!decision.allowed) {
       await deps.slack.chat.postEphemeral({ channel: data.channel, user: data.user, thread_ts: data.threadTs, text: refusalText(decision.reason) });
@@ -240,15 +252,10 @@ export function createAnswerProcessor(deps: AnswerDeps) {
     let model = data.model;
     let running = false;
     try {
-      // Everything this request needs to know, read at once (one Redis round trip, auto-pipelined).
-      const waiting = data.coldStartSince !== undefined;
-      const [cancelledBy, paused, problem, prefs, knownSnapshot] = await Promise.all([
-        deps.cancellations.cancelledBy(jobId),
-        deps.control.paused(),
-        deps.health.problem(),
-        model ? Promise.resolve(undefined) : deps.preferences.forThread(data.channel, data.threadTs),
-        deps.catalog.snapshot(waiting ? deps.config.models.coldStartPollMs : undefined).catch((err: unknown) => err as Error),
-      ]);
+      const [cancelledBy, paused, problem, prefs, lastKnown] = await state;
+      const knownSnapshot = await deps.catalog
+        .snapshot(waiting ? deps.config.models.coldStartPollMs : undefined, lastKnown)
+        .catch((err: unknown) => err as Error);
       if (cancelledBy) {
         await answer.fail(`:no_entry_sign: _Cancelled by <@${cancelledBy}>._`);
         log.info({ outcome: 'cancelled', model }, 'request cancelled while waiting');

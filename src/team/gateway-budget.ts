@@ -46,8 +46,13 @@ return until_ - now
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Without a request budget, how often a process looks at the fleet's 429 pause. */
+const PAUSE_READ_MS = 100;
+
 export class GatewayBudget {
   private seq = 0;
+  private pauseReadAt = 0;
+  private pausedUntil = 0;
 
   constructor(
     private readonly redis: Redis,
@@ -58,8 +63,12 @@ export class GatewayBudget {
   /** Waits (in this process) until one more gateway request fits the fleet's budget. */
   async acquireRequest(): Promise<void> {
     if (this.limits.requestsPerSecond <= 0) {
-      // Even without a budget, a 429 pause is honoured.
-      const wait = Number(await this.redis.pttl(`${this.keyPrefix}:budget:paused`));
+      // Even without a budget, a 429 pause is honoured; reading it once per PAUSE_READ_MS is enough.
+      if (Date.now() - this.pauseReadAt > PAUSE_READ_MS) {
+        this.pauseReadAt = Date.now();
+        this.pausedUntil = Date.now() + Number(await this.redis.pttl(`${this.keyPrefix}:budget:paused`));
+      }
+      const wait = this.pausedUntil - Date.now();
       if (wait > 0) await sleep(wait);
       return;
     }
@@ -86,6 +95,7 @@ export class GatewayBudget {
   /** The gateway's request throttle answered 429: everyone waits about a second. */
   async pauseRequests(ms = 1000): Promise<void> {
     await this.redis.eval(PAUSE, 1, `${this.keyPrefix}:budget:paused`, ms);
+    this.pauseReadAt = 0; // this process sees its own pause at once
   }
 
   private minuteKey(model: string): string {
