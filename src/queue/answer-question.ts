@@ -87,6 +87,15 @@ export function retryDelayMs(err: MetisError, attemptsMade: number, baseMs: numb
 
 const VISIBLE_EVERY_MS = 100;
 
+/** An ioredis error from a connection that is down or restarting (not a bug, not the user's doing). */
+function isRedisTrouble(err: unknown): boolean {
+  const e = err as { name?: string; message?: string; code?: string };
+  return (
+    e?.name === 'MaxRetriesPerRequestError' ||
+    /Connection is closed|max retries per request|ECONNREFUSED|ECONNRESET|EPIPE|LOADING|Stream isn't writeable/i.test(`${e?.message ?? ''} ${e?.code ?? ''}`)
+  );
+}
+
 /** A person's or channel's usage limit is reached; `message` says which and when it resets. */
 class LimitReached extends Error {}
 
@@ -326,7 +335,8 @@ export function createAnswerProcessor(deps: AnswerDeps) {
       const estimated = outcome.promptTokens === undefined || outcome.completionTokens === undefined;
       const promptTokens = outcome.promptTokens ?? estimateTokens(built.messages.map((m) => m.content).join('\n'));
       const completionTokens = outcome.completionTokens ?? estimateTokens(outcome.text);
-      // All the bookkeeping at once (auto-pipelined into one round trip).
+      // All the bookkeeping at once (auto-pipelined into one round trip). The answer is already shown:
+      // if Redis is briefly unreachable, the counts are lost but the request is not failed.
       await Promise.all([
         deps.preferences.rememberForThread(data.channel, data.threadTs, chosen),
         deps.usage.record({ user: data.user, channel: data.channel, model: chosen, promptTokens, completionTokens }),
@@ -345,7 +355,7 @@ export function createAnswerProcessor(deps: AnswerDeps) {
           totalMs: Date.now() - data.receivedAt,
           question: parsed.prompt,
         }),
-      ]);
+      ]).catch((err: unknown) => log.warn({ err: String(err) }, 'could not record usage for an answered question'));
       if (built.promptTruncatedFrom !== undefined) {
         await answer.note(
           `:scissors: Your message was ${built.promptTruncatedFrom.toLocaleString('en-US')} characters; I used the first ${deps.config.conversation.maxPromptChars.toLocaleString('en-US')}.`,
@@ -415,6 +425,11 @@ export function createAnswerProcessor(deps: AnswerDeps) {
       }
       const failure = err;
       const attempts = job.opts.attempts ?? 1;
+      // Redis restarting: the job (and its placeholder) is safe; let the queue try it again shortly.
+      if (!shownText && isRedisTrouble(failure) && job.attemptsMade + 1 < attempts) {
+        log.warn({ err: String(failure) }, 'Redis trouble mid-request; the request will be retried');
+        throw failure;
+      }
       if (isMetisError(failure) && failure.retryable && !shownText && job.attemptsMade + 1 < attempts) {
         const delayMs = retryDelayMs(failure, job.attemptsMade + 1, deps.config.gateway.retryBaseMs);
         log.warn({ code: failure.code, err: failure.message, delayMs, model }, 'transient failure; the request will be retried');
