@@ -205,18 +205,7 @@ const schema = z.object({
       }
       return value as 'post' | 'basic';
     }),
-  METIS_ADMIN_USERS: z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      const ids = (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-      const bad = ids.find((id) => !/^[UW][A-Z0-9]{2,}$/.test(id));
-      if (bad) {
-        ctx.addIssue({ code: 'custom', message: `must be Slack user IDs (like U012ABCDEF, from a profile's "Copy member ID"), got "${bad}"` });
-        return z.NEVER;
-      }
-      return ids;
-    }),
+  METIS_ADMIN_USERS: slackIds(/^[UW][A-Z0-9]{2,}$/, 'user IDs (like U012ABCDEF, from a profile\'s "Copy member ID")'),
   METIS_ALERT_CHANNEL: optionalString,
   METIS_ACCESS_WAIT_SECONDS: intIn(0, 86_400, 900),
   METIS_ACCESS_PROBE_SECONDS: intIn(1, 3600, 30),

@@ -21,6 +21,7 @@ import { FairShare } from './team/fair-share.ts';
 import { GatewayBudget } from './team/gateway-budget.ts';
 import { UsageLimits } from './team/limits.ts';
 import { QueueControl } from './team/queue-control.ts';
+import { readAdminStatus } from './team/admin-status.ts';
 import { UsageLedger } from './team/usage.ts';
 import { Cancellations } from './queue/cancellation.ts';
 import { createStatusRefreshWorker, ModelStatusReader } from './queue/status-refresh.ts';
@@ -91,12 +92,17 @@ export async function startService(config: Config, opts: { role: Role; logger: L
       details: { role, redis: shared.status },
     });
 
+    // The stored tokens (a service account's or a login's), when tokens are kept in Redis.
+    const tokenStore = config.tokenEncryptionKeys.length
+      ? new TokenStore(shared, config.queue.prefix, new TokenCrypto(config.tokenEncryptionKeys), logger)
+      : undefined;
+
     let worker: Worker | undefined;
     if (runWorker) {
       const slack = createWebClient(config.slack.botToken, config.slack.apiUrl, logger);
       const health = new AccessHealth(shared, config.queue.prefix, slackAccessNotifier(slack, config.admin, logger), logger);
       if (config.access.kind === 'user-login') {
-        const stored = await new TokenStore(shared, config.queue.prefix, new TokenCrypto(config.tokenEncryptionKeys), logger).read();
+        const stored = await tokenStore?.read();
         if (!stored) throw new Error('no Metis login is stored yet: run `metis-bot auth login` (or `metis-bot auth import FILE`) with the same REDIS_URL and TOKEN_ENCRYPTION_KEY, then start again');
       }
       const tokens = createAccessTokenSource(config.access, {
@@ -245,31 +251,7 @@ export async function startService(config: Config, opts: { role: Role; logger: L
             limitSettings: { requestsPerHour: config.sharing.userRequestsPerHour, tokensPerDay: config.sharing.userTokensPerDay },
             control,
             admins: config.admin.users,
-            adminStatus: async () => {
-              const [counts, workers, paused, problem, stored, oldest] = await Promise.all([
-                queue.queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed'),
-                queue.queue.getWorkersCount(),
-                control.paused(),
-                new AccessHealth(shared, config.queue.prefix, { needsPerson: async () => {}, recovered: async () => {} }, logger).problem(),
-                config.tokenEncryptionKeys.length
-                  ? new TokenStore(shared, config.queue.prefix, new TokenCrypto(config.tokenEncryptionKeys), logger).read()
-                  : Promise.resolve(undefined),
-                queue.queue.getJobs(['prioritized', 'waiting'], 0, 199),
-              ]);
-              const oldestAt = Math.min(...oldest.map((j) => j.timestamp));
-              return {
-                access: { mode: config.access.kind, ...(stored ? { expiresAt: stored.expiresAt } : {}), ...(problem ? { problem } : {}) },
-                queue: {
-                  waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
-                  running: counts.active ?? 0,
-                  parked: counts.delayed ?? 0,
-                  ...(Number.isFinite(oldestAt) ? { oldestWaitMs: Date.now() - oldestAt } : {}),
-                },
-                workers,
-                ...(paused ? { paused } : {}),
-                budget: { requestsPerSecond: config.sharing.gatewayRequestsPerSecond, tokensPerMinute: config.sharing.gatewayTokensPerMinute },
-              };
-            },
+            adminStatus: () => readAdminStatus({ redis: shared, config, queue, control, tokenStore }),
           },
           logger,
         },

@@ -31,7 +31,7 @@ export class AccessHealth {
 
   constructor(
     private readonly redis: Redis,
-    keyPrefix: string,
+    private readonly keyPrefix: string,
     private readonly notifier: AccessNotifier,
     private readonly logger: Logger,
   ) {
@@ -39,11 +39,16 @@ export class AccessHealth {
     this.probeKey = `${keyPrefix}:auth:probe`;
   }
 
+  /** The open incident, if any, read without taking part in alerting (for status views). */
+  static async read(redis: Redis, keyPrefix: string): Promise<AccessProblem | undefined> {
+    const raw = await redis.get(`${keyPrefix}:auth:needs-person`);
+    return raw ? (JSON.parse(raw) as AccessProblem) : undefined;
+  }
+
   async problem(): Promise<AccessProblem | undefined> {
-    const raw = await this.redis.get(this.stateKey);
-    if (!raw) return undefined;
-    this.sawProblem = true;
-    return JSON.parse(raw) as AccessProblem;
+    const problem = await AccessHealth.read(this.redis, this.keyPrefix);
+    if (problem) this.sawProblem = true;
+    return problem;
   }
 
   /** Records that a person must act; alerts only if this opened the incident. */

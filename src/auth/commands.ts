@@ -142,7 +142,7 @@ export async function status(ctx: CommandContext): Promise<void> {
       ctx.io.out(`identity at the gateway: not confirmed (${(err as Error).message.slice(0, 160)})`);
     }
   }
-  const problem = await new AccessHealth(ctx.redis, ctx.config.keyPrefix, { needsPerson: async () => {}, recovered: async () => {} }, ctx.logger).problem();
+  const problem = await AccessHealth.read(ctx.redis, ctx.config.keyPrefix);
   ctx.io.out(problem ? `health: needs a person since ${when(problem.since)}: ${problem.detail}. Fix: ${problem.fix}` : 'health: ok');
 }
 

@@ -80,8 +80,7 @@ export class RetryLater extends Error {
 export function retryDelayMs(err: MetisError, attemptsMade: number, baseMs: number): number {
   if (err.code === 'token_rate_limited') return 60_000; // the gateway's TPM window is a fixed minute
   const jitter = Math.floor(Math.random() * (baseMs / 2));
-  // The gateway's request throttle is a 1 s sliding window: a short wait is enough.
-  if (err.code === 'rate_limited') return Math.ceil(baseMs / 2) + jitter;
+  // (The request throttle's 429 never gets here: the job is parked for about a second instead.)
   return Math.min(30_000, baseMs * 2 ** Math.max(0, attemptsMade - 1)) + jitter;
 }
 

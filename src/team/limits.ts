@@ -38,24 +38,23 @@ export class UsageLimits {
     const k = this.keys(user, channel);
     if (userTokensPerDay > 0 && Number((await this.redis.get(k.userDay)) ?? 0) >= userTokensPerDay)
       return { ok: false, kind: 'user_tokens_per_day', limit: userTokensPerDay, resetAt: nextDay() };
-    if (userRequestsPerHour > 0) {
-      const n = await this.redis.incr(k.userHour);
-      if (n === 1) await this.redis.expire(k.userHour, 7200);
-      if (n > userRequestsPerHour) {
-        await this.redis.decr(k.userHour);
-        return { ok: false, kind: 'user_requests_per_hour', limit: userRequestsPerHour, resetAt: nextHour() };
-      }
-    }
-    if (channelRequestsPerHour > 0) {
-      const n = await this.redis.incr(k.channelHour);
-      if (n === 1) await this.redis.expire(k.channelHour, 7200);
-      if (n > channelRequestsPerHour) {
-        await this.redis.decr(k.channelHour);
-        if (userRequestsPerHour > 0) await this.redis.decr(k.userHour);
-        return { ok: false, kind: 'channel_requests_per_hour', limit: channelRequestsPerHour, resetAt: nextHour() };
-      }
+    if (userRequestsPerHour > 0 && !(await this.take(k.userHour, userRequestsPerHour)))
+      return { ok: false, kind: 'user_requests_per_hour', limit: userRequestsPerHour, resetAt: nextHour() };
+    if (channelRequestsPerHour > 0 && !(await this.take(k.channelHour, channelRequestsPerHour))) {
+      // The person's question was counted above but is not asked: give it back.
+      if (userRequestsPerHour > 0) await this.redis.decr(k.userHour);
+      return { ok: false, kind: 'channel_requests_per_hour', limit: channelRequestsPerHour, resetAt: nextHour() };
     }
     return { ok: true };
+  }
+
+  /** Counts one request in an hourly window; false (and not counted) when the window is full. */
+  private async take(key: string, limit: number): Promise<boolean> {
+    const n = await this.redis.incr(key);
+    if (n === 1) await this.redis.expire(key, 7200);
+    if (n <= limit) return true;
+    await this.redis.decr(key);
+    return false;
   }
 
   async recordTokens(user: string, tokens: number): Promise<void> {

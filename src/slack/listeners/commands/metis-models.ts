@@ -1,7 +1,6 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { isMetisError, userMessageFor } from '../../../errors.ts';
 import { resolveModelName } from '../../../models/choose-model.ts';
-import { refusalText } from '../../../team/access-policy.ts';
 import { modelDetailMessage, modelListMessage } from '../../views/models.ts';
 import type { ListenerDeps } from '../types.ts';
 
@@ -12,11 +11,6 @@ import type { ListenerDeps } from '../types.ts';
  */
 export function metisModelsCommand(deps: ListenerDeps) {
   return async ({ command, ack }: SlackCommandMiddlewareArgs & AllMiddlewareArgs) => {
-    const decision = await deps.team.policy.check({ user: command.user_id, channel: command.channel_id, teamId: command.team_id });
-    if (!decision.allowed) {
-      await ack({ response_type: 'ephemeral', text: refusalText(decision.reason) });
-      return;
-    }
     const words = command.text.trim().split(/\s+/).filter(Boolean);
     const isPublic = words[0]?.toLowerCase() === 'public';
     if (isPublic) words.shift();

@@ -1,5 +1,4 @@
 import type { AllMiddlewareArgs, RespondArguments, SlackCommandMiddlewareArgs } from '@slack/bolt';
-import { refusalText } from '../../../team/access-policy.ts';
 import { helpMessage } from '../../views/models.ts';
 import type { ListenerDeps } from '../types.ts';
 import { adminSubcommand } from './metis-admin.ts';
@@ -9,21 +8,13 @@ import { usageSubcommand } from './metis-usage.ts';
 export type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 export type Reply = (response: RespondArguments & { response_type?: 'ephemeral' | 'in_channel' }) => Promise<void>;
 
-/**
- * `/metis`: help, and the subcommands `model`, `usage` and `admin`. Everyone
- * the allow lists refuse gets a polite refusal instead.
- */
+/** `/metis`: help, and the subcommands `model`, `usage` and `admin`. */
 export function metisCommand(deps: ListenerDeps) {
   return async (args: CommandArgs) => {
     const { command, ack } = args;
     const reply: Reply = async (r) => {
       await ack(r as Parameters<typeof ack>[0]);
     };
-    const decision = await deps.team.policy.check({ user: command.user_id, channel: command.channel_id, teamId: command.team_id });
-    if (!decision.allowed) {
-      await reply({ response_type: 'ephemeral', text: refusalText(decision.reason) });
-      return;
-    }
     const [sub, ...rest] = command.text.trim().split(/\s+/).filter(Boolean);
     switch (sub?.toLowerCase()) {
       case 'model':
