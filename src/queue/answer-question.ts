@@ -22,7 +22,7 @@ import type { Logger } from '../logger.ts';
 import type { ModelCatalog, SnapshotView } from '../models/catalog.ts';
 import { chooseModel } from '../models/choose-model.ts';
 import type { ModelPreferences } from '../models/preferences.ts';
-import { AnswerAbandoned, AnswerMessage, ConversationGone, fallbackText } from '../slack/answer-message.ts';
+import { AnswerAbandoned, AnswerMessage, ConversationGone, markdownMessage } from '../slack/answer-message.ts';
 import { fetchThread, findRequestMessages } from '../slack/thread-history.ts';
 import type { UserNames } from '../slack/user-names.ts';
 import { type AccessPolicy, refusalText } from '../team/access-policy.ts';
@@ -137,8 +137,7 @@ export function createAnswerProcessor(deps: AnswerDeps) {
         await deps.slack.chat.postMessage({
           channel: data.channel,
           thread_ts: data.threadTs,
-          text: fallbackText(message),
-          blocks: [{ type: 'markdown', text: message }],
+          ...markdownMessage(message),
           metadata: { event_type: METADATA.notice, event_payload: { request_id: jobId } },
         } as Parameters<WebClient['chat']['postMessage']>[0]);
       }
@@ -180,10 +179,7 @@ export function createAnswerProcessor(deps: AnswerDeps) {
       logger: log,
       existingTs: data.answerTs,
       // Remember every message as it is posted, so a worker that takes over reuses them.
-      onMessagesChanged: (ts) => {
-        data.answerTs = ts;
-        void save();
-      },
+      onMessagesChanged: () => void save(),
     });
     let saving: Promise<void> = Promise.resolve();
     const save = () => {

@@ -6,7 +6,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { AccessNotifier, AccessProblem } from '../auth/access-health.ts';
 import type { Logger } from '../logger.ts';
-import { fallbackText } from './answer-message.ts';
+import { markdownMessage } from './answer-message.ts';
 
 export function slackAccessNotifier(
   client: WebClient,
@@ -30,7 +30,7 @@ export function slackAccessNotifier(
     }
     await Promise.all(
       targets.map((channel) =>
-        client.chat.postMessage({ channel, text: fallbackText(markdown), blocks: [{ type: 'markdown', text: markdown }] } as Parameters<WebClient['chat']['postMessage']>[0]).catch((err: unknown) => logger.warn({ channel, err: String(err) }, 'cannot post the access alert')),
+        client.chat.postMessage({ channel, ...markdownMessage(markdown) } as Parameters<WebClient['chat']['postMessage']>[0]).catch((err: unknown) => logger.warn({ channel, err: String(err) }, 'cannot post the access alert')),
       ),
     );
   };

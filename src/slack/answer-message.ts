@@ -34,7 +34,11 @@ export function fallbackText(markdown: string): string {
   return plain.length > FALLBACK_CHARS ? `${plain.slice(0, FALLBACK_CHARS - 1)}…` : plain || '…';
 }
 
-function blocksFor(markdown: string, cancelValue?: string): object[] {
+/**
+ * A message carrying `markdown` as Slack renders it (a markdown block), with
+ * a short plain `text` for notifications, and optionally a Cancel button.
+ */
+export function markdownMessage(markdown: string, cancelValue?: string): { text: string; blocks: object[] } {
   const blocks: object[] = [{ type: 'markdown', text: markdown }];
   if (cancelValue) {
     blocks.push({
@@ -44,7 +48,7 @@ function blocksFor(markdown: string, cancelValue?: string): object[] {
       ],
     });
   }
-  return blocks;
+  return { text: fallbackText(markdown), blocks };
 }
 /** Room kept free in each message for the cursor. */
 const HEADROOM = 8;
@@ -126,8 +130,7 @@ export class AnswerMessage {
       this.client.chat.postMessage({
         channel: this.opts.channel,
         thread_ts: this.opts.threadTs,
-        text: fallbackText(markdown),
-        blocks: blocksFor(markdown, cancelValue),
+        ...markdownMessage(markdown, cancelValue),
         metadata: this.metadata(type),
         unfurl_links: false,
         unfurl_media: false,
@@ -141,8 +144,7 @@ export class AnswerMessage {
       this.client.chat.update({
         channel: this.opts.channel,
         ts,
-        text: fallbackText(markdown),
-        blocks: blocksFor(markdown, cancelValue),
+        ...markdownMessage(markdown, cancelValue),
         metadata: this.metadata(type),
       } as Parameters<WebClient['chat']['update']>[0]),
     );

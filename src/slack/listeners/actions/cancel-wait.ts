@@ -1,6 +1,6 @@
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { METADATA } from '../../../conversation/build-messages.ts';
-import { fallbackText } from '../../answer-message.ts';
+import { markdownMessage } from '../../answer-message.ts';
 import type { ListenerDeps } from '../types.ts';
 
 /**
@@ -32,8 +32,7 @@ export function cancelWaitAction(deps: ListenerDeps) {
       await client.chat.update({
         channel,
         ts,
-        text: fallbackText(text),
-        blocks: [{ type: 'markdown', text }],
+        ...markdownMessage(text),
         metadata: { event_type: METADATA.notice, event_payload: { request_id: jobId } },
       } as Parameters<typeof client.chat.update>[0]);
     }
