@@ -1,19 +1,9 @@
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../src/logger.ts';
+import { capturedLogger } from './helpers/captured-logger.ts';
 
 describe('logger', () => {
   it('redacts secrets wherever they appear in a log line', () => {
-    const lines: string[] = [];
-    const logger = createLogger(
-      'info',
-      new Writable({
-        write(chunk, _e, cb) {
-          lines.push(String(chunk));
-          cb();
-        },
-      }),
-    );
+    const { logger, lines } = capturedLogger('info');
     logger.info(
       {
         token: 'xoxb-secret-1',

@@ -4,27 +4,17 @@
  * "processes", a dead lock holder replaced after its lock expires.
  */
 import { randomBytes } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type AccessTokenSource, createAccessTokenSource } from '../../src/auth/access-token.ts';
 import type { AccessMode } from '../../src/config.ts';
 import { MetisError } from '../../src/errors.ts';
-import { createLogger } from '../../src/logger.ts';
+import { capturedLogger } from '../helpers/captured-logger.ts';
 import { type FakeGlobus, GATEWAY_SCOPE, GLOBUS_CLIENT_ID, GLOBUS_CLIENT_SECRET, startFakeGlobus } from '../fakes/globus.ts';
 
 let redis: Redis;
 let globus: FakeGlobus;
-const logLines: string[] = [];
-const logger = createLogger(
-  'debug',
-  new Writable({
-    write(chunk, _e, cb) {
-      logLines.push(String(chunk));
-      cb();
-    },
-  }),
-);
+const { logger, lines: logLines } = capturedLogger('debug');
 
 beforeAll(async () => {
   redis = new Redis(inject('redisUrl'));

@@ -4,11 +4,10 @@
  * with a real Redis and a queue prefix of its own so tests never share state.
  */
 import { randomBytes } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { inject } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { createLogger } from '../../src/logger.ts';
+import { capturedLogger } from './captured-logger.ts';
 import { type Role, type RunningService, startService } from '../../src/main.ts';
 import { type FakeGateway, type FakeGatewayOptions, startFakeGateway } from '../fakes/gateway.ts';
 import { type FakeGlobus, GLOBUS_CLIENT_ID, GLOBUS_CLIENT_SECRET, startFakeGlobus } from '../fakes/globus.ts';
@@ -100,24 +99,8 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     ...opts.env,
   };
 
-  const rawLogs: string[] = [];
-  const logs: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, cb) {
-      for (const line of String(chunk).split('\n')) {
-        if (!line) continue;
-        rawLogs.push(line);
-        try {
-          logs.push(JSON.parse(line));
-        } catch {
-          logs.push({ raw: line });
-        }
-      }
-      cb();
-    },
-  });
   const config = loadConfig(env);
-  const logger = createLogger(config.logLevel, sink);
+  const { logger, lines: rawLogs, entries: logs } = capturedLogger(config.logLevel);
   const service = await startService(config, { role: opts.role ?? 'all', logger });
   if (opts.mode === 'socket' && (opts.role ?? 'all') !== 'worker') await slack.waitForSocket();
   const redis = new Redis(redisUrl);
