@@ -34,7 +34,9 @@ import { createAnswerWorker } from './queue/answer-worker.ts';
 import { slackAccessNotifier } from './slack/admin-alerts.ts';
 import { startSlackListener, type SlackListener } from './slack/app.ts';
 import { UserNames } from './slack/user-names.ts';
+import { EditPacer } from './slack/edit-pacer.ts';
 import { createWebClient } from './slack/web-client.ts';
+import { createPooledFetch } from './http/fetch.ts';
 
 export type Role = 'all' | 'listener' | 'worker';
 
@@ -86,6 +88,9 @@ export async function startService(config: Config, opts: { role: Role; logger: L
     shared.on('error', (err) => logger.warn({ err: err.message }, 'Redis connection error'));
     closers.push({ name: 'redis', close: () => shared.quit() });
     await connect(shared, config.redisUrl);
+    // One keep-alive HTTP pool for Slack and gateway calls; closed after everything that uses it.
+    const http = createPooledFetch();
+    closers.push({ name: 'http-pool', close: () => http.close() });
 
     const health: HealthCheck = async () => ({
       ok: shared.status === 'ready',
@@ -99,7 +104,7 @@ export async function startService(config: Config, opts: { role: Role; logger: L
 
     let worker: Worker | undefined;
     if (runWorker) {
-      const slack = createWebClient(config.slack.botToken, config.slack.apiUrl, logger);
+      const slack = createWebClient(config.slack.botToken, config.slack.apiUrl, logger, http.fetch);
       const health = new AccessHealth(shared, config.queue.prefix, slackAccessNotifier(slack, config.admin, logger), logger);
       if (config.access.kind === 'user-login') {
         const stored = await tokenStore?.read();
@@ -126,6 +131,7 @@ export async function startService(config: Config, opts: { role: Role; logger: L
         baseUrl: config.gateway.url,
         cluster: config.gateway.cluster,
         beforeRequest: () => budget.acquireRequest(),
+        fetch: http.fetch,
       });
       const fairShare = new FairShare(shared, config.queue.prefix, config.sharing.userConcurrency);
       const catalog = new ModelCatalog({
@@ -149,6 +155,14 @@ export async function startService(config: Config, opts: { role: Role; logger: L
         return identity;
       };
       await botIdentity();
+      const editPacer = new EditPacer(
+        shared,
+        config.queue.prefix,
+        { editsPerMinute: config.slackOutput.editsPerMinute, minIntervalMs: config.slackOutput.editIntervalMs },
+        logger,
+      );
+      editPacer.start();
+      closers.push({ name: 'edit-pacer', close: () => editPacer.stop() });
       const workerConnection = redisConnection(config.redisUrl, { maxRetriesPerRequest: null });
       workerConnection.on('error', (err) => logger.warn({ err: err.message }, 'Redis connection error (worker)'));
       await connect(workerConnection, config.redisUrl);
@@ -176,6 +190,7 @@ export async function startService(config: Config, opts: { role: Role; logger: L
             retentionDays: config.sharing.auditRetentionDays,
           }),
           control: new QueueControl(shared, config.queue.prefix),
+          editPacer,
           botIdentity,
           config,
           logger,
@@ -187,13 +202,17 @@ export async function startService(config: Config, opts: { role: Role; logger: L
       closers.push({
         name: 'worker',
         close: async () => {
-          // Let answers in flight finish; past the deadline, force-close and leave them to stalled-job recovery.
-          const drained = w.close();
-          const deadline = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), config.shutdownGraceMs).unref());
-          if ((await Promise.race([drained, deadline])) === 'timeout') {
-            logger.warn({ graceMs: config.shutdownGraceMs }, 'answers still running at the shutdown deadline; handing them back');
-            await w.close(true);
-          }
+          // Take no more questions and let answers in flight finish; past the deadline, close anyway and leave
+          // them to stalled-job recovery. (pause, not close: a graceful close cannot be turned into a forced one.)
+          const drained = w.pause().then(() => 'drained' as const);
+          let timer: NodeJS.Timeout | undefined;
+          const deadline = new Promise<'timeout'>((r) => {
+            timer = setTimeout(() => r('timeout'), config.shutdownGraceMs);
+          });
+          const outcome = await Promise.race([drained, deadline]);
+          clearTimeout(timer);
+          if (outcome === 'timeout') logger.warn({ graceMs: config.shutdownGraceMs }, 'answers still running at the shutdown deadline; handing them back');
+          await w.close(true);
         },
       });
       const statusWorker = createStatusRefreshWorker({ connection: workerConnection, prefix: config.queue.prefix, catalog, logger });
@@ -212,7 +231,7 @@ export async function startService(config: Config, opts: { role: Role; logger: L
       );
       closers.push({ name: 'queue', close: () => queue.close() });
       const listenerFairShare = new FairShare(shared, config.queue.prefix, config.sharing.userConcurrency);
-      const listenerSlack = createWebClient(config.slack.botToken, config.slack.apiUrl, logger);
+      const listenerSlack = createWebClient(config.slack.botToken, config.slack.apiUrl, logger, http.fetch);
       const control = new QueueControl(shared, config.queue.prefix);
       const models = new ModelStatusReader(shared, config.queue.prefix, config.models.statusTtlMs, queueConnection);
       closers.push({ name: 'status-queue', close: () => models.close() });

@@ -1,7 +1,8 @@
 /**
  * Worker death and shutdown, with real processes: a worker killed (SIGKILL)
  * mid-answer has its job taken over, and the person sees one complete answer
- * in the same message; SIGTERM lets answers in flight finish and exits 0.
+ * in the same message; SIGTERM lets answers in flight finish and exits 0, or,
+ * past the grace period, exits anyway and leaves the answer to another worker.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeGateway, startFakeGateway } from '../fakes/gateway.ts';
@@ -20,9 +21,9 @@ afterEach(async () => {
 
 const LONG_ANSWER = Array.from({ length: 60 }, (_, i) => `word${i}`).join(' ');
 
-async function setup(extra: Record<string, string> = {}) {
+async function setup(extra: Record<string, string> = {}, pace: { chunkDelayMs: number; randomSplits?: boolean } = { chunkDelayMs: 3 }) {
   slack = await startFakeSlack();
-  gateway = await startFakeGateway({ validTokens: ['valid-token'], chunkDelayMs: 3, reply: () => LONG_ANSWER });
+  gateway = await startFakeGateway({ validTokens: ['valid-token'], ...pace, reply: () => LONG_ANSWER });
   const env = botEnv(slack, gateway, { WORKER_LOCK_SECONDS: '2', METIS_SLACK_EDIT_INTERVAL_MS: '100', ...extra });
   return { env, started };
 }
@@ -73,4 +74,28 @@ describe('worker processes', () => {
     expect(answer?.text).toBe(LONG_ANSWER);
     expect(answer?.metadata?.event_type).toBe('metis_answer');
   }, 60_000);
+
+  it('SIGTERM with an answer longer than the grace period: exits at the deadline, and another worker finishes the answer', async () => {
+    // Each word 100 ms apart: a 6 s answer against a 1 s grace period.
+    const { env } = await setup({ SHUTDOWN_GRACE_SECONDS: '1' }, { chunkDelayMs: 100, randomSplits: false });
+    const s = slack as FakeSlack;
+    const listener = runBot(['start', '--role', 'listener'], env);
+    const first = runBot(['start', '--role', 'worker'], env);
+    procs.push(listener, first);
+    await started(listener);
+    await started(first);
+    await s.waitForSocket();
+    const q = s.postAsUser({ channel: 'C0CHAN', user: 'U0HUMAN', text: `<@${BOT_USER_ID}> a slow one` });
+    await s.sendSocketEvent(s.eventFor(q, 'app_mention'));
+    await waitFor(() => s.botReplies('C0CHAN', q.ts).find((m) => m.text.startsWith('word0')), 'part of the answer', 15_000);
+    const stopping = Date.now();
+    first.child.kill('SIGTERM');
+    expect(await first.exit).toBe(0);
+    expect(Date.now() - stopping).toBeLessThan(5000);
+    const second = runBot(['start', '--role', 'worker'], env);
+    procs.push(second);
+    const done = await waitFor(() => s.botReplies('C0CHAN', q.ts).find((m) => m.metadata?.event_type === 'metis_answer'), 'the answer, finished by the other worker', 40_000);
+    expect(done.text).toBe(LONG_ANSWER);
+    expect(s.botReplies('C0CHAN', q.ts)).toHaveLength(1);
+  }, 90_000);
 });
