@@ -63,6 +63,8 @@ export interface GatewayClientOptions {
   requestTimeoutMs?: number;
   /** Waits until one more request fits the fleet's budget for the gateway. */
   beforeRequest?: () => Promise<void>;
+  /** The HTTP client (the global fetch when absent). */
+  fetch?: typeof globalThis.fetch;
 }
 
 export class GatewayClient {
@@ -78,6 +80,7 @@ export class GatewayClient {
         baseURL: `${this.options.baseUrl}/${this.options.cluster}/${framework}/v1`,
         maxRetries: 0, // retries are ours: the queue decides, with the user kept informed
         logLevel: 'off',
+        fetch: this.options.fetch,
       });
       this.openaiByFramework.set(framework, client);
     }
@@ -88,7 +91,7 @@ export class GatewayClient {
     await this.options.beforeRequest?.();
     let res: Response;
     try {
-      res = await fetch(`${this.options.baseUrl}${path}`, {
+      res = await (this.options.fetch ?? fetch)(`${this.options.baseUrl}${path}`, {
         headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
         signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 15_000),
       });

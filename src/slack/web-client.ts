@@ -7,9 +7,10 @@
 import { WebClient, LogLevel, type Logger as SlackLogger } from '@slack/web-api';
 import type { Logger } from '../logger.ts';
 
-export function createWebClient(token: string, apiUrl: string, logger: Logger): WebClient {
+export function createWebClient(token: string, apiUrl: string, logger: Logger, fetch?: typeof globalThis.fetch): WebClient {
   return new WebClient(token, {
     slackApiUrl: apiUrl,
+    fetch,
     rejectRateLimitedCalls: true,
     retryConfig: { retries: 2, minTimeout: 200, maxTimeout: 2000, factor: 2 },
     timeout: 15_000,
