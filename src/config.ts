@@ -45,6 +45,7 @@ const EXAMPLES: Record<string, string> = {
   METIS_CONTEXT_MAX_CHARS: '24000',
   METIS_MAX_PROMPT_CHARS: '16000',
   METIS_SLACK_EDIT_INTERVAL_MS: '1000',
+  METIS_SLACK_EDITS_PER_MINUTE: '60',
   METIS_SLACK_MESSAGE_MAX_CHARS: '10000',
   METIS_STREAM_IDLE_TIMEOUT_SECONDS: '150',
   METIS_REQUEST_TIMEOUT_SECONDS: '900',
@@ -187,6 +188,8 @@ const schema = z.object({
   METIS_CONTEXT_MAX_CHARS: intIn(1000, 1_000_000, 24_000),
   METIS_MAX_PROMPT_CHARS: intIn(100, 1_000_000, 16_000),
   METIS_SLACK_EDIT_INTERVAL_MS: intIn(0, 60_000, 1000),
+  // chat.update is Tier 3 (50+ a minute per workspace, bursts allowed): one answer at one edit a second.
+  METIS_SLACK_EDITS_PER_MINUTE: intIn(0, 100_000, 60),
   METIS_SLACK_MESSAGE_MAX_CHARS: intIn(500, 12_000, 10_000),
   METIS_STREAM_IDLE_TIMEOUT_SECONDS: intIn(1, 3600, 150),
   METIS_REQUEST_TIMEOUT_SECONDS: intIn(5, 7200, 900),
@@ -346,7 +349,8 @@ export interface Config {
     workerLockMs: number;
   };
   conversation: { contextMaxChars: number; maxPromptChars: number };
-  slackOutput: { editIntervalMs: number; messageMaxChars: number };
+  /** Streaming edits: at least `editIntervalMs` apart per message; `editsPerMinute` shared by the fleet (0: no fleet budget). */
+  slackOutput: { editIntervalMs: number; editsPerMinute: number; messageMaxChars: number };
   shutdownGraceMs: number;
   /** How often each process logs its memory and event-loop lag; 0 = never. */
   statsIntervalMs: number;
@@ -484,7 +488,11 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: e.LOG_LEVEL,
     queue: { prefix: e.QUEUE_PREFIX, workerConcurrency: e.WORKER_CONCURRENCY, workerLockMs: e.WORKER_LOCK_SECONDS * 1000 },
     conversation: { contextMaxChars: e.METIS_CONTEXT_MAX_CHARS, maxPromptChars: e.METIS_MAX_PROMPT_CHARS },
-    slackOutput: { editIntervalMs: e.METIS_SLACK_EDIT_INTERVAL_MS, messageMaxChars: e.METIS_SLACK_MESSAGE_MAX_CHARS },
+    slackOutput: {
+      editIntervalMs: e.METIS_SLACK_EDIT_INTERVAL_MS,
+      editsPerMinute: e.METIS_SLACK_EDITS_PER_MINUTE,
+      messageMaxChars: e.METIS_SLACK_MESSAGE_MAX_CHARS,
+    },
     shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,
     statsIntervalMs: e.METIS_STATS_INTERVAL_SECONDS * 1000,
   };

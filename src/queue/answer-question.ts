@@ -24,6 +24,7 @@ import { chooseModel } from '../models/choose-model.ts';
 import type { ModelPreferences } from '../models/preferences.ts';
 import { AnswerAbandoned, AnswerMessage, ConversationGone, markdownMessage } from '../slack/answer-message.ts';
 import { fetchThread, findRequestMessages } from '../slack/thread-history.ts';
+import type { EditPacer } from '../slack/edit-pacer.ts';
 import type { UserNames } from '../slack/user-names.ts';
 import { type AccessPolicy, refusalText } from '../team/access-policy.ts';
 import type { FairShare } from '../team/fair-share.ts';
@@ -54,6 +55,7 @@ export interface AnswerDeps {
   limits: UsageLimits;
   usage: UsageLedger;
   control: QueueControl;
+  editPacer: EditPacer;
   botIdentity: () => Promise<BotIdentity>;
   config: Pick<Config, 'gateway' | 'conversation' | 'slackOutput' | 'admin' | 'models' | 'sharing'>;
   logger: Logger;
@@ -174,7 +176,7 @@ export function createAnswerProcessor(deps: AnswerDeps) {
       channel: data.channel,
       threadTs: data.threadTs,
       requestId: jobId,
-      editIntervalMs: deps.config.slackOutput.editIntervalMs,
+      editIntervalMs: () => deps.editPacer.intervalMs(),
       maxChars: deps.config.slackOutput.messageMaxChars,
       logger: log,
       existingTs: data.answerTs,
@@ -255,6 +257,7 @@ export function createAnswerProcessor(deps: AnswerDeps) {
     let shownText = false;
     let model = data.model;
     let running = false;
+    let stopStreaming: (() => void) | undefined;
     try {
       const [cancelledBy, paused, problem, prefs, lastKnown] = await state;
       const knownSnapshot = await deps.catalog
@@ -297,6 +300,7 @@ export function createAnswerProcessor(deps: AnswerDeps) {
       if (!running) await park(data.note === undefined ? '_Your earlier questions are being answered first; this one is next._' : undefined, 500, false);
       data.note = undefined;
       data.noteCancellable = undefined;
+      stopStreaming = deps.editPacer.track();
       answer.setStatus(`_Asking \`${model}\`…_`);
 
       const history = data.inThread ? await fetchThread(deps.slack, data.channel, data.threadTs, data.ts) : [];
@@ -440,6 +444,7 @@ export function createAnswerProcessor(deps: AnswerDeps) {
         .catch(() => undefined);
       throw new UnrecoverableError(`${code}: ${isMetisError(failure) ? failure.message : String(failure)}`);
     } finally {
+      stopStreaming?.();
       if (running) await deps.fairShare.stop(data.user, jobId).catch(() => undefined);
     }
   };

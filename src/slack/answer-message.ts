@@ -1,7 +1,8 @@
 /**
  * Shows one answer in a Slack thread as it streams: a placeholder first (the
  * sign of life), then edits carrying the latest text, never more often than
- * `editIntervalMs` per message and never while Slack has asked us to wait.
+ * `editIntervalMs()` allows per message (it lengthens while many answers
+ * stream: see edit-pacer.ts) and never while Slack has asked us to wait.
  * Edits coalesce: only the newest text is ever sent, so an edit that was
  * rate-limited is dropped rather than replayed late. Text longer than one
  * message continues in the next without breaking a code block.
@@ -50,6 +51,8 @@ export function markdownMessage(markdown: string, cancelValue?: string): { text:
   }
   return { text: fallbackText(markdown), blocks };
 }
+/** A waiting edit re-reads its interval this often, so it goes sooner when the fleet quietens. */
+const RECHECK_INTERVAL_MS = 1000;
 /** Room kept free in each message for the cursor. */
 const HEADROOM = 8;
 const MAX_FINAL_TRIES = 6;
@@ -65,7 +68,8 @@ export interface AnswerMessageOptions {
   channel: string;
   threadTs: string;
   requestId: string;
-  editIntervalMs: number;
+  /** The interval between two edits of this message, asked before each edit (it changes with the fleet's load). */
+  editIntervalMs: () => number;
   maxChars: number;
   logger: Logger;
   /** Messages already posted for this request by an earlier attempt. */
@@ -94,7 +98,10 @@ export class AnswerMessage {
   private text = '';
   private version = 0;
   private sentVersion = 0;
-  private nextEditAt = 0;
+  /** When the last edit (or the placeholder) went out. */
+  private lastEditAt = 0;
+  /** The next edit goes as soon as Slack allows, not at the next edit slot (flush). */
+  private sendNow = false;
   private pump: Promise<void> | undefined;
   private gone: ConversationGone | undefined;
   /** The last message is full; the next text goes into a new message. */
@@ -186,7 +193,7 @@ export class AnswerMessage {
     }
     this.changed();
     this.sentVersion = this.version;
-    this.nextEditAt = Date.now() + this.opts.editIntervalMs;
+    this.lastEditAt = Date.now();
   }
 
   private changed() {
@@ -230,30 +237,37 @@ export class AnswerMessage {
     });
   }
 
+  /** When the next streaming edit may go. */
+  private nextEditAt(): number {
+    const slot = this.sendNow ? 0 : this.lastEditAt + this.opts.editIntervalMs();
+    return Math.max(slot, this.rateLimitedUntil);
+  }
+
   private async runPump(): Promise<void> {
     while (this.sentVersion < this.version && !this.gone && !this.abandoned && !this.closing) {
-      const wait = this.nextEditAt - Date.now();
-      if (wait > 0) await this.pause(wait);
+      // Re-asked after each nap: the interval shortens as other answers finish.
+      for (let wait = this.nextEditAt() - Date.now(); wait > 0 && !this.closing; wait = this.nextEditAt() - Date.now()) {
+        await this.pause(Math.min(wait, RECHECK_INTERVAL_MS));
+      }
       // A finishing answer skips the pending intermediate edit: the final one supersedes it.
       if (this.closing) return;
       const version = this.version;
       try {
         await this.render(false);
         this.sentVersion = version;
-        this.nextEditAt = Date.now() + this.opts.editIntervalMs;
       } catch (err) {
         const f = slackFailure(err);
         if (this.gone || this.abandoned) return;
         if (f?.error === 'ratelimited') {
-          this.nextEditAt = Date.now() + (f.retryAfterMs ?? 1000);
-          this.rateLimitedUntil = this.nextEditAt;
+          this.rateLimitedUntil = Date.now() + (f.retryAfterMs ?? 1000);
           this.opts.logger.debug({ retryAfterMs: f.retryAfterMs }, 'Slack rate-limited a streaming edit; sending only the newest text later');
-        } else {
-          this.logEditFailure(err);
-          this.sentVersion = version; // drop this edit; the next text (or the final one) supersedes it
-          this.nextEditAt = Date.now() + this.opts.editIntervalMs;
+          continue;
         }
+        this.logEditFailure(err);
+        this.sentVersion = version; // drop this edit; the next text (or the final one) supersedes it
       }
+      this.lastEditAt = Date.now();
+      this.sendNow = false;
     }
   }
 
@@ -313,7 +327,7 @@ export class AnswerMessage {
   /** Waits until every scheduled edit has been sent (or dropped). */
   async flush(): Promise<void> {
     // Send now rather than at the next edit slot (unless Slack asked us to wait).
-    this.nextEditAt = Math.max(Date.now(), this.rateLimitedUntil);
+    this.sendNow = true;
     if (this.rateLimitedUntil <= Date.now()) this.wake?.();
     await this.pump;
   }

@@ -173,7 +173,21 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   let baseUrl = '';
   let wss: WebSocketServer;
 
-  const find = (channel: string, ts: string) => messages.find((m) => m.channel === channel && m.ts === ts && !m.deleted);
+  // Indexed like Slack's own store (by channel+ts, and by thread) so a long run with thousands of messages stays cheap.
+  const byTs = new Map<string, FakeMessage>();
+  const byThread = new Map<string, FakeMessage[]>();
+  const store = (m: FakeMessage) => {
+    messages.push(m);
+    byTs.set(`${m.channel}/${m.ts}`, m);
+    const key = `${m.channel}/${m.thread_ts ?? m.ts}`;
+    const list = byThread.get(key);
+    if (list) list.push(m);
+    else byThread.set(key, [m]);
+  };
+  const find = (channel: string, ts: string) => {
+    const m = byTs.get(`${channel}/${ts}`);
+    return m && !m.deleted ? m : undefined;
+  };
 
   type Content = { text: string; markdown: boolean; blocks?: Record<string, unknown>[]; fallback?: string };
 
@@ -230,7 +244,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
           metadata: params.metadata as FakeMessage['metadata'],
           edits: 0,
         };
-        messages.push(m);
+        store(m);
         return { ok: true, channel, ts: m.ts, message: { type: 'message', text: m.text, user: BOT_USER_ID, bot_id: BOT_ID, ts: m.ts } };
       }
       case 'chat.update': {
@@ -330,9 +344,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   }
 
   function thread(channel: string, threadTs: string): FakeMessage[] {
-    return messages
-      .filter((m) => m.channel === channel && !m.deleted && (m.ts === threadTs || m.thread_ts === threadTs))
-      .sort((a, b) => Number(a.ts) - Number(b.ts));
+    return (byThread.get(`${channel}/${threadTs}`) ?? []).filter((m) => !m.deleted).sort((a, b) => Number(a.ts) - Number(b.ts));
   }
 
   const server: Server = createServer(async (req, res) => {
@@ -464,7 +476,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
         markdown: false,
         edits: 0,
       };
-      messages.push(msg);
+      store(msg);
       return msg;
     },
     thread,

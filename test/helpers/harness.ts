@@ -83,6 +83,8 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     PORT: '0',
     LOG_LEVEL: 'debug',
     METIS_SLACK_EDIT_INTERVAL_MS: '50',
+    // Tests stream fast to stay quick; the fleet-wide edit budget has tests of its own.
+    METIS_SLACK_EDITS_PER_MINUTE: '0',
     SHUTDOWN_GRACE_SECONDS: '5',
     METIS_GATEWAY_RETRY_BASE_MS: '50',
     METIS_ACCESS_WAIT_SECONDS: '0',

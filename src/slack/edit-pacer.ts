@@ -1,0 +1,106 @@
+/**
+ * How often a streaming answer may edit its message. `chat.update` is a
+ * Tier 3 method: Slack allows some 50+ calls a minute per workspace, shared
+ * by every worker of the app. One answer editing once a second fits; a
+ * hundred at once would be 6,000 a minute, and Slack would answer most of
+ * them with 429s (each of which also delays the final edits). So the fleet's
+ * edit budget is shared out over the answers streaming right now: each
+ * message edits every max(minimum, streaming × 60 s ÷ budget). Final edits
+ * are never held back.
+ *
+ * Each worker publishes how many answers it is streaming, and reads the
+ * fleet's total back, in one Redis round trip every `syncMs` (not one per
+ * edit). Counts older than a few periods (a worker that died) are dropped,
+ * judged by Redis's clock so machines' clocks need not agree.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../logger.ts';
+
+// KEYS[1] = hash of worker -> "count:ms"; ARGV = worker, count, stale after ms. Returns the other workers' total.
+const PUBLISH_AND_SUM = `
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ':' .. now)
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]) * 2)
+local others = 0
+local entries = redis.call('HGETALL', KEYS[1])
+for i = 1, #entries, 2 do
+  local worker, value = entries[i], entries[i + 1]
+  local sep = string.find(value, ':', 1, true)
+  local count, at = tonumber(string.sub(value, 1, sep - 1)), tonumber(string.sub(value, sep + 1))
+  if now - at > tonumber(ARGV[3]) then
+    redis.call('HDEL', KEYS[1], worker)
+  elseif worker ~= ARGV[1] then
+    others = others + count
+  end
+end
+return others
+`;
+
+export interface EditPacerOptions {
+  /** Edits a minute the whole fleet may make (0: no fleet budget, only the minimum interval). */
+  editsPerMinute: number;
+  /** The shortest interval between two edits of one message. */
+  minIntervalMs: number;
+  /** How often this worker publishes its count and reads the fleet's. */
+  syncMs?: number;
+}
+
+export class EditPacer {
+  private readonly worker = randomUUID();
+  private readonly key: string;
+  private readonly syncMs: number;
+  private streaming = 0;
+  private othersStreaming = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly redis: Redis,
+    keyPrefix: string,
+    private readonly opts: EditPacerOptions,
+    private readonly logger: Logger,
+  ) {
+    this.key = `${keyPrefix}:slack:streaming`;
+    this.syncMs = opts.syncMs ?? 2000;
+  }
+
+  /** The interval for a streaming message's next edit, as of now. */
+  intervalMs(): number {
+    if (this.opts.editsPerMinute <= 0) return this.opts.minIntervalMs;
+    const fleet = this.streaming + this.othersStreaming;
+    return Math.max(this.opts.minIntervalMs, Math.ceil((fleet * 60_000) / this.opts.editsPerMinute));
+  }
+
+  /** Counts an answer as streaming until the returned function is called. */
+  track(): () => void {
+    this.streaming++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.streaming--;
+    };
+  }
+
+  /** Publishes this worker's count and reads the rest of the fleet's. */
+  async sync(): Promise<void> {
+    const stale = this.syncMs * 3;
+    this.othersStreaming = Number(await this.redis.eval(PUBLISH_AND_SUM, 1, this.key, this.worker, String(this.streaming), String(stale)));
+  }
+
+  start(): void {
+    if (this.opts.editsPerMinute <= 0 || this.timer) return;
+    this.timer = setInterval(() => {
+      this.sync().catch((err: unknown) => this.logger.debug({ err: String(err) }, 'could not share the streaming count; pacing on what is known'));
+    }, this.syncMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    // Leave the fleet's count at once rather than after the stale period.
+    await this.redis.hdel(this.key, this.worker).catch(() => undefined);
+  }
+}
