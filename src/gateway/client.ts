@@ -188,8 +188,12 @@ export class GatewayClient {
     const controller = new AbortController();
     let idleTimer: NodeJS.Timeout | undefined;
     let stalled = false;
+    // One timer per stream, restarted on each chunk (refresh() allocates nothing; a slow stream sends thousands).
     const armIdle = () => {
-      clearTimeout(idleTimer);
+      if (idleTimer) {
+        idleTimer.refresh();
+        return;
+      }
       idleTimer = setTimeout(() => {
         stalled = true;
         controller.abort();

@@ -176,7 +176,7 @@ export function createAnswerProcessor(deps: AnswerDeps) {
       channel: data.channel,
       threadTs: data.threadTs,
       requestId: jobId,
-      editIntervalMs: () => deps.editPacer.intervalMs(),
+      pacing: deps.editPacer.forAnswer(),
       maxChars: deps.config.slackOutput.messageMaxChars,
       logger: log,
       existingTs: data.answerTs,

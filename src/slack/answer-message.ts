@@ -1,8 +1,8 @@
 /**
  * Shows one answer in a Slack thread as it streams: a placeholder first (the
  * sign of life), then edits carrying the latest text, never more often than
- * `editIntervalMs()` allows per message (it lengthens while many answers
- * stream: see edit-pacer.ts) and never while Slack has asked us to wait.
+ * its pacing allows (per message, and within the fleet's budget: see
+ * edit-pacer.ts) and never while Slack has asked us to wait.
  * Edits coalesce: only the newest text is ever sent, so an edit that was
  * rate-limited is dropped rather than replayed late. Text longer than one
  * message continues in the next without breaking a code block.
@@ -13,6 +13,7 @@
  */
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../logger.ts';
+import type { EditPacing } from './edit-pacer.ts';
 import { METADATA } from '../conversation/build-messages.ts';
 import { takePiece } from '../conversation/split-message.ts';
 import { CONVERSATION_GONE, slackFailure, withRateLimitWait } from './web-client.ts';
@@ -68,8 +69,8 @@ export interface AnswerMessageOptions {
   channel: string;
   threadTs: string;
   requestId: string;
-  /** The interval between two edits of this message, asked before each edit (it changes with the fleet's load). */
-  editIntervalMs: () => number;
+  /** How often this message may be edited; asked anew while waiting, as it follows the fleet's load. */
+  pacing: EditPacing;
   maxChars: number;
   logger: Logger;
   /** Messages already posted for this request by an earlier attempt. */
@@ -100,6 +101,8 @@ export class AnswerMessage {
   private sentVersion = 0;
   /** When the last edit (or the placeholder) went out. */
   private lastEditAt = 0;
+  /** Streaming edits sent so far. */
+  private edits = 0;
   /** The next edit goes as soon as Slack allows, not at the next edit slot (flush). */
   private sendNow = false;
   private pump: Promise<void> | undefined;
@@ -147,6 +150,7 @@ export class AnswerMessage {
   }
 
   private async edit(ts: string, markdown: string, type: string, cancelValue?: string): Promise<void> {
+    if (this.closing) this.opts.pacing.spend(); // final edits are not held back, but they use the budget too
     await this.call(() =>
       this.client.chat.update({
         channel: this.opts.channel,
@@ -239,22 +243,28 @@ export class AnswerMessage {
 
   /** When the next streaming edit may go. */
   private nextEditAt(): number {
-    const slot = this.sendNow ? 0 : this.lastEditAt + this.opts.editIntervalMs();
+    const slot = this.sendNow ? 0 : this.lastEditAt + this.opts.pacing.intervalMs(this.edits === 0);
     return Math.max(slot, this.rateLimitedUntil);
   }
 
   private async runPump(): Promise<void> {
     while (this.sentVersion < this.version && !this.gone && !this.abandoned && !this.closing) {
-      // Re-asked after each nap: the interval shortens as other answers finish.
-      for (let wait = this.nextEditAt() - Date.now(); wait > 0 && !this.closing; wait = this.nextEditAt() - Date.now()) {
+      // Re-asked after each nap: the interval shortens as other answers finish. Once it has passed, the edit
+      // also needs one from the fleet's budget (a flush is sent regardless, and counted).
+      for (;;) {
+        let wait = this.nextEditAt() - Date.now();
+        if (wait <= 0 && !this.sendNow) wait = this.opts.pacing.take();
+        if (wait <= 0 || this.closing) break;
         await this.pause(Math.min(wait, RECHECK_INTERVAL_MS));
       }
+      if (this.sendNow) this.opts.pacing.spend();
       // A finishing answer skips the pending intermediate edit: the final one supersedes it.
       if (this.closing) return;
       const version = this.version;
       try {
         await this.render(false);
         this.sentVersion = version;
+        this.edits++;
       } catch (err) {
         const f = slackFailure(err);
         if (this.gone || this.abandoned) return;

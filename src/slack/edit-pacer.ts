@@ -4,9 +4,14 @@
  * by every worker of the app. One answer editing once a second fits; a
  * hundred at once would be 6,000 a minute, and Slack would answer most of
  * them with 429s (each of which also delays the final edits). So the fleet's
- * edit budget is shared out over the answers streaming right now: each
- * message edits every max(minimum, streaming × 60 s ÷ budget). Final edits
- * are never held back.
+ * budget of edits is shared out over the answers streaming right now:
+ *
+ * - spreading: each message edits every max(minimum, streaming × 60 s ÷
+ *   budget), its first edit at a random point of that interval, so answers
+ *   that start together do not all edit together;
+ * - the cap: each worker spends at most its share of the budget (its
+ *   streaming answers ÷ the fleet's), from a token bucket; an edit that finds
+ *   none waits. Final edits are never held back, but they count.
  *
  * Each worker publishes how many answers it is streaming, and reads the
  * fleet's total back, in one Redis round trip every `syncMs` (not one per
@@ -47,12 +52,24 @@ export interface EditPacerOptions {
   syncMs?: number;
 }
 
+/** What one answer's message asks before its edits (see AnswerMessage). */
+export interface EditPacing {
+  /** The wait from the message's last edit to its next (`first`: its first streaming edit). */
+  intervalMs(first: boolean): number;
+  /** Takes a streaming edit from the fleet's budget: 0 when taken, else how long to wait before asking again. */
+  take(): number;
+  /** Counts a final edit, which is sent regardless. */
+  spend(): void;
+}
+
 export class EditPacer {
   private readonly worker = randomUUID();
   private readonly key: string;
   private readonly syncMs: number;
   private streaming = 0;
   private othersStreaming = 0;
+  private tokens = 1;
+  private refilledAt = Date.now();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -65,11 +82,60 @@ export class EditPacer {
     this.syncMs = opts.syncMs ?? 2000;
   }
 
-  /** The interval for a streaming message's next edit, as of now. */
-  intervalMs(): number {
-    if (this.opts.editsPerMinute <= 0) return this.opts.minIntervalMs;
+  /**
+   * The time from one edit of a streaming message to its next, as of now.
+   * A message's first edit waits only `fraction` (a random 0..1 of its own)
+   * of it: answers that start together then spread their edits over the
+   * budget, and when the shared interval is longer than the answers take,
+   * some of them still show progress instead of none.
+   */
+  intervalMs(fraction = 1): number {
     const fleet = this.streaming + this.othersStreaming;
-    return Math.max(this.opts.minIntervalMs, Math.ceil((fleet * 60_000) / this.opts.editsPerMinute));
+    const shared = this.opts.editsPerMinute > 0 ? (fleet * 60_000) / this.opts.editsPerMinute : 0;
+    return Math.max(this.opts.minIntervalMs, Math.ceil(shared * fraction));
+  }
+
+  /** This worker's share of the fleet's budget, in edits a millisecond. */
+  private rate(): number {
+    const share = this.streaming > 0 ? this.streaming / (this.streaming + this.othersStreaming) : 1;
+    return (this.opts.editsPerMinute / 60_000) * share;
+  }
+
+  private refill(): void {
+    const now = Date.now();
+    const rate = this.rate();
+    // Up to two seconds of this worker's share (at least one edit) may be saved up for a burst.
+    const capacity = Math.max(1, rate * 2000);
+    this.tokens = Math.min(capacity, this.tokens + (now - this.refilledAt) * rate);
+    this.refilledAt = now;
+  }
+
+  /** Takes one streaming edit from the budget: 0 when taken, else how long to wait before asking again. */
+  take(): number {
+    if (this.opts.editsPerMinute <= 0) return 0;
+    this.refill();
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      return 0;
+    }
+    return Math.ceil((1 - this.tokens) / this.rate());
+  }
+
+  /** Counts an edit that is sent regardless (a final one). */
+  spend(): void {
+    if (this.opts.editsPerMinute <= 0) return;
+    this.refill();
+    this.tokens -= 1;
+  }
+
+  /** The pacing of one answer's message, with its own random first-edit point. */
+  forAnswer(): EditPacing {
+    const phase = Math.random();
+    return {
+      intervalMs: (first) => this.intervalMs(first ? phase : 1),
+      take: () => this.take(),
+      spend: () => this.spend(),
+    };
   }
 
   /** Counts an answer as streaming until the returned function is called. */

@@ -14,12 +14,12 @@ const streamingEdits = (calls: ApiCall[]) =>
 
 const words = (n: number) => Array.from({ length: n }, (_, i) => `w${i}`).join(' ');
 
-/** A bot whose model sends `n` words 100 ms apart, with 600 edits a minute for the fleet and 100 ms at least between edits. */
-const startStreaming = (n: number) =>
+/** A bot whose model sends `n` words 100 ms apart, with `perMinute` edits a minute for the fleet and 100 ms at least between edits. */
+const startStreaming = (n: number, perMinute = 600) =>
   startHarness({
     mode: 'socket',
     gateway: { randomSplits: false, chunkDelayMs: 100, reply: () => words(n) },
-    env: { METIS_SLACK_EDIT_INTERVAL_MS: '100', METIS_SLACK_EDITS_PER_MINUTE: '600' },
+    env: { METIS_SLACK_EDIT_INTERVAL_MS: '100', METIS_SLACK_EDITS_PER_MINUTE: String(perMinute) },
   });
 
 describe('the fleet-wide Slack edit budget', () => {
@@ -42,6 +42,17 @@ describe('the fleet-wide Slack edit budget', () => {
     // 10 a second for the fleet; allow one extra edit per answer for the moment a stream starts.
     expect(edits).toBeLessThanOrEqual(Math.ceil(10 * seconds) + 10);
     expect(edits).toBeGreaterThan(0); // the answers still streamed
+  });
+
+  it('when the shared interval is longer than the answers take, the budget still goes to some of them', async () => {
+    // Ten 3 s answers on 120 edits a minute: each may edit every 5 s, longer than it streams. Without
+    // spreading, no answer would show progress; with each first edit at a random point, about half do.
+    h = await startStreaming(30, 120);
+    const questions = await Promise.all(Array.from({ length: 10 }, (_, i) => h.mention({ channel: `C0R${i}`, user: `U0R${i}`, text: `<@${BOT_USER_ID}> question ${i}` })));
+    await Promise.all(questions.map((q) => h.reply(q, { timeoutMs: 20_000 })));
+    const withText = streamingEdits(h.slack.calls).filter((c) => JSON.stringify(c.params.blocks ?? '').includes('w0'));
+    expect(withText.length).toBeGreaterThanOrEqual(1);
+    expect(withText.length).toBeLessThanOrEqual(10);
   });
 
   it('a lone answer streams at the minimum interval again once the others are done', async () => {

@@ -32,10 +32,37 @@ describe('edit pacer', () => {
     expect(pacer.intervalMs()).toBe(500);
   });
 
+  it("shortens a message's first interval to its random fraction, never below the minimum", () => {
+    const pacer = new EditPacer(redis, prefix(), { editsPerMinute: 60, minIntervalMs: 500 }, logger);
+    for (let i = 0; i < 10; i++) pacer.track();
+    expect(pacer.intervalMs()).toBe(10_000);
+    expect(pacer.intervalMs(0.25)).toBe(2500);
+    expect(pacer.intervalMs(0.01)).toBe(500);
+  });
+
+  it('caps the edits it takes at its share of the budget; final edits count against it', async () => {
+    const keyPrefix = prefix();
+    const opts = { editsPerMinute: 240, minIntervalMs: 100, syncMs: 10_000 };
+    const a = new EditPacer(redis, keyPrefix, opts, logger);
+    const b = new EditPacer(redis, keyPrefix, opts, logger);
+    a.track();
+    for (let i = 0; i < 3; i++) b.track();
+    await b.sync();
+    await a.sync();
+    // a streams 1 of the fleet's 4 answers: a quarter of 4 edits a second is one a second.
+    expect(a.take()).toBe(0);
+    const wait = a.take();
+    expect(wait).toBeGreaterThan(900);
+    expect(wait).toBeLessThanOrEqual(1000);
+    a.spend(); // a final edit: the next streaming edit waits a second longer
+    expect(a.take()).toBeGreaterThan(1900);
+  });
+
   it('has no fleet budget at 0 edits a minute', () => {
     const pacer = new EditPacer(redis, prefix(), { editsPerMinute: 0, minIntervalMs: 700 }, logger);
     for (let i = 0; i < 100; i++) pacer.track();
     expect(pacer.intervalMs()).toBe(700);
+    for (let i = 0; i < 100; i++) expect(pacer.take()).toBe(0);
   });
 
   it('counts the answers other workers are streaming, and forgets a worker that stopped reporting', async () => {
