@@ -254,7 +254,7 @@ for (const mode of want('ack') ? (['http', 'socket'] as const) : []) {
       })
       .filter((x): x is { ackP99Ms: number; ackMaxMs: number } => x?.ackP99Ms !== undefined);
     const ownP99 = round(Math.max(...own.map((x) => x.ackP99Ms)), 2);
-    row(`… listener's own ack time ${mode} @${rate}/s, worst per-second p99 ms`, String(ownP99), rate === 200 ? 'p99 ≤ 20' : '');
+    row(`… listener's own ack time ${mode} @${rate}/s, worst per-second p99 ms`, String(ownP99), '');
     results[`ack_${mode}_${rate}`] = { p50: round(pct(acks, 50)), p99: round(pct(acks, 99)), max: round(Math.max(...acks)), n: acks.length, listenerOwnP99: ownP99 };
     row(`ack ${mode} @${rate}/s p50/p99/max ms`, `${round(pct(acks, 50))} / ${round(pct(acks, 99))} / ${round(Math.max(...acks))}`, rate === 200 ? 'p99 ≤ 20' : rate === 500 ? 'max ≪ 3000' : '');
     if (rate === 50) {
@@ -345,9 +345,9 @@ for (const model of want('cost') ? (['zero-latency', 'realistic'] as const) : []
     `≤ ${round(2 + streamSeconds, 1)} (2 + 1/s of streaming)`,
   );
   row(
-    `Redis round trips per answer (${model}); client commands; commands incl. inside scripts`,
+    `Redis round trips per answer (${model}, asked one at a time: all background polling counted); client commands; commands incl. inside scripts`,
     `${round(roundTrips)}; ${results[`redis_client_commands_per_answer_${model}`]}; ${round(redisPerAnswer)}`,
-    '≤ 15 round trips',
+    model === 'zero-latency' ? '≤ 15 round trips' : '',
   );
   row(`gateway calls per answer (${model})`, String(gatewayPerAnswer), '');
   await env.stop();
@@ -358,14 +358,16 @@ for (const workers of want('throughput') ? [1, 2, 4] : []) {
   const env = await startEnv({ mode: 'socket', workers });
   const n = QUICK ? 300 : 2000;
   const started = Date.now();
+  const readsBefore = await socketReads(env.redisClient);
   const cpu = await cpuDuring(env, async () => {
     const sent = await Promise.all(Array.from({ length: n }, () => send(env)));
     await answersDone(env, sent.map((s) => s.m), 300_000);
   });
   const seconds = (Date.now() - started) / 1000;
+  const roundTripsUnderLoad = round(((await socketReads(env.redisClient)) - readsBefore) / n);
   const perSecond = round(n / seconds);
   const cpuMsPerAnswer = Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, round((v * 1000) / n, 2)]));
-  results[`throughput_${workers}w`] = { answersPerSecond: perSecond, cpuMsPerAnswer, wallSeconds: round(seconds, 2) };
+  results[`throughput_${workers}w`] = { answersPerSecond: perSecond, cpuMsPerAnswer, wallSeconds: round(seconds, 2), redisRoundTripsPerAnswer: roundTripsUnderLoad };
   row(`throughput, 1 listener + ${workers} worker(s), answers/s`, String(perSecond), workers === 4 ? '≥ 300 (best of 1/2/4)' : '');
   row(
     `… CPU ms per answer (2 cores in all)`,
@@ -374,6 +376,7 @@ for (const workers of want('throughput') ? [1, 2, 4] : []) {
       .join(', '),
     '',
   );
+  row(`… Redis round trips per answer at this load`, String(roundTripsUnderLoad), workers === 1 ? '≤ 15' : '');
   await env.stop();
 }
 

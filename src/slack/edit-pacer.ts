@@ -14,8 +14,8 @@
  *   none waits. Final edits are never held back, but they count.
  *
  * Each worker publishes how many answers it is streaming, and reads the
- * fleet's total back, in one Redis round trip every `syncMs` (not one per
- * edit). Counts older than a few periods (a worker that died) are dropped,
+ * fleet's total back, in one Redis round trip every `syncMs` while it has
+ * answers streaming (not one per edit; none while idle). Counts older than a few periods (a worker that died) are dropped,
  * judged by Redis's clock so machines' clocks need not agree.
  */
 import { randomUUID } from 'node:crypto';
@@ -68,6 +68,8 @@ export class EditPacer {
   private readonly syncMs: number;
   private streaming = 0;
   private othersStreaming = 0;
+  /** The count this worker last published (its entry expires on its own once it stops publishing). */
+  private published = 0;
   private tokens = 1;
   private refilledAt = Date.now();
   private timer: NodeJS.Timeout | undefined;
@@ -152,12 +154,16 @@ export class EditPacer {
   /** Publishes this worker's count and reads the rest of the fleet's. */
   async sync(): Promise<void> {
     const stale = this.syncMs * 3;
-    this.othersStreaming = Number(await this.redis.eval(PUBLISH_AND_SUM, 1, this.key, this.worker, String(this.streaming), String(stale)));
+    const streaming = this.streaming;
+    this.othersStreaming = Number(await this.redis.eval(PUBLISH_AND_SUM, 1, this.key, this.worker, String(streaming), String(stale)));
+    this.published = streaming;
   }
 
   start(): void {
     if (this.opts.editsPerMinute <= 0 || this.timer) return;
     this.timer = setInterval(() => {
+      // An idle worker that has said so has nothing to share, and needs nobody's count: no Redis call.
+      if (this.streaming === 0 && this.published === 0) return;
       this.sync().catch((err: unknown) => this.logger.debug({ err: String(err) }, 'could not share the streaming count; pacing on what is known'));
     }, this.syncMs);
     this.timer.unref();
