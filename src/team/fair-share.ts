@@ -33,6 +33,12 @@ if fresh then pending = redis.call('HINCRBY', KEYS[2], ARGV[1], 1) else pending 
 redis.call('EXPIRE', KEYS[2], 86400)
 return pending
 `;
+/** One question fewer pending for the user; the entry goes when none are left (one round trip, not two). */
+const COUNT_DONE = `
+local left = redis.call('HINCRBY', KEYS[1], ARGV[1], -1)
+if left <= 0 then redis.call('HDEL', KEYS[1], ARGV[1]) end
+return left
+`;
 /** Slack redelivers within minutes; a message is remembered as seen for an hour. */
 const SEEN_SECONDS = 3600;
 
@@ -58,8 +64,7 @@ export class FairShare {
 
   /** A question of `user` finished for good (answered, refused or failed). */
   async finished(user: string): Promise<void> {
-    const left = await this.redis.hincrby(this.pendingKey, user, -1);
-    if (left <= 0) await this.redis.hdel(this.pendingKey, user);
+    await this.redis.eval(COUNT_DONE, 1, this.pendingKey, user);
   }
 
   /** Claims a running slot for the job; false when the person already has their share running. */

@@ -58,14 +58,16 @@ export class UsageLedger {
 
   async record(r: UsageRecord): Promise<void> {
     const key = this.dayKey(utcDay());
-    const m = this.redis.multi();
+    // Plain commands, not a MULTI: each increment is atomic on its own, and issued together they share the
+    // round trip of the request's other bookkeeping (auto-pipelining; a MULTI is always a round trip of its own).
+    const writes: Promise<unknown>[] = [];
     for (const who of [`u:${r.user}`, `c:${r.channel}`, `m:${r.model}`, 'all']) {
-      m.hincrby(key, `${who}:requests`, 1);
-      m.hincrby(key, `${who}:prompt`, r.promptTokens);
-      m.hincrby(key, `${who}:completion`, r.completionTokens);
+      writes.push(this.redis.hincrby(key, `${who}:requests`, 1));
+      writes.push(this.redis.hincrby(key, `${who}:prompt`, r.promptTokens));
+      writes.push(this.redis.hincrby(key, `${who}:completion`, r.completionTokens));
     }
-    m.expire(key, KEEP_DAYS * 86_400);
-    await m.exec();
+    writes.push(this.redis.expire(key, KEEP_DAYS * 86_400));
+    await Promise.all(writes);
   }
 
   /** Totals for one subject (`u:U123`, `c:C123`, `m:model`, `all`) over the given days. */
