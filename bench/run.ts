@@ -164,7 +164,7 @@ function timeline(env: Env, m: FakeMessage) {
   return { firstAt: first?.at, finalAt: finalEdit?.at };
 }
 
-type WorkerStats = { rssMb: number; heapUsedMb: number; loopLagP99Ms: number; at: number };
+type WorkerStats = { rssMb: number; heapUsedMb: number; loopLagP99Ms: number; gcPauseMaxMs: number; majorGcs: number; at: number };
 
 /** The workers' once-a-second stats lines, each with the time it was written. */
 function workerStats(env: Env): WorkerStats[] {
@@ -400,6 +400,10 @@ if (want('streams')) {
   // Holding the streams: the seconds after all of them had started (each stats line covers the second before it).
   const holding = stats.filter((s) => s.at >= streamingFrom + 1000);
   const holdLagP99 = Math.max(...holding.map((s) => s.loopLagP99Ms));
+  // What the worst second held: its longest garbage-collection pause, and how many major collections.
+  const worstHeld = holding.find((s) => s.loopLagP99Ms === holdLagP99);
+  const heldQuiet = holding.filter((s) => s.majorGcs === 0).map((s) => s.loopLagP99Ms);
+  const quietLagP99 = heldQuiet.length ? Math.max(...heldQuiet) : Number.NaN;
   // Streaming edits (not the final ones) while all streams ran, against the fleet's edit budget (default 60 a minute).
   const streamingEdits = env.slack.calls.filter(
     (c) => c.method === 'chat.update' && c.at >= streamingFrom && (c.params.metadata as { event_type?: string } | undefined)?.event_type === 'metis_pending',
@@ -410,11 +414,18 @@ if (want('streams')) {
     peakRssMb: peakRss,
     peakHeapMb: peakHeap,
     holdingLoopLagP99Ms: holdLagP99,
+    holdingWorstSecond: { gcPauseMaxMs: worstHeld?.gcPauseMaxMs, majorGcs: worstHeld?.majorGcs },
+    holdingLoopLagP99MsWithoutMajorGc: quietLagP99,
     worstLoopLagP99Ms: lagP99,
     streamingEditsPerSecond: editsPerSecond,
   };
   row(`${streams} concurrent slow streams in one worker: RSS / heap MB`, `${peakRss} / ${peakHeap}`, 'RSS ≤ 300');
   row(`… event-loop lag p99 while holding them (worst second) ms`, String(holdLagP99), '≤ 50');
+  row(
+    `… that second's longest GC pause ms, major GCs; worst second without a major GC, ms`,
+    `${worstHeld?.gcPauseMaxMs}, ${worstHeld?.majorGcs}; ${quietLagP99}`,
+    '',
+  );
   row(`… event-loop lag p99, worst second including the start of all ${streams} at once, ms`, String(lagP99), '');
   row(`… streaming edits a second, whole fleet (chat.update is Tier 3: 50+ a minute per workspace)`, String(editsPerSecond), '≤ 1 (METIS_SLACK_EDITS_PER_MINUTE=60)');
   await env.stop();

@@ -1,8 +1,10 @@
 /**
  * The numbers each process logs every METIS_STATS_INTERVAL_SECONDS: memory,
- * event-loop lag, and (in a listener) how long Slack waited for each ack.
+ * event-loop lag, garbage-collection pauses (so a lag spike can be told
+ * apart from slow code), and (in a listener) how long Slack waited for each
+ * ack.
  */
-import { createHistogram, monitorEventLoopDelay, type RecordableHistogram } from 'node:perf_hooks';
+import { constants, createHistogram, monitorEventLoopDelay, PerformanceObserver, type RecordableHistogram } from 'node:perf_hooks';
 import type { Logger } from './logger.ts';
 
 /** Time from receiving a Slack event to acknowledging it, in microseconds. */
@@ -15,6 +17,15 @@ export function recordAck(startedNs: bigint): void {
 export function logProcessStats(logger: Logger, intervalMs: number): () => void {
   const lag = monitorEventLoopDelay({ resolution: 10 });
   lag.enable();
+  const gc = { majorCount: 0, pauseMaxMs: 0 };
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      gc.pauseMaxMs = Math.max(gc.pauseMaxMs, entry.duration);
+      const kind = (entry as unknown as { detail?: { kind?: number } }).detail?.kind;
+      if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) gc.majorCount++;
+    }
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
   const timer = setInterval(() => {
     const mem = process.memoryUsage();
     logger.info(
@@ -24,6 +35,8 @@ export function logProcessStats(logger: Logger, intervalMs: number): () => void 
           heapUsedMb: Math.round(mem.heapUsed / 1e6),
           loopLagP99Ms: Math.round(lag.percentile(99) / 1e6),
           loopLagMaxMs: Math.round(lag.max / 1e6),
+          gcPauseMaxMs: Math.round(gc.pauseMaxMs * 10) / 10,
+          majorGcs: gc.majorCount,
           ...(ackTimes.count > 0
             ? { acks: ackTimes.count, ackP50Ms: ackTimes.percentile(50) / 1000, ackP99Ms: ackTimes.percentile(99) / 1000, ackMaxMs: ackTimes.max / 1000 }
             : {}),
@@ -33,10 +46,13 @@ export function logProcessStats(logger: Logger, intervalMs: number): () => void 
     );
     lag.reset();
     ackTimes.reset();
+    gc.majorCount = 0;
+    gc.pauseMaxMs = 0;
   }, intervalMs);
   timer.unref();
   return () => {
     clearInterval(timer);
     lag.disable();
+    gcObserver.disconnect();
   };
 }
