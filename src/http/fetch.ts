@@ -20,7 +20,7 @@ const NO_BODY = new Set([101, 204, 205, 304]);
 function headerRecord(init: RequestInit['headers']): Record<string, string> {
   if (!init) return {};
   if (init instanceof Headers || Array.isArray(init)) return Object.fromEntries(init instanceof Headers ? init.entries() : init);
-  return init as Record<string, string>;
+  return { ...(init as Record<string, string>) }; // a copy: a content type may be added
 }
 
 function responseHeaders(raw: Record<string, string | string[] | undefined>): [string, string][] {
