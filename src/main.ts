@@ -102,9 +102,21 @@ export async function startService(config: Config, opts: { role: Role; logger: L
       ? new TokenStore(shared, config.queue.prefix, new TokenCrypto(config.tokenEncryptionKeys), logger)
       : undefined;
 
+    // One Slack client and one set of team rules serve both roles (in `all`, the listener and the worker).
+    const slack = createWebClient(config.slack.botToken, config.slack.apiUrl, logger, http.fetch);
+    const team = {
+      policy: new AccessPolicy(config.allow, slack, shared, config.queue.prefix),
+      usage: new UsageLedger(shared, config.queue.prefix, logger, {
+        content: config.sharing.auditContent,
+        retentionDays: config.sharing.auditRetentionDays,
+      }),
+      limits: new UsageLimits(shared, config.queue.prefix, config.sharing),
+      control: new QueueControl(shared, config.queue.prefix),
+      fairShare: new FairShare(shared, config.queue.prefix, config.sharing.userConcurrency),
+    };
+
     let worker: Worker | undefined;
     if (runWorker) {
-      const slack = createWebClient(config.slack.botToken, config.slack.apiUrl, logger, http.fetch);
       const health = new AccessHealth(shared, config.queue.prefix, slackAccessNotifier(slack, config.admin, logger), logger);
       if (config.access.kind === 'user-login') {
         const stored = await tokenStore?.read();
@@ -133,7 +145,6 @@ export async function startService(config: Config, opts: { role: Role; logger: L
         beforeRequest: () => budget.acquireRequest(),
         fetch: http.fetch,
       });
-      const fairShare = new FairShare(shared, config.queue.prefix, config.sharing.userConcurrency);
       const catalog = new ModelCatalog({
         gateway,
         tokens,
@@ -181,21 +192,18 @@ export async function startService(config: Config, opts: { role: Role; logger: L
           tokens,
           health,
           userNames: new UserNames(slack),
-          policy: new AccessPolicy(config.allow, slack, shared, config.queue.prefix),
+          policy: team.policy,
           budget,
-          fairShare,
-          limits: new UsageLimits(shared, config.queue.prefix, config.sharing),
-          usage: new UsageLedger(shared, config.queue.prefix, logger, {
-            content: config.sharing.auditContent,
-            retentionDays: config.sharing.auditRetentionDays,
-          }),
-          control: new QueueControl(shared, config.queue.prefix),
+          fairShare: team.fairShare,
+          limits: team.limits,
+          usage: team.usage,
+          control: team.control,
           editPacer,
           botIdentity,
           config,
           logger,
         },
-        onFinished: (job) => fairShare.finished(job.data.user),
+        onFinished: (job) => team.fairShare.finished(job.data.user),
         logger,
       });
       const w = worker;
@@ -230,9 +238,6 @@ export async function startService(config: Config, opts: { role: Role; logger: L
         logger.warn({ err: err.message }, 'queue error'),
       );
       closers.push({ name: 'queue', close: () => queue.close() });
-      const listenerFairShare = new FairShare(shared, config.queue.prefix, config.sharing.userConcurrency);
-      const listenerSlack = createWebClient(config.slack.botToken, config.slack.apiUrl, logger, http.fetch);
-      const control = new QueueControl(shared, config.queue.prefix);
       const models = new ModelStatusReader(shared, config.queue.prefix, config.models.statusTtlMs, queueConnection);
       closers.push({ name: 'status-queue', close: () => models.close() });
       listener = await startSlackListener({
@@ -241,7 +246,7 @@ export async function startService(config: Config, opts: { role: Role; logger: L
         health,
         deps: {
           enqueue: async (request) => {
-            const jobId = await queue.add(request, (id) => listenerFairShare.enqueued(request.user, id));
+            const jobId = await queue.add(request, (id) => team.fairShare.enqueued(request.user, id));
             logger.info({ requestId: jobId, channel: request.channel, user: request.user, source: request.source }, 'request queued');
           },
           models,
@@ -261,16 +266,13 @@ export async function startService(config: Config, opts: { role: Role; logger: L
           },
           defaultModel: config.gateway.defaultModel,
           team: {
-            policy: new AccessPolicy(config.allow, listenerSlack, shared, config.queue.prefix),
-            usage: new UsageLedger(shared, config.queue.prefix, logger, {
-              content: config.sharing.auditContent,
-              retentionDays: config.sharing.auditRetentionDays,
-            }),
-            limits: new UsageLimits(shared, config.queue.prefix, config.sharing),
+            policy: team.policy,
+            usage: team.usage,
+            limits: team.limits,
             limitSettings: { requestsPerHour: config.sharing.userRequestsPerHour, tokensPerDay: config.sharing.userTokensPerDay },
-            control,
+            control: team.control,
             admins: config.admin.users,
-            adminStatus: () => readAdminStatus({ redis: shared, config, queue, control, tokenStore }),
+            adminStatus: () => readAdminStatus({ redis: shared, config, queue, control: team.control, tokenStore }),
           },
           logger,
         },
