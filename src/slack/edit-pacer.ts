@@ -20,12 +20,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { REDIS_NOW_MS } from '../redis-clock.ts';
 import type { Logger } from '../logger.ts';
 
 // KEYS[1] = hash of worker -> "count:ms"; ARGV = worker, count, stale after ms. Returns the other workers' total.
 const PUBLISH_AND_SUM = `
-local t = redis.call('TIME')
-local now = t[1] * 1000 + math.floor(t[2] / 1000)
+${REDIS_NOW_MS}
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ':' .. now)
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]) * 2)
 local others = 0

@@ -6,6 +6,7 @@
  * running at once keeps one person from filling every worker.
  */
 import type { Redis } from 'ioredis';
+import { REDIS_NOW_MS } from '../redis-clock.ts';
 
 /** BullMQ priorities go up to 2^21; beyond, everyone heavy is equally last. */
 const MAX_PRIORITY = 2_097_152;
@@ -14,8 +15,7 @@ const STALE_RUNNING_MS = 15 * 60_000;
 
 /** Atomically: forget stale entries, then claim a slot if the job has one or one is free. */
 const CLAIM_SLOT = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+${REDIS_NOW_MS}
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[3]))
 if redis.call('ZSCORE', KEYS[1], ARGV[1]) or redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
   redis.call('ZADD', KEYS[1], now, ARGV[1])

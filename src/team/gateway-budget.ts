@@ -6,6 +6,7 @@
  * Redis's clock is the only clock, so processes on several machines agree.
  */
 import type { Redis } from 'ioredis';
+import { REDIS_NOW_MS } from '../redis-clock.ts';
 
 /**
  * Returns 0 when a request may go now, else milliseconds to wait. At most
@@ -14,8 +15,7 @@ import type { Redis } from 'ioredis';
  * window's requests into the next one.
  */
 const ACQUIRE = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+${REDIS_NOW_MS}
 local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
 if paused > now then return paused - now end
 local window = tonumber(ARGV[1])
@@ -36,8 +36,7 @@ return tonumber(oldest[2]) + window - now + 1
 
 /** Pauses until now + ARGV[1] ms unless already paused longer. */
 const PAUSE = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+${REDIS_NOW_MS}
 local until_ = now + tonumber(ARGV[1])
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 if until_ > current then redis.call('SET', KEYS[1], until_, 'PX', tonumber(ARGV[1])) end
@@ -114,7 +113,8 @@ export class GatewayBudget {
   async recordTokens(model: string, tokens: number): Promise<void> {
     if (this.limits.tokensPerMinute <= 0 || tokens <= 0) return;
     const key = this.minuteKey(model);
-    await this.redis.multi().incrby(key, tokens).expire(key, 120).exec();
+    // Plain commands (not a MULTI, which always travels alone): they share the round trip of the answer's other bookkeeping.
+    await Promise.all([this.redis.incrby(key, tokens), this.redis.expire(key, 120)]);
   }
 
   /** The gateway's token limit answered 429: nobody asks that model until its minute window has reset. */

@@ -60,7 +60,8 @@ export class UsageLimits {
   async recordTokens(user: string, tokens: number): Promise<void> {
     if (this.limits.userTokensPerDay <= 0 || tokens <= 0) return;
     const key = this.keys(user, '').userDay;
-    await this.redis.multi().incrby(key, tokens).expire(key, 2 * 86_400).exec();
+    // Plain commands (not a MULTI, which always travels alone): they share the round trip of the answer's other bookkeeping.
+    await Promise.all([this.redis.incrby(key, tokens), this.redis.expire(key, 2 * 86_400)]);
   }
 
   /** Where a person stands against their limits (for /metis usage and the Home tab). */
