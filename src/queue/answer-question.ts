@@ -31,7 +31,7 @@ import type { FairShare } from '../team/fair-share.ts';
 import type { GatewayBudget } from '../team/gateway-budget.ts';
 import { limitMessage, type UsageLimits } from '../team/limits.ts';
 import type { QueueControl } from '../team/queue-control.ts';
-import { estimateTokens, type UsageLedger } from '../team/usage.ts';
+import { type AuditEntry, estimateTokens, type UsageLedger } from '../team/usage.ts';
 import type { AnswerJobData, AnswerJobResult } from './answer-job.ts';
 import type { Cancellations } from './cancellation.ts';
 
@@ -128,6 +128,9 @@ export function createAnswerProcessor(deps: AnswerDeps) {
     const data = { ...job.data };
     const jobId = String(job.id);
     const log = deps.logger.child({ requestId: jobId, channel: data.channel, user: data.user, attempt: job.attemptsMade + 1 });
+    /** This request's line in the audit trail. */
+    const audit = (entry: Omit<AuditEntry, 'requestId' | 'user' | 'channel'>) =>
+      deps.usage.auditRequest({ requestId: jobId, user: data.user, channel: data.channel, ...entry });
     const identity = await deps.botIdentity();
 
     let parsed: ReturnType<typeof parseRequest>;
@@ -163,7 +166,7 @@ export function createAnswerProcessor(deps: AnswerDeps) {
     if (!decision.allowed) {
       await deps.slack.chat.postEphemeral({ channel: data.channel, user: data.user, thread_ts: data.threadTs, text: refusalText(decision.reason) });
       log.info({ outcome: 'refused', reason: decision.reason }, 'refused by the allow lists');
-      await deps.usage.auditRequest({ requestId: jobId, user: data.user, channel: data.channel, outcome: 'refused', code: decision.reason });
+      await audit({ outcome: 'refused', code: decision.reason });
       return { outcome: 'refused', code: decision.reason };
     }
 
@@ -341,10 +344,7 @@ export function createAnswerProcessor(deps: AnswerDeps) {
         deps.usage.record({ user: data.user, channel: data.channel, model: chosen, promptTokens, completionTokens }),
         deps.limits.recordTokens(data.user, promptTokens + completionTokens),
         deps.budget.recordTokens(chosen, promptTokens + completionTokens),
-        deps.usage.auditRequest({
-          requestId: jobId,
-          user: data.user,
-          channel: data.channel,
+        audit({
           model: chosen,
           outcome: 'answered',
           promptTokens,
@@ -391,7 +391,7 @@ export function createAnswerProcessor(deps: AnswerDeps) {
       if (err instanceof LimitReached) {
         await answer.fail(err.message);
         log.info({ outcome: 'limited' }, 'a usage limit was reached');
-        await deps.usage.auditRequest({ requestId: jobId, user: data.user, channel: data.channel, outcome: 'limited' });
+        await audit({ outcome: 'limited' });
         return { outcome: 'limited' };
       }
       // The gateway's rate limits slow the whole fleet down; the question waits its turn and is not failed.
@@ -439,9 +439,7 @@ export function createAnswerProcessor(deps: AnswerDeps) {
       const code = isMetisError(failure) ? failure.code : 'internal';
       log.error({ code, err: isMetisError(failure) ? failure.message : failure, model }, 'request failed; told the user');
       await answer.fail(userMessageFor(failure));
-      await deps.usage
-        .auditRequest({ requestId: jobId, user: data.user, channel: data.channel, model, outcome: 'error', code, totalMs: Date.now() - data.receivedAt })
-        .catch(() => undefined);
+      await audit({ model, outcome: 'error', code, totalMs: Date.now() - data.receivedAt }).catch(() => undefined);
       throw new UnrecoverableError(`${code}: ${isMetisError(failure) ? failure.message : String(failure)}`);
     } finally {
       stopStreaming?.();
