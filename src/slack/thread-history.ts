@@ -4,6 +4,7 @@
  * being answered are kept.
  */
 import type { WebClient } from '@slack/web-api';
+import { METADATA } from '../conversation/build-messages.ts';
 import { withRateLimitWait } from './web-client.ts';
 
 export interface ThreadMessage {
@@ -35,8 +36,10 @@ const withRateLimitBackoff = <T>(call: () => Promise<T>) => withRateLimitWait(ca
 export async function findRequestMessages(client: WebClient, channel: string, threadTs: string, requestId: string): Promise<string[]> {
   const res = await withRateLimitBackoff(() => client.conversations.replies({ channel, ts: threadTs, limit: 200, include_all_metadata: true }));
   return (res.messages ?? [])
-    .filter((m) => (m as { metadata?: { event_payload?: { request_id?: string } } }).metadata?.event_payload?.request_id === requestId && m.ts)
-    .filter((m) => (m as { metadata?: { event_type?: string } }).metadata?.event_type !== 'metis_notice')
+    .filter((m) => {
+      const metadata = (m as { metadata?: { event_type?: string; event_payload?: { request_id?: string } } }).metadata;
+      return m.ts && metadata?.event_payload?.request_id === requestId && metadata.event_type !== METADATA.notice;
+    })
     .map((m) => m.ts as string)
     .sort((a, b) => Number(a) - Number(b));
 }

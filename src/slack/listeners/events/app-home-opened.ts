@@ -1,16 +1,15 @@
 import type { AllMiddlewareArgs, SlackEventMiddlewareArgs } from '@slack/bolt';
-import type { SnapshotView } from '../../../models/catalog.ts';
 import { homeView } from '../../views/team.ts';
 import { personalUsage } from '../commands/metis-usage.ts';
 import type { ListenerDeps } from '../types.ts';
 
 /** The App Home tab: Live models, my usage and limits, the channel defaults I set; for admins, the bot's state. */
-export function appHomeOpened(deps: ListenerDeps, redisSnapshot: () => Promise<SnapshotView | undefined>) {
+export function appHomeOpened(deps: ListenerDeps) {
   return async ({ event, client }: SlackEventMiddlewareArgs<'app_home_opened'> & AllMiddlewareArgs) => {
     if (event.tab !== 'home') return;
     const isAdmin = deps.team.admins.includes(event.user);
     const [snapshot, usage, defaults, admin] = await Promise.all([
-      redisSnapshot(),
+      deps.models.lastKnown(), // what Redis holds: opening a tab never waits on the gateway
       personalUsage(deps, event.user),
       deps.preferences.defaultsSetBy(event.user),
       isAdmin ? deps.team.adminStatus() : Promise.resolve(undefined),

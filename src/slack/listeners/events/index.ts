@@ -7,5 +7,5 @@ import { directMessage } from './direct-message.ts';
 export function registerEventListeners(app: App, deps: ListenerDeps): void {
   app.event('app_mention', appMention(deps.enqueue));
   app.message(directMessage(deps.enqueue));
-  app.event('app_home_opened', appHomeOpened(deps, () => deps.models.lastKnown()));
+  app.event('app_home_opened', appHomeOpened(deps));
 }
