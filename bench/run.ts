@@ -11,6 +11,7 @@ import { Redis } from 'ioredis';
 import { type FakeGateway, type FakeGatewayOptions, startFakeGateway } from '../test/fakes/gateway.ts';
 import { APP_TOKEN, BOT_TOKEN, BOT_USER_ID, type FakeMessage, type FakeSlack, SIGNING_SECRET, startFakeSlack } from '../test/fakes/slack.ts';
 import { freePort, startTestRedis, type TestRedis } from '../test/helpers/redis-server.ts';
+import { sleep, waitFor } from '../test/helpers/wait.ts';
 
 const QUICK = process.argv.includes('--quick');
 /** The realistic model: 240 words at 50 a second (a 6 s answer); 60 words in a quick run. */
@@ -19,7 +20,6 @@ const REALISTIC_WORDS = QUICK ? 60 : 240;
 const ONLY = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const CPU_PROF = process.argv.includes('--cpu-prof');
 const want = (section: string) => !ONLY || ONLY.includes(section);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Proc {
   child: ChildProcess;
@@ -32,14 +32,6 @@ function spawnNode(args: string[], env: Record<string, string>): Proc {
   child.stdout?.on('data', (d) => lines.push(...String(d).split('\n').filter(Boolean)));
   child.stderr?.on('data', (d) => lines.push(...String(d).split('\n').filter(Boolean)));
   return { child, lines };
-}
-
-async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`bench: timed out waiting for ${what}`);
-    await sleep(20);
-  }
 }
 
 function pct(values: number[], p: number): number {
@@ -92,7 +84,7 @@ async function startEnv(opts: {
   const procs: Proc[] = [spawnNode(['bin/metis-bot.js', 'start', '--role', 'listener'], { ...base, PORT: String(port) })];
   const profile = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=bench/profiles'] : [];
   for (let i = 0; i < opts.workers; i++) procs.push(spawnNode([...profile, 'bin/metis-bot.js', 'start', '--role', 'worker'], { ...base, PORT: '0' }));
-  for (const p of procs) await until(() => p.lines.some((l) => l.includes('metis-bot is running')), 'the service to start', 30_000);
+  for (const p of procs) await waitFor(() => p.lines.some((l) => l.includes('metis-bot is running')), 'the service to start', 30_000);
   if (opts.mode === 'socket') await slack.waitForSocket(1, 10_000);
   const redisClient = new Redis(redis.url);
   return {
@@ -149,7 +141,7 @@ const isFinal = (m: FakeMessage) => m.metadata?.event_type === 'metis_answer';
 async function answersDone(env: Env, ms: FakeMessage[], timeoutMs: number) {
   // Each poll looks only at the questions still unanswered, so the driver's own CPU stays small next to the service's.
   let pending = ms;
-  await until(() => {
+  await waitFor(() => {
     pending = pending.filter((m) => !env.slack.botReplies(m.channel, m.ts).some(isFinal));
     return pending.length === 0;
   }, 'all answers', timeoutMs);
@@ -395,7 +387,7 @@ if (want('streams')) {
     env: { WORKER_CONCURRENCY: String(streams) },
   });
   const sent = await Promise.all(Array.from({ length: streams }, () => send(env)));
-  await until(() => env.gateway.chatRequests.length >= streams, 'all streams to start', 60_000);
+  await waitFor(() => env.gateway.chatRequests.length >= streams, 'all streams to start', 60_000);
   const streamingFrom = Date.now();
   await answersDone(env, sent.map((s) => s.m), 180_000);
   const stats = workerStats(env);
@@ -462,7 +454,7 @@ if (want('baseline') && results.ack_http_50) {
     INFERENCE_GATEWAY_URL: gateway.url,
     PORT: String(port),
   });
-  await until(() => baseline.lines.some((l) => l.includes('baseline is running')), 'the baseline', 30_000);
+  await waitFor(() => baseline.lines.some((l) => l.includes('baseline is running')), 'the baseline', 30_000);
   const env = { slack, gateway, mode: 'http', eventsUrl: `http://127.0.0.1:${port}/slack/events` } as unknown as Env;
   const sent = await openLoop(env, 5, QUICK ? 2 : 12);
   const acks = sent.map((s) => s.ackMs);

@@ -18,6 +18,7 @@ import { type ChatFault, type FakeGateway, startFakeGateway } from '../fakes/gat
 import { APP_TOKEN, BOT_TOKEN, BOT_USER_ID, type FakeMessage, type FakeSlack, startFakeSlack, TEAM_ID } from '../fakes/slack.ts';
 import { type BotProcess, runBot, stopAll } from '../helpers/process.ts';
 import { startTestRedis, type TestRedis } from '../helpers/redis-server.ts';
+import { sleep } from '../helpers/wait.ts';
 
 export interface SoakOptions {
   requests: number;
@@ -76,7 +77,6 @@ const FAULTS: Fault[] = [
   { name: 'event redelivered', apply: () => undefined, redeliver: true },
 ];
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
   const log = opts.log ?? (() => undefined);
