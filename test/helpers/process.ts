@@ -1,9 +1,9 @@
 /** Runs `metis-bot` as a separate process, as an operator would, capturing its output. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { inject } from 'vitest';
-import type { FakeGateway } from '../fakes/gateway.ts';
-import { APP_TOKEN, BOT_TOKEN, type FakeSlack } from '../fakes/slack.ts';
+import { afterEach, inject } from 'vitest';
+import { type FakeGateway, type FakeGatewayOptions, startFakeGateway } from '../fakes/gateway.ts';
+import { APP_TOKEN, BOT_TOKEN, type FakeSlack, startFakeSlack } from '../fakes/slack.ts';
 
 /** The environment a bot process needs to run in Socket Mode against the fakes, with a queue prefix of its own. */
 export function botEnv(slack: FakeSlack, gateway: FakeGateway, extra: Record<string, string> = {}): Record<string, string> {
@@ -56,4 +56,32 @@ export async function stopAll(procs: BotProcess[]): Promise<void> {
       await p.exit;
     }
   }
+}
+
+/**
+ * Bot processes and the fakes they talk to, for the tests of one file:
+ * whatever is started through it is stopped after each test.
+ */
+export function botProcesses() {
+  const procs: BotProcess[] = [];
+  const fakes: { close(): Promise<void> }[] = [];
+  afterEach(async () => {
+    await stopAll(procs);
+    for (const f of fakes.splice(0)) await f.close();
+  });
+  return {
+    /** A fake Slack, and a fake gateway that takes the token bot processes are given (botEnv). */
+    async fakes(gatewayOptions: Omit<FakeGatewayOptions, 'validTokens'> = {}): Promise<{ slack: FakeSlack; gateway: FakeGateway }> {
+      const slack = await startFakeSlack();
+      const gateway = await startFakeGateway({ validTokens: ['valid-token'], ...gatewayOptions });
+      fakes.push(slack, gateway);
+      return { slack, gateway };
+    },
+    /** Runs `metis-bot <args>`. */
+    run(args: string[], env: Record<string, string>): BotProcess {
+      const p = runBot(args, env);
+      procs.push(p);
+      return p;
+    },
+  };
 }

@@ -4,45 +4,33 @@
  * in the same message; SIGTERM lets answers in flight finish and exits 0, or,
  * past the grace period, exits anyway and leaves the answer to another worker.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { type FakeGateway, startFakeGateway } from '../fakes/gateway.ts';
-import { BOT_USER_ID, type FakeSlack, startFakeSlack } from '../fakes/slack.ts';
-import { type BotProcess, botEnv, runBot, started, stopAll } from '../helpers/process.ts';
+import { describe, expect, it } from 'vitest';
+import { BOT_USER_ID } from '../fakes/slack.ts';
+import { botEnv, botProcesses, started } from '../helpers/process.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-const procs: BotProcess[] = [];
-let slack: FakeSlack | undefined;
-let gateway: FakeGateway | undefined;
-afterEach(async () => {
-  await stopAll(procs);
-  await slack?.close();
-  await gateway?.close();
-});
+const bots = botProcesses();
 
 const LONG_ANSWER = Array.from({ length: 60 }, (_, i) => `word${i}`).join(' ');
 
 async function setup(extra: Record<string, string> = {}, pace: { chunkDelayMs: number; randomSplits?: boolean } = { chunkDelayMs: 3 }) {
-  slack = await startFakeSlack();
-  gateway = await startFakeGateway({ validTokens: ['valid-token'], ...pace, reply: () => LONG_ANSWER });
+  const { slack, gateway } = await bots.fakes({ ...pace, reply: () => LONG_ANSWER });
   const env = botEnv(slack, gateway, { WORKER_LOCK_SECONDS: '2', METIS_SLACK_EDIT_INTERVAL_MS: '100', ...extra });
-  return { env, started };
+  return { env, slack, gateway };
 }
 
 describe('worker processes', () => {
   it('a worker killed mid-answer: another takes over, and there is one complete answer in the same message', async () => {
-    const { env, started } = await setup();
-    const listener = runBot(['start', '--role', 'listener'], env);
-    const first = runBot(['start', '--role', 'worker'], env);
-    procs.push(listener, first);
+    const { env, slack: s, gateway } = await setup();
+    const listener = bots.run(['start', '--role', 'listener'], env);
+    const first = bots.run(['start', '--role', 'worker'], env);
     await started(listener);
     await started(first);
-    const s = slack as FakeSlack;
     await s.waitForSocket();
     const q = s.postAsUser({ channel: 'C0CHAN', user: 'U0HUMAN', text: `<@${BOT_USER_ID}> tell me a long story` });
     await s.sendSocketEvent(s.eventFor(q, 'app_mention'));
     const placeholder = await waitFor(() => s.botReplies('C0CHAN', q.ts).find((m) => m.text.startsWith('word0')), 'part of the answer', 15_000);
-    const second = runBot(['start', '--role', 'worker'], env);
-    procs.push(second);
+    const second = bots.run(['start', '--role', 'worker'], env);
     await started(second);
     first.child.kill('SIGKILL');
     await first.exit;
@@ -55,15 +43,13 @@ describe('worker processes', () => {
     expect(done.ts).toBe(placeholder.ts);
     expect(done.text).toBe(LONG_ANSWER);
     expect(s.botReplies('C0CHAN', q.ts)).toHaveLength(1);
-    expect(gateway?.chatRequests).toHaveLength(2);
+    expect(gateway.chatRequests).toHaveLength(2);
   }, 60_000);
 
   it('SIGTERM lets the answer in flight finish, then exits 0', async () => {
-    const { env, started } = await setup({ SHUTDOWN_GRACE_SECONDS: '20' });
-    const bot = runBot(['start'], env);
-    procs.push(bot);
+    const { env, slack: s } = await setup({ SHUTDOWN_GRACE_SECONDS: '20' });
+    const bot = bots.run(['start'], env);
     await started(bot);
-    const s = slack as FakeSlack;
     await s.waitForSocket();
     const q = s.postAsUser({ channel: 'C0CHAN', user: 'U0HUMAN', text: `<@${BOT_USER_ID}> finish this please` });
     await s.sendSocketEvent(s.eventFor(q, 'app_mention'));
@@ -77,11 +63,9 @@ describe('worker processes', () => {
 
   it('SIGTERM with an answer longer than the grace period: exits at the deadline, and another worker finishes the answer', async () => {
     // Each word 100 ms apart: a 6 s answer against a 1 s grace period.
-    const { env } = await setup({ SHUTDOWN_GRACE_SECONDS: '1' }, { chunkDelayMs: 100, randomSplits: false });
-    const s = slack as FakeSlack;
-    const listener = runBot(['start', '--role', 'listener'], env);
-    const first = runBot(['start', '--role', 'worker'], env);
-    procs.push(listener, first);
+    const { env, slack: s } = await setup({ SHUTDOWN_GRACE_SECONDS: '1' }, { chunkDelayMs: 100, randomSplits: false });
+    const listener = bots.run(['start', '--role', 'listener'], env);
+    const first = bots.run(['start', '--role', 'worker'], env);
     await started(listener);
     await started(first);
     await s.waitForSocket();
@@ -92,8 +76,7 @@ describe('worker processes', () => {
     first.child.kill('SIGTERM');
     expect(await first.exit).toBe(0);
     expect(Date.now() - stopping).toBeLessThan(5000);
-    const second = runBot(['start', '--role', 'worker'], env);
-    procs.push(second);
+    bots.run(['start', '--role', 'worker'], env);
     const done = await waitFor(() => s.botReplies('C0CHAN', q.ts).find((m) => m.metadata?.event_type === 'metis_answer'), 'the answer, finished by the other worker', 40_000);
     expect(done.text).toBe(LONG_ANSWER);
     expect(s.botReplies('C0CHAN', q.ts)).toHaveLength(1);
