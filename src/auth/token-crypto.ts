@@ -6,6 +6,8 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 
 const VERSION = 'v1';
+/** GCM's full tag: a shorter one is accepted by Node unless told otherwise, and a 4-byte tag is forgeable. */
+const TAG_BYTES = 16;
 
 function keyId(key: Buffer): string {
   return createHash('sha256').update(key).digest('hex').slice(0, 8);
@@ -31,12 +33,14 @@ export class TokenCrypto {
   open(sealed: string, aad: string): string | undefined {
     const [version, id, iv, tag, body] = sealed.split('.');
     if (version !== VERSION || !id || !iv || !tag || body === undefined) return undefined;
+    const tagBytes = Buffer.from(tag, 'base64');
+    if (tagBytes.length !== TAG_BYTES) return undefined;
     for (const key of this.keys) {
       if (keyId(key) !== id) continue;
       try {
-        const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64'));
+        const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64'), { authTagLength: TAG_BYTES });
         decipher.setAAD(Buffer.from(aad));
-        decipher.setAuthTag(Buffer.from(tag, 'base64'));
+        decipher.setAuthTag(tagBytes);
         return Buffer.concat([decipher.update(Buffer.from(body, 'base64')), decipher.final()]).toString('utf8');
       } catch {
         return undefined;
