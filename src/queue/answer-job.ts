@@ -46,6 +46,13 @@ export const ANSWER_JOB = 'answer';
 
 /** One job per Slack message: retries of the same event (and a DM seen as two events) map to one id. */
 export function answerJobId(d: Pick<AnswerJobData, 'teamId' | 'channel' | 'ts'>): string {
-  // BullMQ ids may not contain ':' and may not be plain integers.
-  return `msg-${d.teamId ?? 'T'}-${d.channel}-${d.ts}`.replace(/:/g, '_');
+  // BullMQ ids may not contain ':' and may not be plain integers. Each part is escaped so that no two
+  // messages share an id (a forged `1:2` and `1_2` would otherwise collide); Slack's own ids and
+  // timestamps contain none of these characters, so a real message's id is unchanged.
+  return `msg-${idPart(d.teamId ?? 'T')}-${idPart(d.channel)}-${idPart(d.ts)}`;
+}
+
+/** A prefix-free escape: `_` starts every escape, so `-` only ever separates parts. */
+function idPart(s: string): string {
+  return s.replace(/[_:-]/g, (c) => (c === '_' ? '__' : c === ':' ? '_c' : '_d'));
 }
