@@ -18,7 +18,8 @@ const ANY_FLAG = /^(--[A-Za-z][\w-]*|-[A-Za-z])(?=[\s=]|$)/;
 /** Removes every mention of the bot itself (`<@U123>` or `<@U123|metis>`). */
 export function stripBotMention(text: string, botUserId: string | undefined): string {
   if (!botUserId) return text;
-  return text.replace(new RegExp(`<@${botUserId}(?:\\|[^>]*)?>`, 'g'), ' ');
+  // The label stops at `<` (Slack escapes it in text), so an unclosed `<@U123|` is not rescanned to the end.
+  return text.replace(new RegExp(`<@${botUserId}(?:\\|[^<>]*)?>`, 'g'), ' ');
 }
 
 export function parseRequest(text: string, botUserId?: string): ParsedRequest {

@@ -9,7 +9,9 @@ const TOKEN = /<([^<>\s][^<>]*)>/g;
 /** The user ids mentioned in a text, to look their names up before converting. */
 export function mentionedUserIds(text: string): string[] {
   const ids = new Set<string>();
-  for (const m of text.matchAll(/<@([UW][A-Z0-9]+)(?:\|[^>]*)?>/g)) if (m[1]) ids.add(m[1]);
+  // A label stops at `<` (Slack escapes it in text): `[^>]*` would rescan to the end of the text from every
+  // unclosed `<@U1|`, quadratic in a message anyone can write.
+  for (const m of text.matchAll(/<@([UW][A-Z0-9]+)(?:\|[^<>]*)?>/g)) if (m[1]) ids.add(m[1]);
   return [...ids];
 }
 
