@@ -259,10 +259,14 @@ export async function startService(config: Config, opts: { role: Role; logger: L
           removeWaiting: async (jobId) => {
             const job = await queue.queue.getJob(jobId);
             if (!job || !(await job.isDelayed())) return false;
-            return job.remove().then(
+            const removed = await job.remove().then(
               () => true,
               () => false,
             );
+            // A removed job never finishes in a worker, so its turn is given back here, or the asker's
+            // later questions would queue behind it for good.
+            if (removed) await team.fairShare.finished(job.data.user).catch((err: unknown) => logger.warn({ err, requestId: jobId }, 'could not release a cancelled question\'s turn'));
+            return removed;
           },
           defaultModel: config.gateway.defaultModel,
           team: {

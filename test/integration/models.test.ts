@@ -3,7 +3,8 @@
  * that just work — against the fake gateway's mutable status table.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { BOT_USER_ID, type FakeMessage } from '../fakes/slack.ts';
+import { answerJobId } from '../../src/queue/answer-job.ts';
+import { BOT_USER_ID, type FakeMessage, TEAM_ID } from '../fakes/slack.ts';
 import { DEFAULT_CHANNEL, type Harness, startHarness } from '../helpers/harness.ts';
 import { expectNoSecretsLeaked } from '../helpers/secrets.ts';
 import { sleep, waitFor } from '../helpers/wait.ts';
@@ -163,6 +164,21 @@ describe('cold starts', () => {
     await sleep(2500);
     expect(h.gateway.chatRequests).toHaveLength(0);
     expect(noteIn(h, q)?.metadata?.event_type).toBe('metis_notice');
+  });
+
+  it('a cancelled wait gives back its turn: the asker\'s next question is not put behind it', async () => {
+    h = await startHarness({ mode: 'socket', env: FAST });
+    const q = await h.mention({ text: `<@${BOT_USER_ID}> -m deepseek never mind` });
+    const harness = h;
+    const note = await waitFor(() => noteSaying(harness, q, 'Starting on Metis'), 'the note');
+    const jobValue = (JSON.stringify(note.blocks).match(/"value":"([^"]+)"/) ?? [])[1] as string;
+    await h.click('cancel_wait', jobValue, { user: 'U0HUMAN', messageTs: note.ts });
+    await waitFor(() => noteIn(harness, q)?.text.includes('Cancelled by <@U0HUMAN>'), 'the cancelled note');
+    const next = await h.mention({ text: `<@${BOT_USER_ID}> -m 70b and now?` });
+    expect((await h.reply(next))[0]?.text).toBe('You said: Ada: and now?');
+    // Queue priority is the asker's count of questions pending: 1 again, as for a first question.
+    const nextJob = `${h.prefix}:answers:${answerJobId({ teamId: TEAM_ID, channel: next.channel, ts: next.ts })}`;
+    expect(await h.redis.hget(nextJob, 'priority')).toBe('1');
   });
 
   it('100 questions waiting for a sleeping model do not delay questions to Live models', async () => {
