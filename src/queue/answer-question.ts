@@ -172,7 +172,7 @@ export function createAnswerProcessor(deps: AnswerDeps) {
 
     // Picked up again after a worker died: it may have posted a placeholder it had no time to record.
     if (!data.answerTs?.length && (job.attemptsStarted ?? 0) > 1) {
-      data.answerTs = await findRequestMessages(deps.slack, data.channel, data.threadTs, jobId).catch(() => undefined);
+      data.answerTs = await findRequestMessages(deps.slack, data.channel, data.threadTs, jobId, data.ts).catch(() => undefined);
     }
 
     const answer = new AnswerMessage(deps.slack, {
@@ -306,7 +306,7 @@ export function createAnswerProcessor(deps: AnswerDeps) {
       stopStreaming = deps.editPacer.track();
       answer.setStatus(`_Asking \`${model}\`…_`);
 
-      const history = data.inThread ? await fetchThread(deps.slack, data.channel, data.threadTs, data.ts) : [];
+      const history = data.inThread ? await fetchThread(deps.slack, data.channel, data.threadTs, data.ts, deps.config.conversation.contextMaxChars) : [];
       const names = await deps.userNames.lookup(userIdsIn({ history, prompt: parsed.prompt, triggerUser: data.user }));
       const built = buildMessages({
         history,

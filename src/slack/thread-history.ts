@@ -1,7 +1,8 @@
 /**
  * The earlier messages of a thread, oldest first, read with
- * conversations.replies (paged). Only messages up to and including the one
- * being answered are kept.
+ * conversations.replies newest first, only as far back as the model's
+ * context budget reaches. Only messages up to and including the one being
+ * answered are kept.
  */
 import type { WebClient } from '@slack/web-api';
 import { METADATA } from '../conversation/build-messages.ts';
@@ -16,6 +17,9 @@ export interface ThreadMessage {
   metadataType?: string;
 }
 
+/** Messages per conversations.replies call (Slack suggests at most 200). */
+const PAGE_SIZE = 200;
+/** A backstop: the character budget normally ends the read after a page or two. */
 const MAX_PAGES = 10;
 
 /** The bot writes answers as markdown blocks; their text is the answer (the `text` field is a short preview). */
@@ -33,8 +37,11 @@ const withRateLimitBackoff = <T>(call: () => Promise<T>) => withRateLimitWait(ca
  * after a worker died between posting a placeholder and recording it, the
  * next worker finds it here instead of leaving it behind.
  */
-export async function findRequestMessages(client: WebClient, channel: string, threadTs: string, requestId: string): Promise<string[]> {
-  const res = await withRateLimitBackoff(() => client.conversations.replies({ channel, ts: threadTs, limit: 200, include_all_metadata: true }));
+export async function findRequestMessages(client: WebClient, channel: string, threadTs: string, requestId: string, afterTs?: string): Promise<string[]> {
+  // Its messages come after the question: in a long thread, the first page from the root would not reach them.
+  const res = await withRateLimitBackoff(() =>
+    client.conversations.replies({ channel, ts: threadTs, ...(afterTs ? { oldest: afterTs } : {}), limit: PAGE_SIZE, include_all_metadata: true }),
+  );
   return (res.messages ?? [])
     .filter((m) => {
       const metadata = (m as { metadata?: { event_type?: string; event_payload?: { request_id?: string } } }).metadata;
@@ -44,32 +51,46 @@ export async function findRequestMessages(client: WebClient, channel: string, th
     .sort((a, b) => Number(a) - Number(b));
 }
 
-export async function fetchThread(client: WebClient, channel: string, threadTs: string, upToTs: string): Promise<ThreadMessage[]> {
-  const out: ThreadMessage[] = [];
-  let cursor: string | undefined;
-  for (let page = 0; page < MAX_PAGES; page++) {
+/**
+ * The thread's messages up to and including `upToTs`, oldest first: only the
+ * newest ones, read backwards a page at a time until they hold `budgetChars`
+ * of text (the model is sent no more than that), so a thread of thousands of
+ * messages costs a page or two of a tight, workspace-wide rate tier.
+ */
+export async function fetchThread(client: WebClient, channel: string, threadTs: string, upToTs: string, budgetChars: number): Promise<ThreadMessage[]> {
+  const byTs = new Map<string, ThreadMessage>();
+  let chars = 0;
+  let latest = upToTs;
+  for (let page = 0; page < MAX_PAGES && chars < budgetChars; page++) {
+    // With `latest`, Slack returns the messages closest to it; `inclusive` keeps the trigger (and the root).
     const res = await withRateLimitBackoff(() =>
-      client.conversations.replies({
-        channel,
-        ts: threadTs,
-        limit: 200,
-        include_all_metadata: true,
-        ...(cursor ? { cursor } : {}),
-      }),
+      client.conversations.replies({ channel, ts: threadTs, oldest: threadTs, latest, inclusive: true, limit: PAGE_SIZE, include_all_metadata: true }),
     );
+    let oldestSeen = latest;
     for (const m of res.messages ?? []) {
-      if (!m.ts || Number(m.ts) > Number(upToTs)) continue;
-      out.push({
+      if (!m.ts || compareTs(m.ts, upToTs) > 0 || byTs.has(m.ts)) continue;
+      const text = markdownOf(m.blocks) ?? m.text ?? '';
+      byTs.set(m.ts, {
         ts: m.ts,
         user: m.user,
         botId: m.bot_id,
-        text: markdownOf(m.blocks) ?? m.text ?? '',
+        text,
         metadataType: (m as { metadata?: { event_type?: string } }).metadata?.event_type,
       });
+      // One huge message counts only as much as the budget it could fill.
+      chars += Math.min(text.length, budgetChars);
+      if (compareTs(m.ts, oldestSeen) < 0) oldestSeen = m.ts;
     }
-    cursor = res.response_metadata?.next_cursor || undefined;
-    if (!cursor) break;
+    const more = res.has_more || Boolean(res.response_metadata?.next_cursor);
+    if (!more || oldestSeen === latest || compareTs(oldestSeen, threadTs) <= 0) break;
+    latest = oldestSeen;
   }
-  out.sort((a, b) => Number(a.ts) - Number(b.ts));
-  return out;
+  return [...byTs.values()].sort((a, b) => compareTs(a.ts, b.ts));
+}
+
+/** Orders Slack timestamps exactly (as numbers, two a microsecond apart can compare equal). */
+export function compareTs(a: string, b: string): number {
+  const [as = '0', af = ''] = a.split('.');
+  const [bs = '0', bf = ''] = b.split('.');
+  return Number(as) - Number(bs) || af.padEnd(6, '0').localeCompare(bf.padEnd(6, '0'));
 }

@@ -114,6 +114,15 @@ export interface EventCallback {
   is_ext_shared_channel: boolean;
 }
 
+const SLACK_TS = /^\d+(\.\d+)?$/;
+
+/** Orders Slack timestamps exactly (as numbers they lose the last microsecond digits). */
+function compareTs(a: string, b: string): number {
+  const [as = '0', af = ''] = a.split('.');
+  const [bs = '0', bf = ''] = b.split('.');
+  return Number(as) - Number(bs) || af.padEnd(6, '0').localeCompare(bf.padEnd(6, '0'));
+}
+
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -274,11 +283,27 @@ export async function startFakeSlack(): Promise<FakeSlack> {
         if (!channel) return { ok: false, error: 'channel_not_found' };
         const root = find(channel, ts);
         if (!root) return { ok: false, error: 'thread_not_found' };
-        const all = thread(channel, ts);
+        // As Slack: `oldest`/`latest` bound the messages (exclusive unless `inclusive`); pages are oldest first.
+        // With `latest`, a page holds the messages closest to it and the cursor goes back in time; without it,
+        // pages start at the oldest message and the cursor goes forward.
+        const bound = (name: 'oldest' | 'latest') => (params[name] === undefined || params[name] === '' ? undefined : String(params[name]));
+        const oldest = bound('oldest');
+        const latest = bound('latest');
+        if (oldest !== undefined && !SLACK_TS.test(oldest)) return { ok: false, error: 'invalid_ts_oldest' };
+        if (latest !== undefined && !SLACK_TS.test(latest)) return { ok: false, error: 'invalid_ts_latest' };
+        const inclusive = params.inclusive === 'true' || params.inclusive === '1' || params.inclusive === true;
+        const all = thread(channel, ts).filter((m) => {
+          const afterOldest = oldest === undefined || (inclusive ? compareTs(m.ts, oldest) >= 0 : compareTs(m.ts, oldest) > 0);
+          const beforeLatest = latest === undefined || (inclusive ? compareTs(m.ts, latest) <= 0 : compareTs(m.ts, latest) < 0);
+          return afterOldest && beforeLatest;
+        });
         const limit = Math.max(1, Math.min(1000, Number(params.limit ?? 1000)));
-        const start = params.cursor ? Number(Buffer.from(String(params.cursor), 'base64').toString()) : 0;
-        const page = all.slice(start, start + limit);
-        const more = start + limit < all.length;
+        const skip = params.cursor ? Number(Buffer.from(String(params.cursor), 'base64').toString()) : 0;
+        const start = latest === undefined ? skip : Math.max(0, all.length - skip - limit);
+        const end = latest === undefined ? skip + limit : all.length - skip;
+        const page = all.slice(start, end);
+        const more = latest === undefined ? end < all.length : start > 0;
+        const nextSkip = skip + limit;
         const withMeta = params.include_all_metadata === 'true' || params.include_all_metadata === true;
         return {
           ok: true,
@@ -294,7 +319,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
             ...(withMeta && m.metadata ? { metadata: m.metadata } : {}),
           })),
           has_more: more,
-          response_metadata: { next_cursor: more ? Buffer.from(String(start + limit)).toString('base64') : '' },
+          response_metadata: { next_cursor: more ? Buffer.from(String(nextSkip)).toString('base64') : '' },
         };
       }
       case 'conversations.open': {
