@@ -29,7 +29,8 @@ export type ErrorCode =
   | 'gateway_timeout'
   | 'stream_dropped'
   | 'model_error'
-  | 'internal';
+  | 'internal'
+  | 'slack_busy';
 
 export interface ErrorDetails {
   model?: string;
@@ -42,6 +43,8 @@ export interface ErrorDetails {
   where?: 'thread' | 'channel';
   /** How long a wait lasted, in minutes. */
   waitedMinutes?: number;
+  /** How long the other side asked us to wait before asking again. */
+  retryAfterMs?: number;
 }
 
 export class MetisError extends Error {
@@ -139,5 +142,7 @@ export function userMessageFor(err: unknown): string {
       return `:warning: \`${d.model ?? 'The model'}\` hit an error while answering. Please ask again, or try another model.`;
     case 'internal':
       return ':warning: Something went wrong on my side while answering. The operators have the details in the logs; please try again in a minute.';
+    case 'slack_busy':
+      return ':hourglass: Slack is asking me to slow down, so I could not check who may use me. Please try again in a minute.';
   }
 }

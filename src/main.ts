@@ -191,7 +191,7 @@ export async function startService(config: Config, opts: { role: Role; logger: L
           cancellations: new Cancellations(shared, config.queue.prefix),
           tokens,
           health,
-          userNames: new UserNames(slack),
+          userNames: new UserNames(slack, shared, config.queue.prefix),
           policy: team.policy,
           budget,
           fairShare: team.fairShare,

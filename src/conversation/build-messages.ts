@@ -42,14 +42,19 @@ export interface BuiltMessages {
   droppedTurns: number;
 }
 
-/** Every user id whose name the conversation needs. */
+/**
+ * Every user id whose name the conversation needs, those that matter most
+ * first (the asker, whoever the question names, then the newest speakers):
+ * only so many names are looked up per question.
+ */
 export function userIdsIn(input: Pick<BuildInput, 'history' | 'prompt' | 'triggerUser'>): string[] {
   const ids = new Set<string>([input.triggerUser]);
-  for (const m of input.history) {
+  for (const id of mentionedUserIds(input.prompt)) ids.add(id);
+  for (let i = input.history.length - 1; i >= 0; i--) {
+    const m = input.history[i] as ThreadMessage;
     if (m.user) ids.add(m.user);
     for (const id of mentionedUserIds(m.text)) ids.add(id);
   }
-  for (const id of mentionedUserIds(input.prompt)) ids.add(id);
   return [...ids];
 }
 

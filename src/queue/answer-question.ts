@@ -26,7 +26,7 @@ import { AnswerAbandoned, AnswerMessage, ConversationGone, markdownMessage } fro
 import { fetchThread, findRequestMessages } from '../slack/thread-history.ts';
 import type { EditPacer } from '../slack/edit-pacer.ts';
 import type { UserNames } from '../slack/user-names.ts';
-import { type AccessPolicy, refusalText } from '../team/access-policy.ts';
+import { type AccessPolicy, type PolicyDecision, refusalText } from '../team/access-policy.ts';
 import type { FairShare } from '../team/fair-share.ts';
 import type { GatewayBudget } from '../team/gateway-budget.ts';
 import { limitMessage, type UsageLimits } from '../team/limits.ts';
@@ -162,7 +162,12 @@ export function createAnswerProcessor(deps: AnswerDeps) {
       deps.catalog.lastKnown(),
     ]);
     state.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
-    const decision = data.answerTs?.length ? { allowed: true as const } : await deps.policy.check({ user: data.user, channel: data.channel, teamId: data.teamId });
+    let decision: PolicyDecision;
+    try {
+      decision = data.answerTs?.length ? { allowed: true as const } : await deps.policy.check({ user: data.user, channel: data.channel, teamId: data.teamId });
+    } catch (err) {
+      return await accessCheckFailed(deps, job, err, log);
+    }
     if (!decision.allowed) {
       await deps.slack.chat.postEphemeral({ channel: data.channel, user: data.user, thread_ts: data.threadTs, text: refusalText(decision.reason) });
       log.info({ outcome: 'refused', reason: decision.reason }, 'refused by the allow lists');
@@ -446,6 +451,33 @@ export function createAnswerProcessor(deps: AnswerDeps) {
       if (running) await deps.fairShare.stop(data.user, jobId).catch(() => undefined);
     }
   };
+}
+
+/**
+ * The allow lists could not be checked (Slack rate limited or failed, Redis
+ * down): tried again later while attempts remain, then the asker is told in
+ * the thread rather than left without a word.
+ */
+async function accessCheckFailed(deps: AnswerDeps, job: Job<AnswerJobData>, err: unknown, log: Logger): Promise<AnswerJobResult> {
+  const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+  if (!lastAttempt && isRedisTrouble(err)) {
+    log.warn({ err: String(err) }, 'Redis trouble while checking the allow lists; the request will be retried');
+    throw err;
+  }
+  if (!lastAttempt && isMetisError(err) && err.retryable) {
+    const delayMs = Math.max(err.details.retryAfterMs ?? 0, retryDelayMs(err, job.attemptsMade + 1, deps.config.gateway.retryBaseMs));
+    log.warn({ code: err.code, err: err.message, delayMs }, 'could not check the allow lists; the request will be retried');
+    throw new RetryLater(err, delayMs);
+  }
+  const code = isMetisError(err) ? err.code : 'internal';
+  log.error({ code, err: isMetisError(err) ? err.message : err }, 'could not check the allow lists; told the user');
+  await deps.slack.chat.postMessage({
+    channel: job.data.channel,
+    thread_ts: job.data.threadTs,
+    ...markdownMessage(userMessageFor(err)),
+    metadata: { event_type: METADATA.notice, event_payload: { request_id: String(job.id) } },
+  } as Parameters<WebClient['chat']['postMessage']>[0]);
+  return { outcome: 'error', code };
 }
 
 /**

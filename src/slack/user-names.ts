@@ -1,39 +1,98 @@
 /**
  * Display names for user ids (`<@U123>` → "Ada"), so the model sees who said
- * what. Cached per process; a name that cannot be looked up stays the id.
+ * what. Names are cosmetic, so looking them up never holds an answer back:
+ * they are cached fleet-wide in Redis, each request asks Slack for at most a
+ * few, and when Slack says wait the fleet stops asking for a while. A name
+ * not looked up stays the id.
  */
 import type { WebClient } from '@slack/web-api';
+import type { Redis } from 'ioredis';
+import { slackFailure } from './web-client.ts';
 
-const TTL_MS = 60 * 60_000;
+export interface UserNamesOptions {
+  /** users.info calls one request may make; further unknown ids stay ids. */
+  maxLookupsPerRequest?: number;
+  /** How long a name is trusted, fleet-wide. */
+  ttlSeconds?: number;
+  /** How many users.info calls one request runs at once. */
+  concurrency?: number;
+}
+
+const DEFAULTS = { maxLookupsPerRequest: 50, ttlSeconds: 3600, concurrency: 5 };
+/** Ids read from Redis per MGET. */
+const READ_CHUNK = 500;
 
 export class UserNames {
-  private readonly cache = new Map<string, { name: string; until: number }>();
+  private readonly opts: Required<UserNamesOptions>;
 
-  constructor(private readonly client: WebClient) {}
-
-  async lookup(ids: Iterable<string>): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
-    await Promise.all(
-      [...new Set(ids)].map(async (id) => {
-        out.set(id, await this.name(id));
-      }),
-    );
-    return out;
+  constructor(
+    private readonly client: WebClient,
+    private readonly redis: Redis,
+    private readonly keyPrefix: string,
+    opts: UserNamesOptions = {},
+  ) {
+    this.opts = { ...DEFAULTS, ...opts };
   }
 
-  private async name(id: string): Promise<string> {
-    const hit = this.cache.get(id);
-    if (hit && hit.until > Date.now()) return hit.name;
-    let name = id;
+  private key(id: string) {
+    return `${this.keyPrefix}:slack-name:${id}`;
+  }
+
+  private get pausedKey() {
+    return `${this.keyPrefix}:slack-name:paused`;
+  }
+
+  /** A name for every id: the cached or looked-up name, else the id itself. Never throws. */
+  async lookup(ids: Iterable<string>): Promise<Map<string, string>> {
+    const wanted = [...new Set(ids)];
+    const out = new Map<string, string>(wanted.map((id) => [id, id]));
+    const missing: string[] = [];
     try {
-      const res = await this.client.users.info({ user: id });
-      const u = res.user;
-      name = u?.profile?.display_name || u?.real_name || u?.name || id;
+      for (let i = 0; i < wanted.length; i += READ_CHUNK) {
+        const chunk = wanted.slice(i, i + READ_CHUNK);
+        const cached = await this.redis.mget(chunk.map((id) => this.key(id)));
+        chunk.forEach((id, j) => {
+          const name = cached[j];
+          if (name) out.set(id, name);
+          else missing.push(id);
+        });
+      }
+      if (missing.length === 0 || (await this.redis.exists(this.pausedKey))) return out;
     } catch {
-      // users:read missing or a transient failure: the id still identifies the speaker.
+      return out; // Redis trouble: ids are enough to answer with
     }
-    this.cache.set(id, { name, until: Date.now() + TTL_MS });
-    if (this.cache.size > 10_000) this.cache.delete(this.cache.keys().next().value as string);
-    return name;
+
+    // The first ids are the ones that matter most (the caller lists the asker and the newest speakers first).
+    const queue = missing.slice(0, this.opts.maxLookupsPerRequest);
+    const found: [string, string][] = [];
+    let stopped = false;
+    const worker = async () => {
+      for (let id = queue.shift(); id !== undefined && !stopped; id = queue.shift()) {
+        try {
+          const res = await this.client.users.info({ user: id });
+          const u = res.user;
+          found.push([id, u?.profile?.display_name || u?.real_name || u?.name || id]);
+        } catch (err) {
+          const f = slackFailure(err);
+          if (f?.error === 'ratelimited') {
+            // Nobody in the fleet asks again until Slack's wait is over; this answer goes on with ids.
+            stopped = true;
+            await this.redis.set(this.pausedKey, '1', 'PX', Math.max(1000, f.retryAfterMs ?? 1000)).catch(() => undefined);
+          } else if (f?.error === 'user_not_found' || f?.error === 'user_not_visible') {
+            found.push([id, id]); // remembered too, so the same unknown id is not asked for again
+          }
+          // Anything else (users:read missing, Slack unreachable): the id still identifies the speaker.
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.opts.concurrency, queue.length) }, worker));
+
+    for (const [id, name] of found) out.set(id, name);
+    if (found.length) {
+      const multi = this.redis.multi();
+      for (const [id, name] of found) multi.set(this.key(id), name, 'EX', this.opts.ttlSeconds);
+      await multi.exec().catch(() => undefined);
+    }
+    return out;
   }
 }

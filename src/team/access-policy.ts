@@ -7,6 +7,8 @@
 import type { WebClient } from '@slack/web-api';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
+import { MetisError } from '../errors.ts';
+import { type SlackFailure, slackFailure } from '../slack/web-client.ts';
 
 export interface Asker {
   user: string;
@@ -34,7 +36,22 @@ export class AccessPolicy {
     private readonly keyPrefix: string,
   ) {}
 
+  /**
+   * Whether `a` may ask. When Slack could not tell us, throws MetisError:
+   * `slack_busy` (retryable, with Slack's wait) when it is rate limited or
+   * unreachable, `internal` otherwise; Redis errors are thrown as they are.
+   */
   async check(a: Asker): Promise<PolicyDecision> {
+    try {
+      return await this.decide(a);
+    } catch (err) {
+      // Redis trouble is the caller's to handle as such (retried); Slack's errors become ours.
+      const f = slackFailure(err);
+      throw f ? checkFailed(f, err) : err;
+    }
+  }
+
+  private async decide(a: Asker): Promise<PolicyDecision> {
     const { teams, channels, users, usergroups } = this.allow;
     const listed = users.includes(a.user);
     if (teams.length && a.teamId && !teams.includes(a.teamId)) return { allowed: false, reason: 'team' };
@@ -85,6 +102,18 @@ export class AccessPolicy {
     }
     return (await this.redis.sismember(key, user)) === 1;
   }
+}
+
+/** Slack's errors while checking, as ours: a busy Slack is worth asking again later, anything else is not. */
+function checkFailed(f: SlackFailure, err: unknown): MetisError {
+  const busy = f.error === 'ratelimited' || f.error === 'request_failed';
+  return new MetisError(
+    busy ? 'slack_busy' : 'internal',
+    `allow-list check failed: Slack said ${f.error}`,
+    f.retryAfterMs !== undefined ? { retryAfterMs: f.retryAfterMs } : {},
+    busy,
+    { cause: err },
+  );
 }
 
 export function refusalText(reason: Exclude<PolicyDecision, { allowed: true }>['reason']): string {

@@ -63,6 +63,11 @@ export interface FakeSlack {
   /** Bot messages in a thread after a given ts. */
   botReplies(channel: string, threadTs: string): FakeMessage[];
   failNext(method: string, fault: Fault, times?: number): void;
+  /**
+   * As Slack's tiers: beyond `perMinute` calls of `method` in a rolling minute, answers 429 with
+   * Retry-After (undefined lifts the limit).
+   */
+  setRateLimit(method: string, limit: { perMinute: number; retryAfterSeconds: number } | undefined): void;
   setChannelGone(channel: string, error?: string): void;
   /** As a person would: deletes a message in Slack. */
   deleteMessage(channel: string, ts: string): void;
@@ -158,6 +163,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   const calls: ApiCall[] = [];
   const messages: FakeMessage[] = [];
   const faults = new Map<string, Fault[]>();
+  const rateLimits = new Map<string, { perMinute: number; retryAfterSeconds: number; served: number[] }>();
   const goneChannels = new Map<string, string>();
   const userNames = new Map<string, string>();
   const userKinds = new Map<string, { guest?: boolean; externalTeam?: string }>();
@@ -391,6 +397,16 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       const queue = faults.get(method);
       const fault = queue?.shift();
       if (queue && queue.length === 0) faults.delete(method);
+      const tier = rateLimits.get(method);
+      if (tier) {
+        const now = Date.now();
+        while (tier.served.length && (tier.served[0] as number) <= now - 60_000) tier.served.shift();
+        if (tier.served.length >= tier.perMinute) {
+          json(res, 429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(tier.retryAfterSeconds) });
+          return;
+        }
+        tier.served.push(now);
+      }
       if (fault) {
         if ('rateLimitedSeconds' in fault) {
           json(res, 429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(fault.rateLimitedSeconds) });
@@ -512,6 +528,10 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       const q = faults.get(method) ?? [];
       for (let i = 0; i < times; i++) q.push(fault);
       faults.set(method, q);
+    },
+    setRateLimit(method, limit) {
+      if (limit) rateLimits.set(method, { ...limit, served: [] });
+      else rateLimits.delete(method);
     },
     deleteMessage(channel, ts) {
       const m = find(channel, ts);

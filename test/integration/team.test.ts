@@ -70,6 +70,22 @@ describe('who may use it', () => {
     expect(h.gateway.chatRequests).toHaveLength(1);
   });
 
+  it('when Slack rate-limits the check, the question is tried again, then the asker is told, and the bot lives on', async () => {
+    h = await startHarness({ mode: 'socket', env: { SLACK_ALLOWED_USERS: 'U0LISTED', METIS_GATEWAY_ATTEMPTS: '2', METIS_GATEWAY_RETRY_BASE_MS: '10' } });
+    h.slack.setRateLimit('users.info', { perMinute: 0, retryAfterSeconds: 1 });
+    const q = await askAs(h, 'U0FIRST', 'my first question');
+    expect(h.slack.callsOf('users.info')).toHaveLength(2);
+    const [notice] = h.slack.botReplies(DEFAULT_CHANNEL, q.ts);
+    expect(notice?.text).toContain('Slack is asking me to slow down');
+    expect(notice?.metadata?.event_type).toBe('metis_notice');
+    // Finished as told, not left in the failed set.
+    const result = await h.redis.hget(`${h.prefix}:answers:msg-${TEAM_ID}-${DEFAULT_CHANNEL}-${q.ts}`, 'returnvalue');
+    expect(JSON.parse(result ?? '{}')).toEqual({ outcome: 'error', code: 'slack_busy' });
+    h.slack.setRateLimit('users.info', undefined);
+    await askAs(h, 'U0LISTED', 'and now?');
+    expect(h.gateway.chatRequests).toHaveLength(1);
+  });
+
   it('slash commands are refused the same way', async () => {
     h = await startHarness({ mode: 'socket', env: { SLACK_ALLOWED_USERS: 'U0LISTED' } });
     expect(String((await h.command('/metis-models', '', { user: 'U0NOPE' })).body.text)).toContain("I'm not set up to answer you");
