@@ -103,7 +103,7 @@ describe('npm run sandbox', () => {
 
   it('in a DM, a question to the Offline model waits with a Cancel button, then is answered once Metis has started it', async () => {
     await page.locator('#dms button', { hasText: 'metis' }).click();
-    await ask(page, 'hello -m scout');
+    await ask(page, '-m scout hello');
     const thread = page.locator('#thread-messages');
     await thread.locator('.msg.bot', { has: page.getByRole('button', { name: 'Cancel' }) }).waitFor({ timeout: ANSWER_TIMEOUT_MS });
     const answer = thread.locator('.msg.bot .body', { hasText: `stand-in for ${OFFLINE_MODEL}` });
