@@ -10,6 +10,7 @@ import { CommandError, type CommandContext, importFile, login, logout, status } 
 import { ConfigError, loadAccessConfig, loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
 import { type Role, startService } from './main.ts';
+import { useProxyFromEnvironment } from './http/proxy.ts';
 
 const USAGE = `Usage:
   metis-bot start [--role all|listener|worker]
@@ -111,6 +112,7 @@ async function start(argv: string[]): Promise<number> {
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  useProxyFromEnvironment();
   switch (command) {
     case 'start':
       return start(rest);
