@@ -1,22 +1,42 @@
 /**
  * The one place that reads process.env. Every setting is validated at start;
- * a bad value stops the process with one line naming the variable, what was
- * wrong and an example of a good value.
+ * bad values stop the process with one line each, naming the variable, what
+ * was wrong and an example of a good value — all of them at once.
  */
 import { z } from 'zod';
 
 const DEFAULT_GLOBUS_SCOPE =
   'https://auth.globus.org/scopes/681c10cc-f684-4540-bcd7-0b4df3bc26ef/action_all';
 
-/** Thrown for a missing or malformed setting; `message` is the one line to print. */
+/**
+ * Thrown for missing or malformed settings: every problem found, one line each
+ * (`message` joins them), so a newcomer fixes them all in one go rather than
+ * one per restart.
+ */
 export class ConfigError extends Error {
-  constructor(
-    readonly variable: string,
-    problem: string,
-    example: string,
-  ) {
-    super(`${variable}: ${problem} (example: ${variable}=${example})`);
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
     this.name = 'ConfigError';
+  }
+}
+
+/** Collects configuration problems; `check()` throws them all at once. */
+class Problems {
+  private readonly lines: string[] = [];
+  private readonly named = new Set<string>();
+
+  add(variable: string, problem: string): void {
+    if (this.named.has(variable)) return; // the first problem with a variable is the one to fix
+    this.named.add(variable);
+    this.lines.push(`${variable}: ${problem} (example: ${variable}=${EXAMPLES[variable] ?? '<value>'})`);
+  }
+
+  has(variable: string): boolean {
+    return this.named.has(variable);
+  }
+
+  check(): void {
+    if (this.lines.length) throw new ConfigError(this.lines);
   }
 }
 
@@ -366,85 +386,102 @@ function parseKey(raw: string): Buffer | undefined {
   return undefined;
 }
 
-function fail(variable: string, problem: string): never {
-  throw new ConfigError(variable, problem, EXAMPLES[variable] ?? '<value>');
-}
+/** What .env.example holds until someone fills it in ("xoxb-...", "<the secret …>"). */
+const PLACEHOLDER = /^(?:[\w-]*\.\.\.|<[^>]*>)$/;
 
-function parseEnv(env: Env) {
-  const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const variable = String(issue?.path[0] ?? 'configuration');
-    fail(variable, issue?.message ?? 'is invalid');
+/** Parses every variable on its own, so that all their problems are reported together. */
+function parseEnv(env: Env, problems: Problems) {
+  const parsed: Record<string, unknown> = {};
+  for (const [variable, field] of Object.entries(schema.shape)) {
+    const raw = env[variable]?.trim();
+    if (raw && PLACEHOLDER.test(raw)) {
+      problems.add(variable, `is still the placeholder "${raw}" from .env.example: put the real value here, or remove the line`);
+      continue;
+    }
+    const result = (field as z.ZodType).safeParse(env[variable]);
+    if (result.success) parsed[variable] = result.data;
+    else problems.add(variable, result.error.issues[0]?.message ?? 'is invalid');
   }
-  return parsed.data;
+  // Variables with a problem are missing here; nothing built from them is used, as check() throws.
+  return parsed as z.output<typeof schema>;
 }
 
 type ParsedEnv = ReturnType<typeof parseEnv>;
 
-function accessFrom(e: ParsedEnv): Pick<AccessConfig, 'access' | 'tokenEncryptionKeys'> {
+function accessFrom(e: ParsedEnv, problems: Problems): Pick<AccessConfig, 'access' | 'tokenEncryptionKeys'> {
+  const fail = (variable: string, problem: string) => problems.add(variable, problem);
   const tokenEncryptionKeys: Buffer[] = [];
   if (e.TOKEN_ENCRYPTION_KEY) {
     for (const raw of e.TOKEN_ENCRYPTION_KEY.split(',').map((k) => k.trim()).filter(Boolean)) {
       const key = parseKey(raw);
-      if (!key) fail('TOKEN_ENCRYPTION_KEY', 'each key must be 32 bytes, written as base64 (44 chars) or hex (64 chars)');
-      tokenEncryptionKeys.push(key);
+      if (key) tokenEncryptionKeys.push(key);
+      else fail('TOKEN_ENCRYPTION_KEY', 'each key must be 32 bytes, written as base64 (44 chars) or hex (64 chars)');
     }
   }
-  const authUrl = e.GLOBUS_AUTH_URL.replace(/\/+$/, '');
+  const authUrl = (e.GLOBUS_AUTH_URL ?? '').replace(/\/+$/, '');
   let access: AccessMode;
   if (e.GLOBUS_CLIENT_SECRET) {
     if (!e.GLOBUS_CLIENT_ID) fail('GLOBUS_CLIENT_ID', 'is required when GLOBUS_CLIENT_SECRET is set');
     access = {
       kind: 'client-credentials',
-      clientId: e.GLOBUS_CLIENT_ID,
+      clientId: e.GLOBUS_CLIENT_ID ?? '',
       clientSecret: e.GLOBUS_CLIENT_SECRET,
       scope: e.GLOBUS_SCOPE,
       authUrl,
       clientAuth: e.GLOBUS_CLIENT_AUTH,
     };
     // Tokens are cached in Redis, and nothing secret is stored in plaintext.
-    if (tokenEncryptionKeys.length === 0) fail('TOKEN_ENCRYPTION_KEY', 'is required with GLOBUS_CLIENT_SECRET: tokens are kept encrypted in Redis');
+    if (tokenEncryptionKeys.length === 0 && !problems.has('TOKEN_ENCRYPTION_KEY'))
+      fail('TOKEN_ENCRYPTION_KEY', 'is required with GLOBUS_CLIENT_SECRET: tokens are kept encrypted in Redis');
   } else if (e.METIS_ACCESS_TOKEN) {
     access = { kind: 'static', accessToken: e.METIS_ACCESS_TOKEN };
   } else if (tokenEncryptionKeys.length > 0) {
     access = { kind: 'user-login', clientId: e.GLOBUS_CLIENT_ID ?? NATIVE_APP_CLIENT_ID, scope: e.GLOBUS_SCOPE, authUrl };
   } else {
-    fail(
-      'GLOBUS_CLIENT_ID',
-      'no Metis access is configured: set GLOBUS_CLIENT_ID and GLOBUS_CLIENT_SECRET (a service account), or TOKEN_ENCRYPTION_KEY and run `metis-bot auth login`, or METIS_ACCESS_TOKEN for a trial',
-    );
+    access = { kind: 'static', accessToken: '' };
+    // A variable that was given but is wrong already says what to fix.
+    if (!['GLOBUS_CLIENT_SECRET', 'METIS_ACCESS_TOKEN', 'TOKEN_ENCRYPTION_KEY'].some((v) => problems.has(v)))
+      fail(
+        'GLOBUS_CLIENT_ID',
+        'no Metis access is configured: set GLOBUS_CLIENT_ID and GLOBUS_CLIENT_SECRET (a service account), or TOKEN_ENCRYPTION_KEY and run `metis-bot auth login`, or METIS_ACCESS_TOKEN for a trial',
+      );
   }
   return { access, tokenEncryptionKeys };
 }
 
-/** Reads what the token commands need; throws ConfigError on the first problem. */
+/** Reads what the token commands need; throws ConfigError with every problem found. */
 export function loadAccessConfig(env: Env = process.env): AccessConfig {
-  const e = parseEnv(env);
+  const problems = new Problems();
+  const e = parseEnv(env, problems);
+  const access = accessFrom(e, problems);
+  problems.check();
   return {
     redisUrl: e.REDIS_URL,
     keyPrefix: e.QUEUE_PREFIX,
-    ...accessFrom(e),
+    ...access,
     gateway: { url: e.INFERENCE_GATEWAY_URL.replace(/\/+$/, ''), cluster: e.INFERENCE_CLUSTER },
   };
 }
 
-/** Reads and validates the whole configuration; throws ConfigError on the first problem. */
+/** Reads and validates the whole configuration; throws ConfigError with every problem found. */
 export function loadConfig(env: Env = process.env): Config {
-  const e = parseEnv(env);
+  const problems = new Problems();
+  const fail = (variable: string, problem: string) => problems.add(variable, problem);
+  const e = parseEnv(env, problems);
 
   if (!e.SLACK_BOT_TOKEN) fail('SLACK_BOT_TOKEN', 'is required: the Bot User OAuth Token from your Slack app');
-  if (!e.SLACK_BOT_TOKEN.startsWith('xoxb-')) fail('SLACK_BOT_TOKEN', 'must start with "xoxb-" (the Bot User OAuth Token, not the app-level token)');
+  else if (!e.SLACK_BOT_TOKEN.startsWith('xoxb-')) fail('SLACK_BOT_TOKEN', 'must start with "xoxb-" (the Bot User OAuth Token, not the app-level token)');
   if (e.SLACK_APP_TOKEN && !e.SLACK_APP_TOKEN.startsWith('xapp-'))
     fail('SLACK_APP_TOKEN', 'must start with "xapp-" (an app-level token with the connections:write scope)');
-  if (!e.SLACK_APP_TOKEN && !e.SLACK_SIGNING_SECRET)
+  if (!e.SLACK_APP_TOKEN && !e.SLACK_SIGNING_SECRET && !problems.has('SLACK_APP_TOKEN'))
     fail('SLACK_SIGNING_SECRET', 'is required in HTTP mode (set SLACK_APP_TOKEN instead to use Socket Mode)');
 
-  const { access, tokenEncryptionKeys } = accessFrom(e);
+  const { access, tokenEncryptionKeys } = accessFrom(e, problems);
+  problems.check();
 
   return {
     slack: {
-      botToken: e.SLACK_BOT_TOKEN,
+      botToken: e.SLACK_BOT_TOKEN as string,
       appToken: e.SLACK_APP_TOKEN,
       signingSecret: e.SLACK_SIGNING_SECRET,
       apiUrl: e.SLACK_API_URL.endsWith('/') ? e.SLACK_API_URL : `${e.SLACK_API_URL}/`,

@@ -54,14 +54,31 @@ function redisConnection(url: string, options: RedisOptions): Redis {
   return new Redis(url, { lazyConnect: true, ...options });
 }
 
+/**
+ * Waits until Redis answers, for up to REDIS_READY_TIMEOUT_MS (it may still be
+ * starting beside us); ioredis keeps retrying meanwhile. The failure names
+ * REDIS_URL and the last connection error rather than an ioredis stack.
+ */
 async function connect(redis: Redis, url: string): Promise<void> {
-  const timeout = new Promise<never>((_, reject) =>
-    setTimeout(
-      () => reject(new Error(`cannot reach Redis at ${new URL(url).host} (REDIS_URL); is it running?`)),
-      REDIS_READY_TIMEOUT_MS,
-    ).unref(),
-  );
-  await Promise.race([redis.connect(), timeout]);
+  let lastError: string | undefined;
+  const onError = (err: NodeJS.ErrnoException) => {
+    lastError = err.code ?? err.message;
+  };
+  redis.on('error', onError);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      redis.once('ready', () => resolve());
+      redis.connect().catch(() => undefined); // the first failure is not the last try: wait for 'ready'
+      timer = setTimeout(
+        () => reject(new Error(`cannot reach Redis at ${new URL(url).host} (REDIS_URL)${lastError ? `: ${lastError}` : ''}; is it running, and is REDIS_URL right?`)),
+        REDIS_READY_TIMEOUT_MS,
+      );
+    });
+  } finally {
+    clearTimeout(timer);
+    redis.off('error', onError);
+  }
 }
 
 export async function startService(config: Config, opts: { role: Role; logger: Logger }): Promise<RunningService> {
@@ -85,7 +102,7 @@ export async function startService(config: Config, opts: { role: Role; logger: L
   try {
     // Commands issued in the same tick share one round trip (the processor reads its state that way).
     const shared = redisConnection(config.redisUrl, { maxRetriesPerRequest: 3, enableAutoPipelining: true });
-    shared.on('error', (err) => logger.warn({ err: err.message }, 'Redis connection error'));
+    shared.on('error', (err) => logger.warn({ err: err.message, redis: new URL(config.redisUrl).host }, 'Redis connection error (REDIS_URL)'));
     closers.push({ name: 'redis', close: () => shared.quit() });
     await connect(shared, config.redisUrl);
     // One keep-alive HTTP pool for Slack and gateway calls; closed after everything that uses it.

@@ -134,16 +134,22 @@ export async function status(ctx: CommandContext): Promise<void> {
       ctx.io.out(`last refresh: ${stored.lastRefreshAt ? when(stored.lastRefreshAt) : 'never'}`);
     }
   }
+  // "ok" only when the gateway has just accepted the token; anything less says what is known.
+  let confirmed: string | undefined;
   if (token) {
     try {
       const who = await new GatewayClient({ baseUrl: ctx.config.gateway.url, cluster: ctx.config.gateway.cluster }).whoami(token);
       ctx.io.out(`identity at the gateway: ${who.username ?? 'unknown'}${who.name ? ` (${who.name})` : ''}`);
     } catch (err) {
-      ctx.io.out(`identity at the gateway: not confirmed (${(err as Error).message.slice(0, 160)})`);
+      confirmed = (err as Error).message.slice(0, 160);
+      ctx.io.out(`identity at the gateway: not confirmed (${confirmed})`);
     }
   }
   const problem = await AccessHealth.read(ctx.redis, ctx.config.keyPrefix);
-  ctx.io.out(problem ? `health: needs a person since ${when(problem.since)}: ${problem.detail}. Fix: ${problem.fix}` : 'health: ok');
+  if (problem) ctx.io.out(`health: needs a person since ${when(problem.since)}: ${problem.detail}. Fix: ${problem.fix}`);
+  else if (!token) ctx.io.out('health: not checked (no token to try yet)');
+  else if (confirmed !== undefined) ctx.io.out('health: not confirmed: the gateway did not accept the token just now (see above)');
+  else ctx.io.out('health: ok (the gateway accepted the token just now)');
 }
 
 /** Revokes the stored tokens at Globus and deletes them from Redis. */
