@@ -94,6 +94,8 @@ const EXAMPLES: Record<string, string> = {
   METIS_STATS_INTERVAL_SECONDS: '60',
   METIS_COLD_START_POLL_SECONDS: '15',
   METIS_MODEL_STATUS_TTL_SECONDS: '60',
+  METIS_LOGIN_MAX_AGE_DAYS: '30',
+  METIS_LOGIN_WARN_DAYS: '3',
 };
 
 const url = (v: string) => {
@@ -272,6 +274,9 @@ const schema = z.object({
   METIS_AUDIT_RETENTION_DAYS: intIn(1, 3650, 30),
   METIS_TOKEN_LIMIT_BACKOFF_SECONDS: intIn(1, 3600, 60),
   METIS_STATS_INTERVAL_SECONDS: intIn(0, 86_400, 60),
+  // ALCF's current policy: a person logs in again every 30 days. 0 = never warn.
+  METIS_LOGIN_MAX_AGE_DAYS: intIn(0, 365, 30),
+  METIS_LOGIN_WARN_DAYS: intIn(1, 60, 3),
 });
 
 /** How the bot holds Metis access; the token module owns the details. */
@@ -300,6 +305,8 @@ export interface AccessConfig {
   /** Keys for tokens at rest, newest first; each 32 bytes. */
   tokenEncryptionKeys: Buffer[];
   gateway: { url: string; cluster: string };
+  /** How long a person's login lasts before ALCF asks for a new one; 0 = not tracked. */
+  loginMaxAgeMs: number;
 }
 
 export interface Config {
@@ -335,6 +342,10 @@ export interface Config {
     accessWaitMs: number;
     /** While access is broken, how often one waiting question tries again. */
     accessProbeMs: number;
+    /** A person's login lapses this long after it was made (ALCF policy); 0 = not tracked. */
+    loginMaxAgeMs: number;
+    /** The admins are told this long before it lapses. */
+    loginWarnMs: number;
   };
   /** Who may use the bot; an empty list allows everyone. Guests and external users need to be listed. */
   allow: { teams: string[]; channels: string[]; users: string[]; usergroups: string[] };
@@ -460,6 +471,7 @@ export function loadAccessConfig(env: Env = process.env): AccessConfig {
     keyPrefix: e.QUEUE_PREFIX,
     ...access,
     gateway: { url: e.INFERENCE_GATEWAY_URL.replace(/\/+$/, ''), cluster: e.INFERENCE_CLUSTER },
+    loginMaxAgeMs: e.METIS_LOGIN_MAX_AGE_DAYS * 86_400_000,
   };
 }
 
@@ -499,7 +511,14 @@ export function loadConfig(env: Env = process.env): Config {
     },
     access,
     tokenEncryptionKeys,
-    admin: { users: e.METIS_ADMIN_USERS, alertChannel: e.METIS_ALERT_CHANNEL, accessWaitMs: e.METIS_ACCESS_WAIT_SECONDS * 1000, accessProbeMs: e.METIS_ACCESS_PROBE_SECONDS * 1000 },
+    admin: {
+      users: e.METIS_ADMIN_USERS,
+      alertChannel: e.METIS_ALERT_CHANNEL,
+      accessWaitMs: e.METIS_ACCESS_WAIT_SECONDS * 1000,
+      accessProbeMs: e.METIS_ACCESS_PROBE_SECONDS * 1000,
+      loginMaxAgeMs: e.METIS_LOGIN_MAX_AGE_DAYS * 86_400_000,
+      loginWarnMs: e.METIS_LOGIN_WARN_DAYS * 86_400_000,
+    },
     allow: {
       teams: e.SLACK_ALLOWED_TEAMS,
       channels: e.SLACK_ALLOWED_CHANNELS,

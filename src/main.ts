@@ -10,6 +10,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { Worker } from 'bullmq';
 import { AccessHealth } from './auth/access-health.ts';
 import { createAccessTokenSource } from './auth/access-token.ts';
+import { checkLoginLapse } from './auth/login-lapse.ts';
 import { TokenCrypto } from './auth/token-crypto.ts';
 import { TokenStore } from './auth/token-store.ts';
 import type { Config } from './config.ts';
@@ -134,7 +135,8 @@ export async function startService(config: Config, opts: { role: Role; logger: L
 
     let worker: Worker | undefined;
     if (runWorker) {
-      const health = new AccessHealth(shared, config.queue.prefix, slackAccessNotifier(slack, config.admin, logger), logger);
+      const notifier = slackAccessNotifier(slack, config.admin, logger);
+      const health = new AccessHealth(shared, config.queue.prefix, notifier, logger);
       if (config.access.kind === 'user-login') {
         const stored = await tokenStore?.read();
         if (!stored) throw new Error('no Metis login is stored yet: run `metis-bot auth login` (or `metis-bot auth import FILE`) with the same REDIS_URL and TOKEN_ENCRYPTION_KEY, then start again');
@@ -146,9 +148,14 @@ export async function startService(config: Config, opts: { role: Role; logger: L
         logger,
         health,
       });
-      // Renew before expiry even when nobody is asking questions.
+      // Renew before expiry even when nobody is asking questions; warn ahead of ALCF's periodic re-login.
+      const loginPolicy = { maxAgeMs: config.admin.loginMaxAgeMs, warnBeforeMs: config.admin.loginWarnMs };
       const renewal = setInterval(() => {
         tokens.renewIfDue().catch((err: unknown) => logger.warn({ err: String(err) }, 'scheduled token renewal failed'));
+        if (tokenStore && config.access.kind === 'user-login' && loginPolicy.maxAgeMs > 0)
+          checkLoginLapse({ store: tokenStore, redis: shared, keyPrefix: config.queue.prefix, policy: loginPolicy, notifier }).catch((err: unknown) =>
+            logger.warn({ err: String(err) }, 'could not check when the Metis login lapses'),
+          );
       }, RENEWAL_CHECK_MS);
       renewal.unref();
       closers.push({ name: 'token-renewal', close: async () => clearInterval(renewal) });

@@ -78,6 +78,7 @@ export async function login(ctx: CommandContext): Promise<void> {
     obtainedAt: now,
     origin: 'login',
     lastRefreshAt: now,
+    loggedInAt: now,
   });
   ctx.io.out(`Logged in. The tokens are stored in Redis, encrypted; the bot renews them itself (access token valid until ${when(expiresAt)}).`);
 }
@@ -112,6 +113,7 @@ export async function importFile(ctx: CommandContext, file: string | undefined):
     renewAt: expiresAt - now > 20 * 60_000 ? expiresAt - 10 * 60_000 : 0,
     obtainedAt: now,
     origin: 'import',
+    loggedInAt: now,
   });
   ctx.io.out(`Imported the inference gateway's tokens from ${file} (${imported.format} format). The bot renews them itself from now on.`);
 }
@@ -132,6 +134,8 @@ export async function status(ctx: CommandContext): Promise<void> {
       ctx.io.out(`stored tokens: from ${stored.origin} at ${when(stored.obtainedAt)}${stored.refreshToken ? ', with a refresh token' : ''}`);
       ctx.io.out(`access token expires: ${when(stored.expiresAt)} (in ${hoursFromNow(stored.expiresAt)}); renewal due ${stored.renewAt ? when(stored.renewAt) : 'now'}`);
       ctx.io.out(`last refresh: ${stored.lastRefreshAt ? when(stored.lastRefreshAt) : 'never'}`);
+      if (stored.mode === 'user-login' && stored.loggedInAt !== undefined && ctx.config.loginMaxAgeMs)
+        ctx.io.out(`login made ${when(stored.loggedInAt)}; ALCF asks for a new one about ${when(stored.loggedInAt + ctx.config.loginMaxAgeMs)}`);
     }
   }
   // "ok" only when the gateway has just accepted the token; anything less says what is known.

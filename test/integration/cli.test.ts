@@ -45,7 +45,7 @@ describe('metis-bot start', () => {
     const first = await waitFor(() => p.stdout.find((l) => l.includes('Redis connection error')), 'a Redis line', 15_000);
     expect(first).toContain('(REDIS_URL)');
     expect(first).toContain('ECONNREFUSED');
-    expect(p.stderr.join('\n')).not.toMatch(/\[ioredis\]|    at /);
+    expect(p.stderr.join('\n')).not.toMatch(/\[ioredis\]| {4}at /);
   });
 
   it('rejects an unknown role', async () => {
