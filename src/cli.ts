@@ -5,7 +5,7 @@
  */
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
+import { redisConnection, redisWhere } from './redis-connection.ts';
 import { CommandError, type CommandContext, importFile, login, logout, status } from './auth/commands.ts';
 import { ConfigError, loadAccessConfig, loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
@@ -63,7 +63,7 @@ async function auth(argv: string[]): Promise<number> {
     return 2;
   }
   const logger = createLogger('warn');
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true, retryStrategy: () => null });
+  const redis = redisConnection(config.redisUrl, { maxRetriesPerRequest: 1, retryStrategy: () => null });
   // The failure is reported below in one line naming REDIS_URL, not as ioredis's unhandled-error stack.
   let redisError = '';
   redis.on('error', (err: NodeJS.ErrnoException) => {
@@ -72,7 +72,7 @@ async function auth(argv: string[]): Promise<number> {
   const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: false });
   try {
     await redis.connect().catch((err: Error) => {
-      throw new CommandError(`cannot reach Redis at ${new URL(config.redisUrl).host} (REDIS_URL): ${redisError || err.message}; is it running, and is REDIS_URL the bot's?`);
+      throw new CommandError(`cannot reach Redis at ${redisWhere(config.redisUrl)} (REDIS_URL): ${redisError || err.message}; is it running, and is REDIS_URL the bot's?`);
     });
     await command({ config, redis, logger, io: { out: (line) => console.log(line), ask: (q) => rl.question(q) } });
     return 0;

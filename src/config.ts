@@ -4,6 +4,7 @@
  * was wrong and an example of a good value — all of them at once.
  */
 import { z } from 'zod';
+import { isRedisUrl } from './redis-connection.ts';
 
 const DEFAULT_GLOBUS_SCOPE =
   'https://auth.globus.org/scopes/681c10cc-f684-4540-bcd7-0b4df3bc26ef/action_all';
@@ -163,7 +164,18 @@ const schema = z.object({
   SLACK_SIGNING_SECRET: optionalString,
   SLACK_API_URL: urlWithDefault('https://slack.com/api/'),
   PORT: intIn(0, 65535, 3000),
-  REDIS_URL: urlWithDefault('redis://127.0.0.1:6379'),
+  REDIS_URL: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v, ctx) => {
+      const value = v ? v : 'redis://127.0.0.1:6379';
+      if (!isRedisUrl(value)) {
+        ctx.addIssue({ code: 'custom', message: `must be redis://host:port, rediss://… or redis+sentinel://host1:26379,host2:26379/master-name, got "${value}"` });
+        return z.NEVER;
+      }
+      return value;
+    }),
   INFERENCE_GATEWAY_URL: urlWithDefault('https://inference-api.alcf.anl.gov/resource_server'),
   INFERENCE_CLUSTER: z
     .string()

@@ -6,7 +6,8 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { redisConnection, redisWhere } from './redis-connection.ts';
 import type { Worker } from 'bullmq';
 import { AccessHealth } from './auth/access-health.ts';
 import { createAccessTokenSource } from './auth/access-token.ts';
@@ -51,10 +52,6 @@ const REDIS_READY_TIMEOUT_MS = 30_000;
 /** How often a worker checks whether the shared token is due for renewal. */
 const RENEWAL_CHECK_MS = 60_000;
 
-function redisConnection(url: string, options: RedisOptions): Redis {
-  return new Redis(url, { lazyConnect: true, ...options });
-}
-
 /**
  * Waits until Redis answers, for up to REDIS_READY_TIMEOUT_MS (it may still be
  * starting beside us); ioredis keeps retrying meanwhile. The failure names
@@ -72,7 +69,7 @@ async function connect(redis: Redis, url: string): Promise<void> {
       redis.once('ready', () => resolve());
       redis.connect().catch(() => undefined); // the first failure is not the last try: wait for 'ready'
       timer = setTimeout(
-        () => reject(new Error(`cannot reach Redis at ${new URL(url).host} (REDIS_URL)${lastError ? `: ${lastError}` : ''}; is it running, and is REDIS_URL right?`)),
+        () => reject(new Error(`cannot reach Redis at ${redisWhere(url)} (REDIS_URL)${lastError ? `: ${lastError}` : ''}; is it running, and is REDIS_URL right?`)),
         REDIS_READY_TIMEOUT_MS,
       );
     });
@@ -103,7 +100,7 @@ export async function startService(config: Config, opts: { role: Role; logger: L
   try {
     // Commands issued in the same tick share one round trip (the processor reads its state that way).
     const shared = redisConnection(config.redisUrl, { maxRetriesPerRequest: 3, enableAutoPipelining: true });
-    shared.on('error', (err) => logger.warn({ err: err.message, redis: new URL(config.redisUrl).host }, 'Redis connection error (REDIS_URL)'));
+    shared.on('error', (err) => logger.warn({ err: err.message, redis: redisWhere(config.redisUrl) }, 'Redis connection error (REDIS_URL)'));
     closers.push({ name: 'redis', close: () => shared.quit() });
     await connect(shared, config.redisUrl);
     // One keep-alive HTTP pool for Slack and gateway calls; closed after everything that uses it.
