@@ -5,11 +5,12 @@
  */
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
+import { redisConnection, redisWhere } from './redis-connection.ts';
 import { CommandError, type CommandContext, importFile, login, logout, status } from './auth/commands.ts';
 import { ConfigError, loadAccessConfig, loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
 import { type Role, startService } from './main.ts';
+import { useProxyFromEnvironment } from './http/proxy.ts';
 
 const USAGE = `Usage:
   metis-bot start [--role all|listener|worker]
@@ -24,13 +25,13 @@ const USAGE = `Usage:
 
 Configuration comes from environment variables; see README.md.`;
 
-/** Loads a configuration; a bad one is reported in one line (and undefined returned). */
+/** Loads a configuration; a bad one is reported one line per problem (and undefined returned). */
 function readConfig<T>(load: () => T): T | undefined {
   try {
     return load();
   } catch (err) {
     if (err instanceof ConfigError) {
-      console.error(`metis-bot: configuration error: ${err.message}`);
+      for (const problem of err.problems) console.error(`metis-bot: configuration error: ${problem}`);
       return undefined;
     }
     throw err;
@@ -52,12 +53,26 @@ async function auth(argv: string[]): Promise<number> {
   }
   const config = readConfig(loadAccessConfig);
   if (!config) return 2;
+  // Pasting the code Globus shows needs a person at a terminal; without one the prompt could never be answered.
+  if (sub === 'login' && !process.stdin.isTTY) {
+    console.error(
+      'metis-bot: auth login needs a terminal to paste the Globus code into. Run it in an interactive shell ' +
+        '(over SSH: ssh -t; with docker compose: docker compose run --rm bot auth login, without -T), ' +
+        'or log in elsewhere with inference_auth_token.py and use `metis-bot auth import FILE`.',
+    );
+    return 2;
+  }
   const logger = createLogger('warn');
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
+  const redis = redisConnection(config.redisUrl, { maxRetriesPerRequest: 1, retryStrategy: () => null });
+  // The failure is reported below in one line naming REDIS_URL, not as ioredis's unhandled-error stack.
+  let redisError = '';
+  redis.on('error', (err: NodeJS.ErrnoException) => {
+    redisError = err.code ?? err.message;
+  });
   const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: false });
   try {
-    await redis.connect().catch(() => {
-      throw new CommandError(`cannot reach Redis at ${new URL(config.redisUrl).host} (REDIS_URL)`);
+    await redis.connect().catch((err: Error) => {
+      throw new CommandError(`cannot reach Redis at ${redisWhere(config.redisUrl)} (REDIS_URL): ${redisError || err.message}; is it running, and is REDIS_URL the bot's?`);
     });
     await command({ config, redis, logger, io: { out: (line) => console.log(line), ask: (q) => rl.question(q) } });
     return 0;
@@ -111,6 +126,7 @@ async function start(argv: string[]): Promise<number> {
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  useProxyFromEnvironment();
   switch (command) {
     case 'start':
       return start(rest);

@@ -1,22 +1,43 @@
 /**
  * The one place that reads process.env. Every setting is validated at start;
- * a bad value stops the process with one line naming the variable, what was
- * wrong and an example of a good value.
+ * bad values stop the process with one line each, naming the variable, what
+ * was wrong and an example of a good value — all of them at once.
  */
 import { z } from 'zod';
+import { isRedisUrl } from './redis-connection.ts';
 
 const DEFAULT_GLOBUS_SCOPE =
   'https://auth.globus.org/scopes/681c10cc-f684-4540-bcd7-0b4df3bc26ef/action_all';
 
-/** Thrown for a missing or malformed setting; `message` is the one line to print. */
+/**
+ * Thrown for missing or malformed settings: every problem found, one line each
+ * (`message` joins them), so a newcomer fixes them all in one go rather than
+ * one per restart.
+ */
 export class ConfigError extends Error {
-  constructor(
-    readonly variable: string,
-    problem: string,
-    example: string,
-  ) {
-    super(`${variable}: ${problem} (example: ${variable}=${example})`);
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
     this.name = 'ConfigError';
+  }
+}
+
+/** Collects configuration problems; `check()` throws them all at once. */
+class Problems {
+  private readonly lines: string[] = [];
+  private readonly named = new Set<string>();
+
+  add(variable: string, problem: string): void {
+    if (this.named.has(variable)) return; // the first problem with a variable is the one to fix
+    this.named.add(variable);
+    this.lines.push(`${variable}: ${problem} (example: ${variable}=${EXAMPLES[variable] ?? '<value>'})`);
+  }
+
+  has(variable: string): boolean {
+    return this.named.has(variable);
+  }
+
+  check(): void {
+    if (this.lines.length) throw new ConfigError(this.lines);
   }
 }
 
@@ -74,6 +95,8 @@ const EXAMPLES: Record<string, string> = {
   METIS_STATS_INTERVAL_SECONDS: '60',
   METIS_COLD_START_POLL_SECONDS: '15',
   METIS_MODEL_STATUS_TTL_SECONDS: '60',
+  METIS_LOGIN_MAX_AGE_DAYS: '30',
+  METIS_LOGIN_WARN_DAYS: '3',
 };
 
 const url = (v: string) => {
@@ -141,7 +164,18 @@ const schema = z.object({
   SLACK_SIGNING_SECRET: optionalString,
   SLACK_API_URL: urlWithDefault('https://slack.com/api/'),
   PORT: intIn(0, 65535, 3000),
-  REDIS_URL: urlWithDefault('redis://127.0.0.1:6379'),
+  REDIS_URL: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v, ctx) => {
+      const value = v ? v : 'redis://127.0.0.1:6379';
+      if (!isRedisUrl(value)) {
+        ctx.addIssue({ code: 'custom', message: `must be redis://host:port, rediss://… or redis+sentinel://host1:26379,host2:26379/master-name, got "${value}"` });
+        return z.NEVER;
+      }
+      return value;
+    }),
   INFERENCE_GATEWAY_URL: urlWithDefault('https://inference-api.alcf.anl.gov/resource_server'),
   INFERENCE_CLUSTER: z
     .string()
@@ -252,6 +286,9 @@ const schema = z.object({
   METIS_AUDIT_RETENTION_DAYS: intIn(1, 3650, 30),
   METIS_TOKEN_LIMIT_BACKOFF_SECONDS: intIn(1, 3600, 60),
   METIS_STATS_INTERVAL_SECONDS: intIn(0, 86_400, 60),
+  // ALCF's current policy: a person logs in again every 30 days. 0 = never warn.
+  METIS_LOGIN_MAX_AGE_DAYS: intIn(0, 365, 30),
+  METIS_LOGIN_WARN_DAYS: intIn(1, 60, 3),
 });
 
 /** How the bot holds Metis access; the token module owns the details. */
@@ -280,6 +317,8 @@ export interface AccessConfig {
   /** Keys for tokens at rest, newest first; each 32 bytes. */
   tokenEncryptionKeys: Buffer[];
   gateway: { url: string; cluster: string };
+  /** How long a person's login lasts before ALCF asks for a new one; 0 = not tracked. */
+  loginMaxAgeMs: number;
 }
 
 export interface Config {
@@ -315,6 +354,10 @@ export interface Config {
     accessWaitMs: number;
     /** While access is broken, how often one waiting question tries again. */
     accessProbeMs: number;
+    /** A person's login lapses this long after it was made (ALCF policy); 0 = not tracked. */
+    loginMaxAgeMs: number;
+    /** The admins are told this long before it lapses. */
+    loginWarnMs: number;
   };
   /** Who may use the bot; an empty list allows everyone. Guests and external users need to be listed. */
   allow: { teams: string[]; channels: string[]; users: string[]; usergroups: string[] };
@@ -366,85 +409,103 @@ function parseKey(raw: string): Buffer | undefined {
   return undefined;
 }
 
-function fail(variable: string, problem: string): never {
-  throw new ConfigError(variable, problem, EXAMPLES[variable] ?? '<value>');
-}
+/** What .env.example holds until someone fills it in ("xoxb-...", "<the secret …>"). */
+const PLACEHOLDER = /^(?:[\w-]*\.\.\.|<[^>]*>)$/;
 
-function parseEnv(env: Env) {
-  const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const variable = String(issue?.path[0] ?? 'configuration');
-    fail(variable, issue?.message ?? 'is invalid');
+/** Parses every variable on its own, so that all their problems are reported together. */
+function parseEnv(env: Env, problems: Problems) {
+  const parsed: Record<string, unknown> = {};
+  for (const [variable, field] of Object.entries(schema.shape)) {
+    const raw = env[variable]?.trim();
+    if (raw && PLACEHOLDER.test(raw)) {
+      problems.add(variable, `is still the placeholder "${raw}" from .env.example: put the real value here, or remove the line`);
+      continue;
+    }
+    const result = (field as z.ZodType).safeParse(env[variable]);
+    if (result.success) parsed[variable] = result.data;
+    else problems.add(variable, result.error.issues[0]?.message ?? 'is invalid');
   }
-  return parsed.data;
+  // Variables with a problem are missing here; nothing built from them is used, as check() throws.
+  return parsed as z.output<typeof schema>;
 }
 
 type ParsedEnv = ReturnType<typeof parseEnv>;
 
-function accessFrom(e: ParsedEnv): Pick<AccessConfig, 'access' | 'tokenEncryptionKeys'> {
+function accessFrom(e: ParsedEnv, problems: Problems): Pick<AccessConfig, 'access' | 'tokenEncryptionKeys'> {
+  const fail = (variable: string, problem: string) => problems.add(variable, problem);
   const tokenEncryptionKeys: Buffer[] = [];
   if (e.TOKEN_ENCRYPTION_KEY) {
     for (const raw of e.TOKEN_ENCRYPTION_KEY.split(',').map((k) => k.trim()).filter(Boolean)) {
       const key = parseKey(raw);
-      if (!key) fail('TOKEN_ENCRYPTION_KEY', 'each key must be 32 bytes, written as base64 (44 chars) or hex (64 chars)');
-      tokenEncryptionKeys.push(key);
+      if (key) tokenEncryptionKeys.push(key);
+      else fail('TOKEN_ENCRYPTION_KEY', 'each key must be 32 bytes, written as base64 (44 chars) or hex (64 chars)');
     }
   }
-  const authUrl = e.GLOBUS_AUTH_URL.replace(/\/+$/, '');
+  const authUrl = (e.GLOBUS_AUTH_URL ?? '').replace(/\/+$/, '');
   let access: AccessMode;
   if (e.GLOBUS_CLIENT_SECRET) {
     if (!e.GLOBUS_CLIENT_ID) fail('GLOBUS_CLIENT_ID', 'is required when GLOBUS_CLIENT_SECRET is set');
     access = {
       kind: 'client-credentials',
-      clientId: e.GLOBUS_CLIENT_ID,
+      clientId: e.GLOBUS_CLIENT_ID ?? '',
       clientSecret: e.GLOBUS_CLIENT_SECRET,
       scope: e.GLOBUS_SCOPE,
       authUrl,
       clientAuth: e.GLOBUS_CLIENT_AUTH,
     };
     // Tokens are cached in Redis, and nothing secret is stored in plaintext.
-    if (tokenEncryptionKeys.length === 0) fail('TOKEN_ENCRYPTION_KEY', 'is required with GLOBUS_CLIENT_SECRET: tokens are kept encrypted in Redis');
+    if (tokenEncryptionKeys.length === 0 && !problems.has('TOKEN_ENCRYPTION_KEY'))
+      fail('TOKEN_ENCRYPTION_KEY', 'is required with GLOBUS_CLIENT_SECRET: tokens are kept encrypted in Redis');
   } else if (e.METIS_ACCESS_TOKEN) {
     access = { kind: 'static', accessToken: e.METIS_ACCESS_TOKEN };
   } else if (tokenEncryptionKeys.length > 0) {
     access = { kind: 'user-login', clientId: e.GLOBUS_CLIENT_ID ?? NATIVE_APP_CLIENT_ID, scope: e.GLOBUS_SCOPE, authUrl };
   } else {
-    fail(
-      'GLOBUS_CLIENT_ID',
-      'no Metis access is configured: set GLOBUS_CLIENT_ID and GLOBUS_CLIENT_SECRET (a service account), or TOKEN_ENCRYPTION_KEY and run `metis-bot auth login`, or METIS_ACCESS_TOKEN for a trial',
-    );
+    access = { kind: 'static', accessToken: '' };
+    // A variable that was given but is wrong already says what to fix.
+    if (!['GLOBUS_CLIENT_SECRET', 'METIS_ACCESS_TOKEN', 'TOKEN_ENCRYPTION_KEY'].some((v) => problems.has(v)))
+      fail(
+        'GLOBUS_CLIENT_ID',
+        'no Metis access is configured: set GLOBUS_CLIENT_ID and GLOBUS_CLIENT_SECRET (a service account), or TOKEN_ENCRYPTION_KEY and run `metis-bot auth login`, or METIS_ACCESS_TOKEN for a trial',
+      );
   }
   return { access, tokenEncryptionKeys };
 }
 
-/** Reads what the token commands need; throws ConfigError on the first problem. */
+/** Reads what the token commands need; throws ConfigError with every problem found. */
 export function loadAccessConfig(env: Env = process.env): AccessConfig {
-  const e = parseEnv(env);
+  const problems = new Problems();
+  const e = parseEnv(env, problems);
+  const access = accessFrom(e, problems);
+  problems.check();
   return {
     redisUrl: e.REDIS_URL,
     keyPrefix: e.QUEUE_PREFIX,
-    ...accessFrom(e),
+    ...access,
     gateway: { url: e.INFERENCE_GATEWAY_URL.replace(/\/+$/, ''), cluster: e.INFERENCE_CLUSTER },
+    loginMaxAgeMs: e.METIS_LOGIN_MAX_AGE_DAYS * 86_400_000,
   };
 }
 
-/** Reads and validates the whole configuration; throws ConfigError on the first problem. */
+/** Reads and validates the whole configuration; throws ConfigError with every problem found. */
 export function loadConfig(env: Env = process.env): Config {
-  const e = parseEnv(env);
+  const problems = new Problems();
+  const fail = (variable: string, problem: string) => problems.add(variable, problem);
+  const e = parseEnv(env, problems);
 
   if (!e.SLACK_BOT_TOKEN) fail('SLACK_BOT_TOKEN', 'is required: the Bot User OAuth Token from your Slack app');
-  if (!e.SLACK_BOT_TOKEN.startsWith('xoxb-')) fail('SLACK_BOT_TOKEN', 'must start with "xoxb-" (the Bot User OAuth Token, not the app-level token)');
+  else if (!e.SLACK_BOT_TOKEN.startsWith('xoxb-')) fail('SLACK_BOT_TOKEN', 'must start with "xoxb-" (the Bot User OAuth Token, not the app-level token)');
   if (e.SLACK_APP_TOKEN && !e.SLACK_APP_TOKEN.startsWith('xapp-'))
     fail('SLACK_APP_TOKEN', 'must start with "xapp-" (an app-level token with the connections:write scope)');
-  if (!e.SLACK_APP_TOKEN && !e.SLACK_SIGNING_SECRET)
+  if (!e.SLACK_APP_TOKEN && !e.SLACK_SIGNING_SECRET && !problems.has('SLACK_APP_TOKEN'))
     fail('SLACK_SIGNING_SECRET', 'is required in HTTP mode (set SLACK_APP_TOKEN instead to use Socket Mode)');
 
-  const { access, tokenEncryptionKeys } = accessFrom(e);
+  const { access, tokenEncryptionKeys } = accessFrom(e, problems);
+  problems.check();
 
   return {
     slack: {
-      botToken: e.SLACK_BOT_TOKEN,
+      botToken: e.SLACK_BOT_TOKEN as string,
       appToken: e.SLACK_APP_TOKEN,
       signingSecret: e.SLACK_SIGNING_SECRET,
       apiUrl: e.SLACK_API_URL.endsWith('/') ? e.SLACK_API_URL : `${e.SLACK_API_URL}/`,
@@ -462,7 +523,14 @@ export function loadConfig(env: Env = process.env): Config {
     },
     access,
     tokenEncryptionKeys,
-    admin: { users: e.METIS_ADMIN_USERS, alertChannel: e.METIS_ALERT_CHANNEL, accessWaitMs: e.METIS_ACCESS_WAIT_SECONDS * 1000, accessProbeMs: e.METIS_ACCESS_PROBE_SECONDS * 1000 },
+    admin: {
+      users: e.METIS_ADMIN_USERS,
+      alertChannel: e.METIS_ALERT_CHANNEL,
+      accessWaitMs: e.METIS_ACCESS_WAIT_SECONDS * 1000,
+      accessProbeMs: e.METIS_ACCESS_PROBE_SECONDS * 1000,
+      loginMaxAgeMs: e.METIS_LOGIN_MAX_AGE_DAYS * 86_400_000,
+      loginWarnMs: e.METIS_LOGIN_WARN_DAYS * 86_400_000,
+    },
     allow: {
       teams: e.SLACK_ALLOWED_TEAMS,
       channels: e.SLACK_ALLOWED_CHANNELS,

@@ -6,10 +6,12 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { redisConnection, redisWhere } from './redis-connection.ts';
 import type { Worker } from 'bullmq';
 import { AccessHealth } from './auth/access-health.ts';
 import { createAccessTokenSource } from './auth/access-token.ts';
+import { checkLoginLapse } from './auth/login-lapse.ts';
 import { TokenCrypto } from './auth/token-crypto.ts';
 import { TokenStore } from './auth/token-store.ts';
 import type { Config } from './config.ts';
@@ -50,18 +52,31 @@ const REDIS_READY_TIMEOUT_MS = 30_000;
 /** How often a worker checks whether the shared token is due for renewal. */
 const RENEWAL_CHECK_MS = 60_000;
 
-function redisConnection(url: string, options: RedisOptions): Redis {
-  return new Redis(url, { lazyConnect: true, ...options });
-}
-
+/**
+ * Waits until Redis answers, for up to REDIS_READY_TIMEOUT_MS (it may still be
+ * starting beside us); ioredis keeps retrying meanwhile. The failure names
+ * REDIS_URL and the last connection error rather than an ioredis stack.
+ */
 async function connect(redis: Redis, url: string): Promise<void> {
-  const timeout = new Promise<never>((_, reject) =>
-    setTimeout(
-      () => reject(new Error(`cannot reach Redis at ${new URL(url).host} (REDIS_URL); is it running?`)),
-      REDIS_READY_TIMEOUT_MS,
-    ).unref(),
-  );
-  await Promise.race([redis.connect(), timeout]);
+  let lastError: string | undefined;
+  const onError = (err: NodeJS.ErrnoException) => {
+    lastError = err.code ?? err.message;
+  };
+  redis.on('error', onError);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      redis.once('ready', () => resolve());
+      redis.connect().catch(() => undefined); // the first failure is not the last try: wait for 'ready'
+      timer = setTimeout(
+        () => reject(new Error(`cannot reach Redis at ${redisWhere(url)} (REDIS_URL)${lastError ? `: ${lastError}` : ''}; is it running, and is REDIS_URL right?`)),
+        REDIS_READY_TIMEOUT_MS,
+      );
+    });
+  } finally {
+    clearTimeout(timer);
+    redis.off('error', onError);
+  }
 }
 
 export async function startService(config: Config, opts: { role: Role; logger: Logger }): Promise<RunningService> {
@@ -85,7 +100,7 @@ export async function startService(config: Config, opts: { role: Role; logger: L
   try {
     // Commands issued in the same tick share one round trip (the processor reads its state that way).
     const shared = redisConnection(config.redisUrl, { maxRetriesPerRequest: 3, enableAutoPipelining: true });
-    shared.on('error', (err) => logger.warn({ err: err.message }, 'Redis connection error'));
+    shared.on('error', (err) => logger.warn({ err: err.message, redis: redisWhere(config.redisUrl) }, 'Redis connection error (REDIS_URL)'));
     closers.push({ name: 'redis', close: () => shared.quit() });
     await connect(shared, config.redisUrl);
     // One keep-alive HTTP pool for Slack and gateway calls; closed after everything that uses it.
@@ -117,7 +132,8 @@ export async function startService(config: Config, opts: { role: Role; logger: L
 
     let worker: Worker | undefined;
     if (runWorker) {
-      const health = new AccessHealth(shared, config.queue.prefix, slackAccessNotifier(slack, config.admin, logger), logger);
+      const notifier = slackAccessNotifier(slack, config.admin, logger);
+      const health = new AccessHealth(shared, config.queue.prefix, notifier, logger);
       if (config.access.kind === 'user-login') {
         const stored = await tokenStore?.read();
         if (!stored) throw new Error('no Metis login is stored yet: run `metis-bot auth login` (or `metis-bot auth import FILE`) with the same REDIS_URL and TOKEN_ENCRYPTION_KEY, then start again');
@@ -129,9 +145,14 @@ export async function startService(config: Config, opts: { role: Role; logger: L
         logger,
         health,
       });
-      // Renew before expiry even when nobody is asking questions.
+      // Renew before expiry even when nobody is asking questions; warn ahead of ALCF's periodic re-login.
+      const loginPolicy = { maxAgeMs: config.admin.loginMaxAgeMs, warnBeforeMs: config.admin.loginWarnMs };
       const renewal = setInterval(() => {
         tokens.renewIfDue().catch((err: unknown) => logger.warn({ err: String(err) }, 'scheduled token renewal failed'));
+        if (tokenStore && config.access.kind === 'user-login' && loginPolicy.maxAgeMs > 0)
+          checkLoginLapse({ store: tokenStore, redis: shared, keyPrefix: config.queue.prefix, policy: loginPolicy, notifier }).catch((err: unknown) =>
+            logger.warn({ err: String(err) }, 'could not check when the Metis login lapses'),
+          );
       }, RENEWAL_CHECK_MS);
       renewal.unref();
       closers.push({ name: 'token-renewal', close: async () => clearInterval(renewal) });

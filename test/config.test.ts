@@ -33,6 +33,28 @@ describe('loadConfig', () => {
     expect(problem({ ...base, REDIS_URL: 'localhost' })).toMatch(/^REDIS_URL: must be a URL/);
   });
 
+  it('reports every problem at once, one line each, so a newcomer fixes them in one go', () => {
+    const err = (() => {
+      try {
+        loadConfig({ SLACK_BOT_TOKEN: 'xapp-wrong', PORT: 'eighty', REDIS_URL: 'localhost', METIS_ACCESS_TOKEN: 't', SLACK_SIGNING_SECRET: 's' });
+      } catch (e) {
+        return e as ConfigError;
+      }
+      throw new Error('no error');
+    })();
+    expect(err.problems.map((p) => p.split(':')[0])).toEqual(['PORT', 'REDIS_URL', 'SLACK_BOT_TOKEN']);
+    expect(err.message.split('\n')).toHaveLength(3);
+  });
+
+  it('refuses the placeholders of .env.example by name', () => {
+    const env = { SLACK_BOT_TOKEN: 'xoxb-...', SLACK_APP_TOKEN: 'xapp-...', METIS_ACCESS_TOKEN: '<output of inference_auth_token.py get_access_token>' };
+    const msg = problem(env);
+    expect(msg).toMatch(/^SLACK_BOT_TOKEN: is still the placeholder "xoxb-\.\.\." from \.env\.example/m);
+    expect(msg).toMatch(/^SLACK_APP_TOKEN: is still the placeholder "xapp-\.\.\."/m);
+    expect(msg).toMatch(/^METIS_ACCESS_TOKEN: is still the placeholder/m);
+    expect(msg).not.toMatch(/GLOBUS_CLIENT_ID/); // the access that was meant is named, not a generic "none configured"
+  });
+
   it('requires a signing secret in HTTP mode only', () => {
     expect(problem({ SLACK_BOT_TOKEN: 'xoxb-1', METIS_ACCESS_TOKEN: 't' })).toMatch(/^SLACK_SIGNING_SECRET:/);
     expect(loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', METIS_ACCESS_TOKEN: 't', SLACK_SIGNING_SECRET: 's' }).slack.appToken).toBeUndefined();

@@ -78,6 +78,7 @@ export async function login(ctx: CommandContext): Promise<void> {
     obtainedAt: now,
     origin: 'login',
     lastRefreshAt: now,
+    loggedInAt: now,
   });
   ctx.io.out(`Logged in. The tokens are stored in Redis, encrypted; the bot renews them itself (access token valid until ${when(expiresAt)}).`);
 }
@@ -112,6 +113,7 @@ export async function importFile(ctx: CommandContext, file: string | undefined):
     renewAt: expiresAt - now > 20 * 60_000 ? expiresAt - 10 * 60_000 : 0,
     obtainedAt: now,
     origin: 'import',
+    loggedInAt: now,
   });
   ctx.io.out(`Imported the inference gateway's tokens from ${file} (${imported.format} format). The bot renews them itself from now on.`);
 }
@@ -132,18 +134,26 @@ export async function status(ctx: CommandContext): Promise<void> {
       ctx.io.out(`stored tokens: from ${stored.origin} at ${when(stored.obtainedAt)}${stored.refreshToken ? ', with a refresh token' : ''}`);
       ctx.io.out(`access token expires: ${when(stored.expiresAt)} (in ${hoursFromNow(stored.expiresAt)}); renewal due ${stored.renewAt ? when(stored.renewAt) : 'now'}`);
       ctx.io.out(`last refresh: ${stored.lastRefreshAt ? when(stored.lastRefreshAt) : 'never'}`);
+      if (stored.mode === 'user-login' && stored.loggedInAt !== undefined && ctx.config.loginMaxAgeMs)
+        ctx.io.out(`login made ${when(stored.loggedInAt)}; ALCF asks for a new one about ${when(stored.loggedInAt + ctx.config.loginMaxAgeMs)}`);
     }
   }
+  // "ok" only when the gateway has just accepted the token; anything less says what is known.
+  let confirmed: string | undefined;
   if (token) {
     try {
       const who = await new GatewayClient({ baseUrl: ctx.config.gateway.url, cluster: ctx.config.gateway.cluster }).whoami(token);
       ctx.io.out(`identity at the gateway: ${who.username ?? 'unknown'}${who.name ? ` (${who.name})` : ''}`);
     } catch (err) {
-      ctx.io.out(`identity at the gateway: not confirmed (${(err as Error).message.slice(0, 160)})`);
+      confirmed = (err as Error).message.slice(0, 160);
+      ctx.io.out(`identity at the gateway: not confirmed (${confirmed})`);
     }
   }
   const problem = await AccessHealth.read(ctx.redis, ctx.config.keyPrefix);
-  ctx.io.out(problem ? `health: needs a person since ${when(problem.since)}: ${problem.detail}. Fix: ${problem.fix}` : 'health: ok');
+  if (problem) ctx.io.out(`health: needs a person since ${when(problem.since)}: ${problem.detail}. Fix: ${problem.fix}`);
+  else if (!token) ctx.io.out('health: not checked (no token to try yet)');
+  else if (confirmed !== undefined) ctx.io.out('health: not confirmed: the gateway did not accept the token just now (see above)');
+  else ctx.io.out('health: ok (the gateway accepted the token just now)');
 }
 
 /** Revokes the stored tokens at Globus and deletes them from Redis. */

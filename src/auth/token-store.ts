@@ -20,6 +20,11 @@ export interface StoredAccess {
   /** How it was first obtained: grant, login or import. */
   origin: 'grant' | 'login' | 'import';
   lastRefreshAt?: number;
+  /**
+   * When the person logged in (or imported the tokens, the latest the login can
+   * have been): ALCF's periodic re-login is counted from it. Kept across refreshes.
+   */
+  loggedInAt?: number;
 }
 
 export class TokenStore {

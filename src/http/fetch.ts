@@ -10,7 +10,8 @@
  * the bot never sends) go through the global fetch.
  */
 import { Readable } from 'node:stream';
-import { Agent, request } from 'undici';
+import { request } from 'undici';
+import { proxyAwareDispatcher } from './proxy.ts';
 
 type Fetch = typeof globalThis.fetch;
 
@@ -43,7 +44,8 @@ export interface PooledFetch {
 
 export function createPooledFetch(): PooledFetch {
   // Idle connections stay open a little longer than the bot's busiest gaps (a streaming edit a second).
-  const dispatcher = new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000 });
+  // It follows HTTPS_PROXY / NO_PROXY like every other connection of the bot (see proxy.ts).
+  const dispatcher = proxyAwareDispatcher({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000 });
   // Calls whose answer has not been read to the end yet (so shutdown knows when it may cut the pool).
   let inFlight = 0;
   let idle: (() => void) | undefined;

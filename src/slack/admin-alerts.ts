@@ -5,6 +5,7 @@
  */
 import type { WebClient } from '@slack/web-api';
 import type { AccessNotifier, AccessProblem } from '../auth/access-health.ts';
+import type { LoginLapseNotifier } from '../auth/login-lapse.ts';
 import type { Logger } from '../logger.ts';
 import { markdownMessage } from './answer-message.ts';
 
@@ -12,7 +13,7 @@ export function slackAccessNotifier(
   client: WebClient,
   admin: { users: string[]; alertChannel?: string; accessWaitMs: number },
   logger: Logger,
-): AccessNotifier {
+): AccessNotifier & LoginLapseNotifier {
   const send = async (markdown: string) => {
     const targets: string[] = [];
     if (admin.alertChannel) targets.push(admin.alertChannel);
@@ -47,5 +48,16 @@ export function slackAccessNotifier(
       ),
     recovered: (p: AccessProblem) =>
       send(`:white_check_mark: **Metis access works again** (it was down ${minutes(Date.now() - p.since)} min: ${p.code}).`),
+    reloginDue: ({ loggedInAt, dueAt }) => {
+      const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+      const daysLeft = Math.max(0, Math.ceil((dueAt - Date.now()) / 86_400_000));
+      return send(
+        [
+          ':hourglass: **The Metis login this bot uses is due for renewal.**',
+          `ALCF asks for a new login periodically; this one was made ${day(loggedInAt)} and lapses about ${day(dueAt)} (in ${daysLeft} day${daysLeft === 1 ? '' : 's'}).`,
+          '**Fix:** run `metis-bot auth login` (or `metis-bot auth import FILE`) before then, so questions keep being answered.',
+        ].join('\n'),
+      );
+    },
   };
 }

@@ -12,6 +12,7 @@ import { registerListeners } from './listeners/index.ts';
 import type { ListenerDeps } from './listeners/types.ts';
 import { AckAfterHandling } from './ack-after-handling.ts';
 import { slackLogger } from './web-client.ts';
+import { proxyAwareDispatcher } from '../http/proxy.ts';
 
 export interface SlackListener {
   /** The HTTP server Bolt runs in HTTP mode (serves /slack/events and /healthz). */
@@ -45,6 +46,8 @@ export async function startSlackListener(opts: {
         receiver: new AckAfterHandling(
           new SocketModeReceiver({
             appToken: config.slack.appToken,
+            // The websocket follows HTTPS_PROXY / NO_PROXY too (Socket Mode builds a direct agent otherwise).
+            dispatcher: proxyAwareDispatcher(),
             logger: boltLogger,
             installerOptions: { clientOptions },
           }),

@@ -204,4 +204,19 @@ describe('metis-bot auth status and logout', () => {
     expect(globus.revoked.has(stored?.accessToken as string)).toBe(true);
     expect(await store.read()).toBeUndefined();
   });
+
+  it('status says "ok" only about what it checked: not before a token exists, nor when the gateway refuses it', async () => {
+    const { ctx, printed } = await context({}, (out) => globus.approveLogin(loginUrlIn(out)));
+    await status(ctx);
+    expect(printed.join('\n')).toContain('health: not checked (no token to try yet)');
+    expect(printed.join('\n')).not.toContain('health: ok');
+
+    await login(ctx);
+    gateway.setValidTokens([]); // the gateway refuses the stored token
+    printed.length = 0;
+    await status(ctx);
+    expect(printed.join('\n')).toMatch(/identity at the gateway: not confirmed/);
+    expect(printed.join('\n')).toContain('health: not confirmed');
+    expect(printed.join('\n')).not.toContain('health: ok');
+  });
 });

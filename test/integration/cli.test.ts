@@ -10,12 +10,42 @@ import { waitFor } from '../helpers/wait.ts';
 
 const bots = botProcesses();
 
+describe('metis-bot auth, as a new operator would run it', () => {
+  const key = 'ab'.repeat(32);
+  it('says where Redis was looked for, in one line, when it cannot be reached', async () => {
+    const p = bots.run(['auth', 'status'], { TOKEN_ENCRYPTION_KEY: key, REDIS_URL: 'redis://127.0.0.1:1' });
+    expect(await p.exit).toBe(1);
+    expect(p.stderr).toEqual([expect.stringMatching(/^metis-bot: cannot reach Redis at 127\.0\.0\.1:1 \(REDIS_URL\): ECONNREFUSED/)]);
+  });
+
+  it('auth login without a terminal says it needs one, and how to do without', async () => {
+    const p = bots.run(['auth', 'login'], { TOKEN_ENCRYPTION_KEY: key, REDIS_URL: 'redis://127.0.0.1:1' });
+    expect(await p.exit).toBe(2);
+    expect(p.stderr.join('\n')).toMatch(/auth login needs a terminal.*auth import FILE/);
+  });
+
+  it('reports every configuration problem at once, and placeholders by name', async () => {
+    const p = bots.run(['start'], { SLACK_BOT_TOKEN: 'xoxb-...', SLACK_APP_TOKEN: 'xapp-...', METIS_ACCESS_TOKEN: 't', PORT: 'eighty' });
+    expect(await p.exit).toBe(2);
+    expect(p.stderr.map((l) => l.replace(/^metis-bot: configuration error: (\w+):.*/, '$1'))).toEqual(['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN', 'PORT']);
+  });
+});
+
 describe('metis-bot start', () => {
   it('stops with one line naming the variable when the configuration is wrong', async () => {
     const p = bots.run(['start'], { SLACK_APP_TOKEN: APP_TOKEN, METIS_ACCESS_TOKEN: 't' });
     expect(await p.exit).toBe(2);
     expect(p.stderr).toHaveLength(1);
     expect(p.stderr[0]).toMatch(/^metis-bot: configuration error: SLACK_BOT_TOKEN: is required.*example: SLACK_BOT_TOKEN=xoxb-/);
+  });
+
+  it('names REDIS_URL when Redis cannot be reached, without an ioredis stack', async () => {
+    const p = bots.run(['start'], { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: APP_TOKEN, METIS_ACCESS_TOKEN: 't', REDIS_URL: 'redis://127.0.0.1:1' });
+    // It keeps trying for a while (Redis may be starting beside it), saying so in lines that name the setting.
+    const first = await waitFor(() => p.stdout.find((l) => l.includes('Redis connection error')), 'a Redis line', 15_000);
+    expect(first).toContain('(REDIS_URL)');
+    expect(first).toContain('ECONNREFUSED');
+    expect(p.stderr.join('\n')).not.toMatch(/\[ioredis\]| {4}at /);
   });
 
   it('rejects an unknown role', async () => {
