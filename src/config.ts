@@ -171,7 +171,7 @@ const schema = z.object({
     .transform((v, ctx) => {
       const value = v ? v : 'redis://127.0.0.1:6379';
       if (!isRedisUrl(value)) {
-        ctx.addIssue({ code: 'custom', message: `must be redis://host:port, rediss://… or redis+sentinel://host1:26379,host2:26379/master-name, got "${value}"` });
+        ctx.addIssue({ code: 'custom', message: `must be a URL: redis://host:port, rediss://… (TLS) or redis+sentinel://host1:26379,host2:26379/master-name, got "${value}"` });
         return z.NEVER;
       }
       return value;
