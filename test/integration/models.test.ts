@@ -36,23 +36,26 @@ describe.each(['socket', 'http'] as const)('/metis-models (%s mode)', (mode) => 
         models: [
           { name: 'alpha-live', status: 'Live', description: 'the fast one' },
           { name: 'beta-starting', status: 'Starting' },
-          { name: 'gamma-queued', status: 'Waiting for nodes' },
+          { name: 'gamma-queued', status: 'Queued' },
           { name: 'delta-stopped', status: 'Stopped' },
           { name: 'epsilon-live', status: 'Live' },
+          // The gateway files these under `queued` too, keeping the real status in "Model Status" (§2.3).
+          { name: 'zeta-offline', status: 'Offline' },
+          { name: 'eta-maintenance', status: 'Maintenance' },
         ],
       },
     });
     const { body } = await h.command('/metis-models');
     expect(body.response_type).toBe('ephemeral');
     const lines = blockTexts(body);
-    expect(lines[0]).toBe('*Metis models:* 2 of 5 Live');
-    const order = lines.slice(1, 6).map((l) => /`([^`]+)`/.exec(l)?.[1]);
-    expect(order).toEqual(['alpha-live', 'epsilon-live', 'beta-starting', 'gamma-queued', 'delta-stopped']);
+    expect(lines[0]).toBe('*Metis models:* 2 of 7 Live');
+    const order = lines.slice(1, 8).map((l) => /`([^`]+)`/.exec(l)?.[1]);
+    expect(order).toEqual(['alpha-live', 'epsilon-live', 'beta-starting', 'gamma-queued', 'delta-stopped', 'eta-maintenance', 'zeta-offline']);
     expect(lines[1]).toContain('*Live*');
     expect(lines[1]).toContain('the fast one');
     expect(lines[3]).toContain('*Starting*');
     expect(lines[4]).toContain('*Queued*');
-    expect(lines[5]).toContain('*Offline*');
+    for (const offline of lines.slice(5, 8)) expect(offline).toContain('*Offline*');
     expect((await h.command('/metis-models', 'public')).body.response_type).toBe('in_channel');
   });
 
@@ -124,6 +127,18 @@ describe('cold starts', () => {
     expect(replies[0]?.ts).toBe(note.ts);
     expect(replies[0]?.text).toBe('You said: Ada: think hard');
     expect(JSON.stringify(replies[0]?.blocks)).not.toContain('cancel_wait');
+  });
+
+  it('says Offline, as ALCF does, for a model the gateway files under queued as offline', async () => {
+    h = await startHarness({ mode: 'socket', env: FAST });
+    h.gateway.setStatus('DeepSeek-R1', 'Offline');
+    const q = await h.mention({ text: `<@${BOT_USER_ID}> -m deepseek wake up` });
+    const harness = h;
+    const note = await waitFor(() => noteSaying(harness, q, 'on Metis'), 'the waiting note');
+    expect(note.text).toContain('`DeepSeek-R1` is Offline on Metis');
+    expect(blockTexts((await h.command('/metis-models', 'deepseek')).body).join('\n')).toContain('*Offline*');
+    h.gateway.setStatus('DeepSeek-R1', 'Live');
+    expect((await h.reply(q, { timeoutMs: 15_000 }))[0]?.text).toBe('You said: Ada: wake up');
   });
 
   it('waits after a 503 "not live" too, then answers', async () => {
