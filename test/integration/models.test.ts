@@ -249,3 +249,27 @@ describe('choosing a model', () => {
     expect(h.gateway.chatRequests).toHaveLength(0);
   });
 });
+
+describe('a conversation too long for the model', () => {
+  it('says so, and what to do, instead of blaming the bot; nothing is retried', async () => {
+    h = await startHarness({
+      mode: 'socket',
+      gateway: {
+        models: [
+          { name: 'Meta-Llama-3.3-70B-Instruct', status: 'Live', contextWindowTokens: 60 },
+          { name: 'gpt-oss-120b', status: 'Live' },
+        ],
+      },
+    });
+    const q = await h.mention({ text: `<@${BOT_USER_ID}> -m 70b ${'a rather long question '.repeat(20)}` });
+    const [reply] = await h.reply(q, { timeoutMs: 15_000 });
+    expect(reply?.text).toMatch(/This conversation is too long for `Meta-Llama-3\.3-70B-Instruct` \(it takes at most 60 tokens; this needed \d+\)/);
+    expect(reply?.text).toContain('Start a new thread');
+    expect(reply?.text).toContain('a model that takes a longer context');
+    expect(reply?.text).not.toContain('bug');
+    expect(h.gateway.chatRequests).toHaveLength(1);
+    // The same question to a model with room for it is answered.
+    const again = await h.mention({ text: `<@${BOT_USER_ID}> -m gpt ${'a rather long question '.repeat(20)}`, thread_ts: q.ts });
+    expect((await h.reply(again, { timeoutMs: 15_000 }))[0]?.text).toContain('You said:');
+  });
+});
