@@ -222,7 +222,29 @@ describe('choosing a model', () => {
     expect(String((await h.command('/metis', 'model')).body.text)).toContain('`Meta-Llama-3.3-70B-Instruct`');
   });
 
-  it('a thread keeps the model it started with', async () => {
+  it('a thread keeps the model most recently named with -m in it; defaults and fallbacks never displace it', async () => {
+    h = await startHarness({ mode: 'socket' });
+    const chat = (harness: Harness) => harness.gateway.chatRequests.map((r) => r.model);
+    // No -m yet: the first Live model answers, and the thread is not tied to it.
+    const root = await h.mention({ text: `<@${BOT_USER_ID}> start here` });
+    await h.reply(root);
+    await h.command('/metis', 'model gpt-oss');
+    const second = await h.mention({ text: `<@${BOT_USER_ID}> and now?`, thread_ts: root.ts });
+    await h.reply(second);
+    expect(chat(h)).toEqual(['Meta-Llama-3.1-8B-Instruct', 'gpt-oss-120b']);
+    // Switching with -m sticks for the rest of the thread, over the channel's default.
+    const switched = await h.mention({ text: `<@${BOT_USER_ID}> -m 70b switch`, thread_ts: root.ts });
+    await h.reply(switched);
+    const after = await h.mention({ text: `<@${BOT_USER_ID}> keep going`, thread_ts: root.ts });
+    await h.reply(after);
+    expect(chat(h).slice(2)).toEqual(['Meta-Llama-3.3-70B-Instruct', 'Meta-Llama-3.3-70B-Instruct']);
+    // Switching again: the latest -m wins.
+    await h.reply(await h.mention({ text: `<@${BOT_USER_ID}> -m 8b once more`, thread_ts: root.ts }));
+    await h.reply(await h.mention({ text: `<@${BOT_USER_ID}> and then?`, thread_ts: root.ts }));
+    expect(chat(h).slice(4)).toEqual(['Meta-Llama-3.1-8B-Instruct', 'Meta-Llama-3.1-8B-Instruct']);
+  });
+
+  it('a thread started with -m keeps that model over a channel default set later', async () => {
     h = await startHarness({ mode: 'socket' });
     const root = await h.mention({ text: `<@${BOT_USER_ID}> -m 70b start here` });
     await h.reply(root);
@@ -233,6 +255,32 @@ describe('choosing a model', () => {
     const fresh = await h.mention({ text: `<@${BOT_USER_ID}> new thread` });
     await h.reply(fresh);
     expect(h.gateway.chatRequests.at(-1)?.model).toBe('Meta-Llama-3.1-8B-Instruct');
+  });
+
+  it('a misspelt METIS_DEFAULT_MODEL: logged, shown in /metis admin, and questions use the first Live model with a note', async () => {
+    h = await startHarness({ mode: 'socket', env: { METIS_DEFAULT_MODEL: 'llama-3.3-70b', METIS_ADMIN_USERS: 'U0ADMIN' } });
+    const q = await h.mention({ text: `<@${BOT_USER_ID}> hi` });
+    const replies = await h.reply(q, { count: 2 });
+    expect(replies[0]?.text).toBe('You said: Ada: hi');
+    // The gateway lists DeepSeek-R1 (Starting) first; the first Live model is the 8B.
+    expect(h.gateway.chatRequests.map((r) => r.model)).toEqual(['Meta-Llama-3.1-8B-Instruct']);
+    expect(replies[1]?.text).toContain('`METIS_DEFAULT_MODEL=llama-3.3-70b`, is not a model Metis offers, so I used `Meta-Llama-3.1-8B-Instruct`');
+    const logged = h.logs.filter((l) => String(l.msg).startsWith('METIS_DEFAULT_MODEL names no model Metis offers'));
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatchObject({ level: 40, setting: 'METIS_DEFAULT_MODEL', value: 'llama-3.3-70b', suggestion: 'Meta-Llama-3.3-70B-Instruct' });
+    const admin = String((await h.command('/metis', 'admin', { user: 'U0ADMIN' })).body.text);
+    expect(admin).toContain('*Default model:* :warning: `METIS_DEFAULT_MODEL=llama-3.3-70b` is not a model Metis offers (did you mean `Meta-Llama-3.3-70B-Instruct`?)');
+  });
+
+  it('a correct METIS_DEFAULT_MODEL is used without a note, and /metis admin says nothing of it', async () => {
+    h = await startHarness({ mode: 'socket', env: { METIS_DEFAULT_MODEL: 'gpt-oss-120b', METIS_ADMIN_USERS: 'U0ADMIN' } });
+    const q = await h.mention({ text: `<@${BOT_USER_ID}> hi` });
+    await h.reply(q);
+    // A later question is the barrier: a note for the first would have been posted before its answer.
+    await h.reply(await h.mention({ text: `<@${BOT_USER_ID}> again` }));
+    expect(h.slack.botReplies(DEFAULT_CHANNEL, q.ts)).toHaveLength(1);
+    expect(h.gateway.chatRequests.map((r) => r.model)).toEqual(['gpt-oss-120b', 'gpt-oss-120b']);
+    expect(String((await h.command('/metis', 'admin', { user: 'U0ADMIN' })).body.text)).not.toContain('Default model');
   });
 
   it('a remembered model that disappears is reported clearly', async () => {
