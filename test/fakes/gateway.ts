@@ -13,7 +13,9 @@
  *   URL resolution (404 HTML, 405) → Bearer auth (§6.1) → body parse (400) →
  *   pydantic validation (422, §4) → cluster → maintenance → framework →
  *   endpoint → model slug lookup (§3.1) → Metis liveness (§3.2) →
- *   injected faults → the SambaNova-shaped answer, streamed or not (§5).
+ *   injected faults → the model's context window (SambaNova's
+ *   context_length_exceeded, §2.4) → the SambaNova-shaped answer, streamed or
+ *   not (§5).
  * Not emulated: throttles and TPM limits, batches, /docs, the 60 s caches
  * (status changes take effect at once), Globus introspection itself.
  */
