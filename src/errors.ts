@@ -30,7 +30,9 @@ export type ErrorCode =
   | 'stream_dropped'
   | 'model_error'
   | 'internal'
-  | 'slack_busy';
+  | 'slack_busy'
+  | 'context_too_long'
+  | 'default_model_unknown';
 
 export interface ErrorDetails {
   model?: string;
@@ -45,6 +47,11 @@ export interface ErrorDetails {
   waitedMinutes?: number;
   /** How long the other side asked us to wait before asking again. */
   retryAfterMs?: number;
+  /** A model's context window, and what a refused request needed, in tokens (when the gateway said). */
+  contextTokens?: number;
+  requestTokens?: number;
+  /** A setting's name, for messages about a bad setting. */
+  setting?: string;
 }
 
 export class MetisError extends Error {
@@ -144,5 +151,14 @@ export function userMessageFor(err: unknown): string {
       return ':warning: Something went wrong on my side while answering. The operators have the details in the logs; please try again in a minute.';
     case 'slack_busy':
       return ':hourglass: Slack is asking me to slow down, so I could not check who may use me. Please try again in a minute.';
+    case 'context_too_long': {
+      const limit =
+        d.contextTokens !== undefined
+          ? ` (it takes at most ${d.contextTokens.toLocaleString('en-US')} tokens${d.requestTokens !== undefined ? `; this needed ${d.requestTokens.toLocaleString('en-US')}` : ''})`
+          : '';
+      return `:straight_ruler: This conversation is too long for \`${d.model ?? 'the model'}\`${limit}. Start a new thread (mention me outside this one), or ask again here with a model that takes a longer context: \`-m <model>\`, see \`/metis-models\`.`;
+    }
+    case 'default_model_unknown':
+      return `:information_source: The bot's default model, \`${d.setting ?? 'METIS_DEFAULT_MODEL'}=${d.model ?? ''}\`, is not a model Metis offers, so I used \`${d.models?.[0] ?? 'another model'}\`. An administrator should fix the setting (\`/metis admin\` shows it).`;
   }
 }

@@ -174,6 +174,7 @@ export async function startService(config: Config, opts: { role: Role; logger: L
         keyPrefix: config.queue.prefix,
         logger,
         freshMs: config.models.statusTtlMs,
+        defaultModel: config.gateway.defaultModel,
       });
       let identity: Promise<BotIdentity> | undefined;
       const botIdentity = () => {

@@ -137,8 +137,11 @@ export class GatewayClient {
 
   /**
    * Each model's status (GET /{cluster}/jobs), in the four words ALCF's web
-   * UI uses: running → Live; queued "starting" → Starting; other queued →
-   * Queued; stopped → Offline. A listed model absent from jobs is Offline.
+   * UI uses: running → Live; stopped → Offline. The gateway files every other
+   * status under `queued` and keeps the real one in "Model Status", so a
+   * queued entry is Starting or Queued only when it says so, and otherwise
+   * (offline, maintenance, unknown…) Offline. A listed model absent from jobs
+   * is Offline.
    */
   async modelStatuses(token: string): Promise<Map<string, ModelJob>> {
     const body = (await this.getJson(`/${this.options.cluster}/jobs`, token)) as Record<string, unknown>;
@@ -155,7 +158,7 @@ export class GatewayClient {
       }
     };
     for (const job of entries('running')) add(job, 'Live');
-    for (const job of entries('queued')) add(job, String(job['Model Status'] ?? '').toLowerCase() === 'starting' ? 'Starting' : 'Queued');
+    for (const job of entries('queued')) add(job, queuedStatus(job['Model Status']));
     for (const job of entries('stopped')) add(job, 'Offline');
     return out;
   }
@@ -253,6 +256,14 @@ export class GatewayClient {
       args.signal?.removeEventListener('abort', onOuterAbort);
     }
   }
+}
+
+/** The word for a `queued` jobs entry, from the real status the gateway keeps in "Model Status". */
+function queuedStatus(modelStatus: unknown): ModelStatus {
+  const raw = String(modelStatus ?? '').trim().toLowerCase();
+  if (raw === 'starting') return 'Starting';
+  if (raw === 'queued') return 'Queued';
+  return 'Offline';
 }
 
 function translateOpenAIError(err: unknown, model: string): MetisError {

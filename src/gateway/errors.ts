@@ -40,10 +40,36 @@ export function failureSummary(f: GatewayFailure): string {
   return `${f.status} ${typeof f.body === 'string' ? f.body.slice(0, 120) : ''}`.trim();
 }
 
+/**
+ * SambaNova's refusal of a prompt longer than the model's context window
+ * (`context_length_exceeded`, "The maximum context length of X is N. However,
+ * answering your request will take M tokens."), however the gateway wrapped it
+ * (§2.4): only these words are matched, not the whole text, which is unverified.
+ */
+const CONTEXT_TOO_LONG = /context_length_exceeded|maximum context length|context length (?:is |was )?exceeded|exceeds? the (?:model'?s? )?(?:maximum )?context/i;
+
+export function isContextTooLong(text: string): boolean {
+  return CONTEXT_TOO_LONG.test(text);
+}
+
+/** A context-length refusal, with the numbers it gave when it gave them (they are not secret). */
+function contextTooLong(text: string, summary: string, model: string | undefined): MetisError {
+  const limit = /maximum context length of .*? is (\d+)/i.exec(text)?.[1];
+  const needed = /will take (\d+) tokens/i.exec(text)?.[1];
+  return new MetisError('context_too_long', summary, {
+    model,
+    ...(limit ? { contextTokens: Number(limit) } : {}),
+    ...(needed ? { requestTokens: Number(needed) } : {}),
+  });
+}
+
 export function translateGatewayFailure(f: GatewayFailure): MetisError {
   const { code, message = '' } = errorObject(f.body);
   const model = f.model;
   const summary = failureSummary(f);
+  // 413 is an edge proxy refusing the body's size: too long too, whatever its page says.
+  if (f.status === 413 || ((f.status === 400 || f.status === 422) && isContextTooLong(message || String(f.body ?? ''))))
+    return contextTooLong(message || String(f.body ?? ''), summary, model);
   switch (f.status) {
     case 401:
     case 403: {
@@ -82,5 +108,6 @@ export const IN_BAND_ERROR_PREFIX = '\n\n[ERROR] ';
 export function translateInBandError(content: string, model: string): MetisError {
   const text = content.slice(0, 300);
   if (/Timeout calling stream API/i.test(content)) return new MetisError('gateway_timeout', `in-band: ${text}`, { model }, true);
+  if (isContextTooLong(content)) return contextTooLong(content, `in-band: ${text}`, model);
   return new MetisError('model_error', `in-band: ${text}`, { model }, true);
 }

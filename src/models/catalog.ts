@@ -14,6 +14,7 @@ import { type AccessTokenSource, withAccessToken } from '../auth/access-token.ts
 import { MetisError } from '../errors.ts';
 import type { GatewayClient, ModelJob, ModelStatus } from '../gateway/client.ts';
 import type { Logger } from '../logger.ts';
+import { defaultModelProblem } from './choose-model.ts';
 
 export interface ModelInfo {
   name: string;
@@ -49,6 +50,8 @@ export class ModelCatalog {
   private readonly lockKey: string;
   private readonly noticeKey: string;
   readonly freshMs: number;
+  /** The default-model problem last logged, so a bad setting is logged once, not at every fetch. */
+  private loggedDefaultProblem: string | undefined;
 
   constructor(
     private readonly deps: {
@@ -60,6 +63,8 @@ export class ModelCatalog {
       logger: Logger;
       /** A snapshot younger than this is used as is (at most 60 s, as the gateway itself caches). */
       freshMs?: number;
+      /** METIS_DEFAULT_MODEL, checked against each model list read. */
+      defaultModel?: string;
     },
   ) {
     this.snapshotKey = `${deps.keyPrefix}:models:snapshot`;
@@ -123,6 +128,7 @@ export class ModelCatalog {
       // Without status we can still answer; the gateway's own live check decides.
       this.deps.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'model status unavailable; listing models without it');
     }
+    this.checkDefaultModel(list.models);
     const up = await gateway.clusterUp();
     const snapshot: ModelSnapshot = {
       framework: list.framework,
@@ -136,6 +142,19 @@ export class ModelCatalog {
     await this.deps.redis.set(this.snapshotKey, JSON.stringify(snapshot));
     if (!snapshot.maintenance) await this.deps.redis.del(this.noticeKey);
     return snapshot;
+  }
+
+  /** Logs (once per process and value) a METIS_DEFAULT_MODEL that names no model Metis offers. */
+  private checkDefaultModel(names: string[]): void {
+    const problem = defaultModelProblem(names, this.deps.defaultModel);
+    const key = problem ? JSON.stringify(problem) : undefined;
+    if (key === this.loggedDefaultProblem) return;
+    this.loggedDefaultProblem = key;
+    if (!problem) return;
+    this.deps.logger.warn(
+      { setting: 'METIS_DEFAULT_MODEL', value: problem.configured, suggestion: problem.suggestion, models: names.slice(0, 20) },
+      'METIS_DEFAULT_MODEL names no model Metis offers; questions without a model use the first Live model instead',
+    );
   }
 
   /** Remembers the maintenance notice a 503 carried, to show it in the model list. */

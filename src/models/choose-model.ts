@@ -1,9 +1,10 @@
 /**
  * Which exact model answers a question. In order: the model named with -m
- * (exact name, or a unique case-insensitive fragment); the model the thread
- * started with; the channel's default; METIS_DEFAULT_MODEL; the first Live
- * model; the first listed. Names come from the gateway, never from a list of
- * our own; a remembered model that Metis no longer offers is reported.
+ * (exact name, or a unique case-insensitive fragment); the model most
+ * recently named with -m in the thread; the channel's default;
+ * METIS_DEFAULT_MODEL, if Metis offers it; the first Live model; the first
+ * listed. Names come from the gateway, never from a list of our own; a
+ * remembered model that Metis no longer offers is reported.
  */
 import { MetisError } from '../errors.ts';
 import type { ModelSnapshot } from './catalog.ts';
@@ -24,6 +25,20 @@ export interface ModelChoice {
   model: string;
   /** Where the choice came from (for logs, and for the thread to remember). */
   source: 'flag' | 'thread' | 'channel' | 'configured' | 'first-live' | 'first-listed';
+  /** METIS_DEFAULT_MODEL's value, when it names no model Metis offers and this choice replaces it. */
+  ignoredDefault?: string;
+}
+
+/** What is wrong with the configured default model, given the models Metis offers; undefined when nothing is. */
+export function defaultModelProblem(names: string[], configured: string | undefined): { configured: string; suggestion?: string } | undefined {
+  if (!configured || names.length === 0 || names.includes(configured)) return undefined;
+  let suggestion: string | undefined;
+  try {
+    suggestion = resolveModelName(names, configured);
+  } catch {
+    // No single model is close: nothing to suggest.
+  }
+  return { configured, ...(suggestion ? { suggestion } : {}) };
 }
 
 export function chooseModel(
@@ -40,8 +55,10 @@ export function chooseModel(
       throw new MetisError('model_gone', `${source} model ${remembered} is no longer listed`, { model: remembered, models: names, where: source });
     return { model: remembered, source };
   }
-  if (prefs.configured) return { model: prefs.configured, source: 'configured' };
+  // A setting is taken as written (the gateway needs exact names); a misspelt one must not fail every question.
+  if (prefs.configured && names.includes(prefs.configured)) return { model: prefs.configured, source: 'configured' };
+  const ignored = prefs.configured ? { ignoredDefault: prefs.configured } : {};
   const live = snapshot.models.find((m) => m.status === 'Live');
-  if (live) return { model: live.name, source: 'first-live' };
-  return { model: names[0] as string, source: 'first-listed' };
+  if (live) return { model: live.name, source: 'first-live', ...ignored };
+  return { model: names[0] as string, source: 'first-listed', ...ignored };
 }

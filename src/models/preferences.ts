@@ -1,6 +1,8 @@
 /**
  * Which model a conversation uses when none is named: a thread keeps the
- * model it started with; a channel may have a default (`/metis model`).
+ * model most recently named with -m in it (a default or a fallback that
+ * answered is not remembered, so it never displaces a person's choice); a
+ * channel may have a default (`/metis model`).
  */
 import type { Redis } from 'ioredis';
 
@@ -29,6 +31,7 @@ export class ModelPreferences {
     return { ...(thread ? { thread } : {}), ...(channelDefault ? { channel: channelDefault } : {}) };
   }
 
+  /** Remembers the model named with -m in a thread (again each time the thread uses it, to keep it alive). */
   async rememberForThread(channel: string, threadTs: string, model: string): Promise<void> {
     await this.redis.set(this.threadKey(channel, threadTs), model, 'EX', THREAD_TTL_SECONDS);
   }

@@ -264,6 +264,8 @@ export function createAnswerProcessor(deps: AnswerDeps) {
 
     let shownText = false;
     let model = data.model;
+    /** METIS_DEFAULT_MODEL's value when it names no model Metis offers (the answer then says so). */
+    let ignoredDefault: string | undefined;
     let running = false;
     let stopStreaming: (() => void) | undefined;
     try {
@@ -293,6 +295,9 @@ export function createAnswerProcessor(deps: AnswerDeps) {
         model = choice.model;
         // A waiting question keeps a model someone chose; "the first Live one" is chosen again when it wakes.
         if (choice.source !== 'first-live' && choice.source !== 'first-listed') data.model = model;
+        // A thread keeps the model last named with -m in it; defaults and fallbacks are looked up afresh.
+        if (choice.source === 'flag' || choice.source === 'thread') await deps.preferences.rememberForThread(data.channel, data.threadTs, model);
+        ignoredDefault = choice.ignoredDefault;
       }
       await waitForModel(model, snapshot);
       const tokenWaitMs = await deps.budget.tokensWaitMs(model);
@@ -345,7 +350,6 @@ export function createAnswerProcessor(deps: AnswerDeps) {
       // All the bookkeeping at once (auto-pipelined into one round trip). The answer is already shown:
       // if Redis is briefly unreachable, the counts are lost but the request is not failed.
       await Promise.all([
-        deps.preferences.rememberForThread(data.channel, data.threadTs, chosen),
         deps.usage.record({ user: data.user, channel: data.channel, model: chosen, promptTokens, completionTokens }),
         deps.limits.recordTokens(data.user, promptTokens + completionTokens),
         deps.budget.recordTokens(chosen, promptTokens + completionTokens),
@@ -360,6 +364,11 @@ export function createAnswerProcessor(deps: AnswerDeps) {
           question: parsed.prompt,
         }),
       ]).catch((err: unknown) => log.warn({ err: String(err) }, 'could not record usage for an answered question'));
+      if (ignoredDefault) {
+        await answer.note(
+          userMessageFor(new MetisError('default_model_unknown', 'METIS_DEFAULT_MODEL is not offered', { setting: 'METIS_DEFAULT_MODEL', model: ignoredDefault, models: [chosen] })),
+        );
+      }
       if (built.promptTruncatedFrom !== undefined) {
         await answer.note(
           `:scissors: Your message was ${built.promptTruncatedFrom.toLocaleString('en-US')} characters; I used the first ${deps.config.conversation.maxPromptChars.toLocaleString('en-US')}.`,

@@ -558,6 +558,29 @@ describe('faults', () => {
     });
   });
 
+  it('a request longer than the model\'s context window: SambaNova\'s context_length_exceeded, relayed as the gateway does (§2.4)', async () => {
+    fake.setModels([{ name: LIVE_MODEL, status: 'Live', contextWindowTokens: 10 }]);
+    // "hello there" is 3 tokens at 4 characters a token: it fits until max_tokens pushes it over.
+    expect((await post(CHAT, chatBody({ max_tokens: 7 }))).status).toBe(200);
+    const res = await post(CHAT, chatBody({ max_tokens: 8 }));
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: { code: string; message: string; info: object } };
+    expect(body.error.code).toBe('internal_endpoint_error');
+    expect(body.error.info).toEqual({});
+    expect(body.error.message).toMatch(/^Upstream endpoint returned 400: b'\{"error": ?\{"message": ?"The maximum context length of Meta-Llama-3\.3-70B-Instruct is 10\. However, answering your request will take 11 tokens\./);
+    expect(body.error.message.length).toBeLessThan(256 + 60); // the first 256 bytes of the upstream body only
+
+    const stream = await post(CHAT, chatBody({ stream: true, max_tokens: 8 }));
+    expect(stream.status).toBe(200);
+    const payloads = ssePayloads((await readChunks(stream)).text);
+    expect(payloads).toHaveLength(2);
+    expect(payloads[1]).toBe('[DONE]');
+    const chunk = JSON.parse(payloads[0]!) as { id: string; choices: { delta: { content: string } }[] };
+    expect(chunk.id).toBe('chatcmpl-api-error');
+    expect(chunk.choices[0]?.delta.content).toContain('https://metis.alcf.anl.gov/v1/chat/completions: {"error":{"message":"The maximum context length of');
+    expect(chunk.choices[0]?.delta.content).toContain('"code":"context_length_exceeded"');
+  });
+
   it('drop: the stream breaks off without [DONE]', async () => {
     fake.injectChatFault({ kind: 'drop', afterChunks: 1 });
     const res = await post(CHAT, chatBody({ stream: true }));

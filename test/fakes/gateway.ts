@@ -13,7 +13,9 @@
  *   URL resolution (404 HTML, 405) → Bearer auth (§6.1) → body parse (400) →
  *   pydantic validation (422, §4) → cluster → maintenance → framework →
  *   endpoint → model slug lookup (§3.1) → Metis liveness (§3.2) →
- *   injected faults → the SambaNova-shaped answer, streamed or not (§5).
+ *   injected faults → the model's context window (SambaNova's
+ *   context_length_exceeded, §2.4) → the SambaNova-shaped answer, streamed or
+ *   not (§5).
  * Not emulated: throttles and TPM limits, batches, /docs, the 60 s caches
  * (status changes take effect at once), Globus introspection itself.
  */
@@ -29,6 +31,13 @@ export interface FakeModel {
   name: string;
   status: RawStatus;
   description?: string;
+  /**
+   * The model's context window in tokens (prompt + requested completion). A
+   * longer request gets SambaNova's `context_length_exceeded`, relayed as the
+   * gateway relays any upstream 400 (§2.4): in-band in a 200 stream, or 400
+   * `internal_endpoint_error` without one. Default: no limit.
+   */
+  contextWindowTokens?: number;
 }
 export interface ChatRequestRecord {
   /** The usage the answer reported, when it succeeded. */
@@ -842,6 +851,18 @@ function inBandErrorEvent(dbModel: string, upstreamBody: string): string {
 
 const DEFAULT_UPSTREAM_ERROR = '{"error":"upstream failure"}';
 
+/** SambaNova's 400 body for a request longer than the model's context window (§2.4). */
+function contextLengthExceededBody(model: string, windowTokens: number, requestTokens: number): string {
+  return JSON.stringify({
+    error: {
+      message: `The maximum context length of ${model} is ${windowTokens}. However, answering your request will take ${requestTokens} tokens. Please reduce the length of the messages or the specified max_completion_tokens value.`,
+      type: 'invalid_request_error',
+      param: null,
+      code: 'context_length_exceeded',
+    },
+  });
+}
+
 // ─── The server ─────────────────────────────────────────────────────────────
 
 interface Route {
@@ -1149,6 +1170,19 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
     if (fault?.kind === 'status') return sendFaultStatus(res, fault);
 
     const messages = (payload.messages as Record<string, unknown>[]).map((m) => ({ role: String(m.role), content: m.content }));
+    if (!fault && found.contextWindowTokens !== undefined) {
+      const maxTokens = Number(payload.max_completion_tokens ?? payload.max_tokens ?? 0);
+      const requestTokens = countPromptTokens(messages) + maxTokens;
+      if (requestTokens > found.contextWindowTokens) {
+        // SambaNova refuses it; the gateway relays the refusal as it relays any upstream 400 (§2.4, §5, §8).
+        const upstream = contextLengthExceededBody(found.name, found.contextWindowTokens, requestTokens);
+        if (laxBool(payload.stream) !== true)
+          return sendError(res, 400, 'internal_endpoint_error', `Upstream endpoint returned 400: ${pyBytesRepr(upstream)}.`);
+        startStream(res);
+        if (await writeEvents(res, [inBandErrorEvent(found.name, upstream), '[DONE]'])) res.end();
+        return;
+      }
+    }
     const text = (reply ?? defaultReply)({ model: found.name, messages });
     const now = Date.now();
     const completion: Completion = {

@@ -37,23 +37,26 @@ describe.each(['socket', 'http'] as const)('/metis-models (%s mode)', (mode) => 
         models: [
           { name: 'alpha-live', status: 'Live', description: 'the fast one' },
           { name: 'beta-starting', status: 'Starting' },
-          { name: 'gamma-queued', status: 'Waiting for nodes' },
+          { name: 'gamma-queued', status: 'Queued' },
           { name: 'delta-stopped', status: 'Stopped' },
           { name: 'epsilon-live', status: 'Live' },
+          // The gateway files these under `queued` too, keeping the real status in "Model Status" (§2.3).
+          { name: 'zeta-offline', status: 'Offline' },
+          { name: 'eta-maintenance', status: 'Maintenance' },
         ],
       },
     });
     const { body } = await h.command('/metis-models');
     expect(body.response_type).toBe('ephemeral');
     const lines = blockTexts(body);
-    expect(lines[0]).toBe('*Metis models:* 2 of 5 Live');
-    const order = lines.slice(1, 6).map((l) => /`([^`]+)`/.exec(l)?.[1]);
-    expect(order).toEqual(['alpha-live', 'epsilon-live', 'beta-starting', 'gamma-queued', 'delta-stopped']);
+    expect(lines[0]).toBe('*Metis models:* 2 of 7 Live');
+    const order = lines.slice(1, 8).map((l) => /`([^`]+)`/.exec(l)?.[1]);
+    expect(order).toEqual(['alpha-live', 'epsilon-live', 'beta-starting', 'gamma-queued', 'delta-stopped', 'eta-maintenance', 'zeta-offline']);
     expect(lines[1]).toContain('*Live*');
     expect(lines[1]).toContain('the fast one');
     expect(lines[3]).toContain('*Starting*');
     expect(lines[4]).toContain('*Queued*');
-    expect(lines[5]).toContain('*Offline*');
+    for (const offline of lines.slice(5, 8)) expect(offline).toContain('*Offline*');
     expect((await h.command('/metis-models', 'public')).body.response_type).toBe('in_channel');
   });
 
@@ -125,6 +128,18 @@ describe('cold starts', () => {
     expect(replies[0]?.ts).toBe(note.ts);
     expect(replies[0]?.text).toBe('You said: Ada: think hard');
     expect(JSON.stringify(replies[0]?.blocks)).not.toContain('cancel_wait');
+  });
+
+  it('says Offline, as ALCF does, for a model the gateway files under queued as offline', async () => {
+    h = await startHarness({ mode: 'socket', env: FAST });
+    h.gateway.setStatus('DeepSeek-R1', 'Offline');
+    const q = await h.mention({ text: `<@${BOT_USER_ID}> -m deepseek wake up` });
+    const harness = h;
+    const note = await waitFor(() => noteSaying(harness, q, 'on Metis'), 'the waiting note');
+    expect(note.text).toContain('`DeepSeek-R1` is Offline on Metis');
+    expect(blockTexts((await h.command('/metis-models', 'deepseek')).body).join('\n')).toContain('*Offline*');
+    h.gateway.setStatus('DeepSeek-R1', 'Live');
+    expect((await h.reply(q, { timeoutMs: 15_000 }))[0]?.text).toBe('You said: Ada: wake up');
   });
 
   it('waits after a 503 "not live" too, then answers', async () => {
@@ -223,7 +238,29 @@ describe('choosing a model', () => {
     expect(String((await h.command('/metis', 'model')).body.text)).toContain('`Meta-Llama-3.3-70B-Instruct`');
   });
 
-  it('a thread keeps the model it started with', async () => {
+  it('a thread keeps the model most recently named with -m in it; defaults and fallbacks never displace it', async () => {
+    h = await startHarness({ mode: 'socket' });
+    const chat = (harness: Harness) => harness.gateway.chatRequests.map((r) => r.model);
+    // No -m yet: the first Live model answers, and the thread is not tied to it.
+    const root = await h.mention({ text: `<@${BOT_USER_ID}> start here` });
+    await h.reply(root);
+    await h.command('/metis', 'model gpt-oss');
+    const second = await h.mention({ text: `<@${BOT_USER_ID}> and now?`, thread_ts: root.ts });
+    await h.reply(second);
+    expect(chat(h)).toEqual(['Meta-Llama-3.1-8B-Instruct', 'gpt-oss-120b']);
+    // Switching with -m sticks for the rest of the thread, over the channel's default.
+    const switched = await h.mention({ text: `<@${BOT_USER_ID}> -m 70b switch`, thread_ts: root.ts });
+    await h.reply(switched);
+    const after = await h.mention({ text: `<@${BOT_USER_ID}> keep going`, thread_ts: root.ts });
+    await h.reply(after);
+    expect(chat(h).slice(2)).toEqual(['Meta-Llama-3.3-70B-Instruct', 'Meta-Llama-3.3-70B-Instruct']);
+    // Switching again: the latest -m wins.
+    await h.reply(await h.mention({ text: `<@${BOT_USER_ID}> -m 8b once more`, thread_ts: root.ts }));
+    await h.reply(await h.mention({ text: `<@${BOT_USER_ID}> and then?`, thread_ts: root.ts }));
+    expect(chat(h).slice(4)).toEqual(['Meta-Llama-3.1-8B-Instruct', 'Meta-Llama-3.1-8B-Instruct']);
+  });
+
+  it('a thread started with -m keeps that model over a channel default set later', async () => {
     h = await startHarness({ mode: 'socket' });
     const root = await h.mention({ text: `<@${BOT_USER_ID}> -m 70b start here` });
     await h.reply(root);
@@ -234,6 +271,32 @@ describe('choosing a model', () => {
     const fresh = await h.mention({ text: `<@${BOT_USER_ID}> new thread` });
     await h.reply(fresh);
     expect(h.gateway.chatRequests.at(-1)?.model).toBe('Meta-Llama-3.1-8B-Instruct');
+  });
+
+  it('a misspelt METIS_DEFAULT_MODEL: logged, shown in /metis admin, and questions use the first Live model with a note', async () => {
+    h = await startHarness({ mode: 'socket', env: { METIS_DEFAULT_MODEL: 'llama-3.3-70b', METIS_ADMIN_USERS: 'U0ADMIN' } });
+    const q = await h.mention({ text: `<@${BOT_USER_ID}> hi` });
+    const replies = await h.reply(q, { count: 2 });
+    expect(replies[0]?.text).toBe('You said: Ada: hi');
+    // The gateway lists DeepSeek-R1 (Starting) first; the first Live model is the 8B.
+    expect(h.gateway.chatRequests.map((r) => r.model)).toEqual(['Meta-Llama-3.1-8B-Instruct']);
+    expect(replies[1]?.text).toContain('`METIS_DEFAULT_MODEL=llama-3.3-70b`, is not a model Metis offers, so I used `Meta-Llama-3.1-8B-Instruct`');
+    const logged = h.logs.filter((l) => String(l.msg).startsWith('METIS_DEFAULT_MODEL names no model Metis offers'));
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatchObject({ level: 40, setting: 'METIS_DEFAULT_MODEL', value: 'llama-3.3-70b', suggestion: 'Meta-Llama-3.3-70B-Instruct' });
+    const admin = String((await h.command('/metis', 'admin', { user: 'U0ADMIN' })).body.text);
+    expect(admin).toContain('*Default model:* :warning: `METIS_DEFAULT_MODEL=llama-3.3-70b` is not a model Metis offers (did you mean `Meta-Llama-3.3-70B-Instruct`?)');
+  });
+
+  it('a correct METIS_DEFAULT_MODEL is used without a note, and /metis admin says nothing of it', async () => {
+    h = await startHarness({ mode: 'socket', env: { METIS_DEFAULT_MODEL: 'gpt-oss-120b', METIS_ADMIN_USERS: 'U0ADMIN' } });
+    const q = await h.mention({ text: `<@${BOT_USER_ID}> hi` });
+    await h.reply(q);
+    // A later question is the barrier: a note for the first would have been posted before its answer.
+    await h.reply(await h.mention({ text: `<@${BOT_USER_ID}> again` }));
+    expect(h.slack.botReplies(DEFAULT_CHANNEL, q.ts)).toHaveLength(1);
+    expect(h.gateway.chatRequests.map((r) => r.model)).toEqual(['gpt-oss-120b', 'gpt-oss-120b']);
+    expect(String((await h.command('/metis', 'admin', { user: 'U0ADMIN' })).body.text)).not.toContain('Default model');
   });
 
   it('a remembered model that disappears is reported clearly', async () => {
@@ -248,5 +311,29 @@ describe('choosing a model', () => {
     expect(reply?.text).toContain("This channel's default model `Qwen2.5-Coder-0.5B-Instruct` is no longer offered by Metis");
     expect(reply?.text).toContain('`gpt-oss-120b`');
     expect(h.gateway.chatRequests).toHaveLength(0);
+  });
+});
+
+describe('a conversation too long for the model', () => {
+  it('says so, and what to do, instead of blaming the bot; nothing is retried', async () => {
+    h = await startHarness({
+      mode: 'socket',
+      gateway: {
+        models: [
+          { name: 'Meta-Llama-3.3-70B-Instruct', status: 'Live', contextWindowTokens: 60 },
+          { name: 'gpt-oss-120b', status: 'Live' },
+        ],
+      },
+    });
+    const q = await h.mention({ text: `<@${BOT_USER_ID}> -m 70b ${'a rather long question '.repeat(20)}` });
+    const [reply] = await h.reply(q, { timeoutMs: 15_000 });
+    expect(reply?.text).toMatch(/This conversation is too long for `Meta-Llama-3\.3-70B-Instruct` \(it takes at most 60 tokens; this needed \d+\)/);
+    expect(reply?.text).toContain('Start a new thread');
+    expect(reply?.text).toContain('a model that takes a longer context');
+    expect(reply?.text).not.toContain('bug');
+    expect(h.gateway.chatRequests).toHaveLength(1);
+    // The same question to a model with room for it is answered.
+    const again = await h.mention({ text: `<@${BOT_USER_ID}> -m gpt ${'a rather long question '.repeat(20)}`, thread_ts: q.ts });
+    expect((await h.reply(again, { timeoutMs: 15_000 }))[0]?.text).toContain('You said:');
   });
 });

@@ -117,7 +117,7 @@ export function helpMessage(opts: { channelDefault?: string; fallbackModel?: str
   const text = [
     '*Metis in Slack*',
     '• `@metis <question>` in a channel, or a DM to me: I answer in the thread; the thread is the conversation.',
-    '• `@metis -m <model> <question>`: pick a model (a unique part of its name is enough). A thread keeps the model it started with.',
+    '• `@metis -m <model> <question>`: pick a model (a unique part of its name is enough). A thread keeps the model last named with `-m` in it.',
     '• `/metis-models`: every model and whether it is Live, Starting, Queued or Offline (`/metis-models public` to share it).',
     "• `/metis model <name>`: set this channel's default model; `/metis model` shows it; `/metis model clear` removes it.",
     opts.channelDefault

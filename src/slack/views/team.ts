@@ -10,6 +10,8 @@ export interface AdminStatus {
   workers: number;
   paused?: { by: string; at: number };
   budget: { requestsPerSecond: number; tokensPerMinute: number };
+  /** METIS_DEFAULT_MODEL names no model Metis offers (with the one it probably meant). */
+  defaultModelProblem?: { configured: string; suggestion?: string };
 }
 
 export interface PersonalUsage {
@@ -70,6 +72,13 @@ export function adminText(s: AdminStatus, now = Date.now()): string {
     `*Workers alive:* ${s.workers}`,
     `*Paused:* ${s.paused ? `yes, by <@${s.paused.by}> ${minutes(now - s.paused.at)} ago (\`/metis admin resume\`)` : 'no (`/metis admin pause` holds new answers)'}`,
     `*Gateway budget:* ${s.budget.requestsPerSecond > 0 ? `${s.budget.requestsPerSecond} requests/s` : 'no request budget'}; ${s.budget.tokensPerMinute > 0 ? `${n(s.budget.tokensPerMinute)} tokens/min per model` : 'no token budget'}`,
+    ...(s.defaultModelProblem
+      ? [
+          `*Default model:* :warning: \`METIS_DEFAULT_MODEL=${s.defaultModelProblem.configured}\` is not a model Metis offers${
+            s.defaultModelProblem.suggestion ? ` (did you mean \`${s.defaultModelProblem.suggestion}\`?)` : ''
+          }; questions without a model use the first Live model. Fix the setting and restart the bot.`,
+        ]
+      : []),
   ].join('\n');
 }
 
