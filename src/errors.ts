@@ -29,7 +29,9 @@ export type ErrorCode =
   | 'gateway_timeout'
   | 'stream_dropped'
   | 'model_error'
-  | 'internal';
+  | 'internal'
+  | 'button_not_live_model'
+  | 'button_not_this_request';
 
 export interface ErrorDetails {
   model?: string;
@@ -139,5 +141,9 @@ export function userMessageFor(err: unknown): string {
       return `:warning: \`${d.model ?? 'The model'}\` hit an error while answering. Please ask again, or try another model.`;
     case 'internal':
       return ':warning: Something went wrong on my side while answering. The operators have the details in the logs; please try again in a minute.';
+    case 'button_not_live_model':
+      return ":grey_question: That button does not name a model that is Live on Metis right now, so this channel's default is unchanged. `/metis-models` shows the current list.";
+    case 'button_not_this_request':
+      return ':grey_question: That button does not belong to the question it names, so I left both alone.';
   }
 }
