@@ -65,6 +65,23 @@ describe.each(['socket', 'http'] as const)('acknowledging first (%s mode)', (mod
   });
 });
 
+describe('after the acknowledgement', () => {
+  it('a failure still reaches the person, briefly, and the operator, in full', async () => {
+    h = await startHarness({ mode: 'socket' });
+    h.slack.failNext('users.info', { error: 'fatal_error' });
+    const { ackMs, body } = await h.command('/metis-models', '', { user: 'U0NEW' });
+    expect(ackMs).toBeLessThan(SLACK_ACK_LIMIT_MS);
+    expect(body.response_type).toBe('ephemeral');
+    expect(String(body.text)).toContain('Something went wrong on my side');
+    expect(String(body.text)).not.toContain('fatal_error');
+    const line = h.logs.find((l) => l.msg === 'could not answer a slash command or button');
+    expect(line).toMatchObject({ what: '/metis-models', user: 'U0NEW', channel: DEFAULT_CHANNEL });
+    expect(String(line?.err)).toContain('fatal_error');
+    // The bot lives on: the next command is answered.
+    expect(JSON.stringify((await h.command('/metis-models', '', { user: 'U0NEW' })).body.blocks)).toContain('of 5 Live');
+  });
+});
+
 describe('"Use in this channel"', () => {
   it('follows /metis model: allowed people only, announced in the channel', async () => {
     h = await startHarness({ mode: 'socket', env: { SLACK_ALLOWED_USERS: 'U0HUMAN' } });
