@@ -32,7 +32,9 @@ export type ErrorCode =
   | 'internal'
   | 'slack_busy'
   | 'context_too_long'
-  | 'default_model_unknown';
+  | 'default_model_unknown'
+  | 'button_not_live_model'
+  | 'button_not_this_request';
 
 export interface ErrorDetails {
   model?: string;
@@ -160,5 +162,9 @@ export function userMessageFor(err: unknown): string {
     }
     case 'default_model_unknown':
       return `:information_source: The bot's default model, \`${d.setting ?? 'METIS_DEFAULT_MODEL'}=${d.model ?? ''}\`, is not a model Metis offers, so I used \`${d.models?.[0] ?? 'another model'}\`. An administrator should fix the setting (\`/metis admin\` shows it).`;
+    case 'button_not_live_model':
+      return ":grey_question: That button does not name a model that is Live on Metis right now, so this channel's default is unchanged. `/metis-models` shows the current list.";
+    case 'button_not_this_request':
+      return ':grey_question: That button does not belong to the question it names, so I left both alone.';
   }
 }

@@ -276,7 +276,7 @@ export async function startService(config: Config, opts: { role: Role; logger: L
           cancellations: new Cancellations(shared, config.queue.prefix),
           findRequest: async (jobId) => {
             const job = await queue.queue.getJob(jobId);
-            return job && !job.finishedOn ? { user: job.data.user } : undefined;
+            return job && !job.finishedOn ? { user: job.data.user, channel: job.data.channel, messageTs: job.data.answerTs ?? [] } : undefined;
           },
           removeWaiting: async (jobId) => {
             const job = await queue.queue.getJob(jobId);

@@ -133,23 +133,6 @@ export function createAnswerProcessor(deps: AnswerDeps) {
       deps.usage.auditRequest({ requestId: jobId, user: data.user, channel: data.channel, ...entry });
     const identity = await deps.botIdentity();
 
-    let parsed: ReturnType<typeof parseRequest>;
-    try {
-      parsed = parseRequest(data.text, identity.userId);
-    } catch (err) {
-      const message = userMessageFor(err);
-      if (!data.answerTs?.length) {
-        await deps.slack.chat.postMessage({
-          channel: data.channel,
-          thread_ts: data.threadTs,
-          ...markdownMessage(message),
-          metadata: { event_type: METADATA.notice, event_payload: { request_id: jobId } },
-        } as Parameters<WebClient['chat']['postMessage']>[0]);
-      }
-      log.info({ outcome: 'usage', code: isMetisError(err) ? err.code : 'internal' }, 'replied with usage help');
-      return { outcome: 'usage', code: isMetisError(err) ? err.code : undefined };
-    }
-
     // Everything this request needs to know, asked for now so that it travels in the same Redis round
     // trip as the allow-list check (auto-pipelined); harmless if the request turns out to be refused.
     const waiting = data.coldStartSince !== undefined;
@@ -173,6 +156,24 @@ export function createAnswerProcessor(deps: AnswerDeps) {
       log.info({ outcome: 'refused', reason: decision.reason }, 'refused by the allow lists');
       await audit({ outcome: 'refused', code: decision.reason });
       return { outcome: 'refused', code: decision.reason };
+    }
+
+    // Parsed only once the asker is allowed: people the allow lists refuse get the refusal, never public help.
+    let parsed: ReturnType<typeof parseRequest>;
+    try {
+      parsed = parseRequest(data.text, identity.userId);
+    } catch (err) {
+      const message = userMessageFor(err);
+      if (!data.answerTs?.length) {
+        await deps.slack.chat.postMessage({
+          channel: data.channel,
+          thread_ts: data.threadTs,
+          ...markdownMessage(message),
+          metadata: { event_type: METADATA.notice, event_payload: { request_id: jobId } },
+        } as Parameters<WebClient['chat']['postMessage']>[0]);
+      }
+      log.info({ outcome: 'usage', code: isMetisError(err) ? err.code : 'internal' }, 'replied with usage help');
+      return { outcome: 'usage', code: isMetisError(err) ? err.code : undefined };
     }
 
     // Picked up again after a worker died: it may have posted a placeholder it had no time to record.

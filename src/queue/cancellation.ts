@@ -26,3 +26,29 @@ export class Cancellations {
     return (await this.redis.get(this.key(jobId))) ?? undefined;
   }
 }
+
+/** What the listener knows of a request that is still queued or running. */
+export interface CancellableRequest {
+  /** Who asked. */
+  user: string;
+  channel: string;
+  /** The bot's messages for this request (the one carrying Cancel among them). */
+  messageTs: string[];
+}
+
+export type CancelDecision = 'cancel' | 'not_this_message' | 'not_allowed';
+
+/**
+ * Whether a Cancel click may stop a request. The button names its request,
+ * but the payload is the clicker's word: the click counts only on a message
+ * the bot posted for that very request, in its channel, so a Cancel can never
+ * be pointed at someone else's answer. It may come from the person who asked
+ * or from one of the bot's administrators (who can already pause everyone's
+ * questions, and are named in the note as who cancelled); nobody else can
+ * stop a question that is not theirs.
+ */
+export function decideCancel(request: CancellableRequest, click: { user: string; channel?: string; messageTs?: string }, admins: string[]): CancelDecision {
+  if (!click.channel || !click.messageTs || click.channel !== request.channel || !request.messageTs.includes(click.messageTs)) return 'not_this_message';
+  if (click.user !== request.user && !admins.includes(click.user)) return 'not_allowed';
+  return 'cancel';
+}

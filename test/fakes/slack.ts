@@ -105,6 +105,8 @@ export interface FakeSlack {
   waitForSocket(count?: number, timeoutMs?: number): Promise<void>;
   callsOf(method: string): ApiCall[];
   close(): Promise<void>;
+  /** Slack is slow: every later call of `method` is answered only after `delayMs` (0: at once again). */
+  delayMethod(method: string, delayMs: number): void;
 }
 
 export interface EventCallback {
@@ -175,6 +177,8 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   const responses: { url: string; body: Record<string, unknown> }[] = [];
   let tsCounter = 0;
   let eventCounter = 0;
+  const delays = new Map<string, number>();
+  const delayTimers = new Set<NodeJS.Timeout>();
 
   const nextTs = () => {
     tsCounter += 1;
@@ -394,6 +398,16 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       const token = auth?.startsWith('Bearer ') ? auth.slice(7) : typeof params.token === 'string' ? params.token : undefined;
       delete params.token;
       calls.push({ method, params, token, at: Date.now() });
+      const delayMs = delays.get(method);
+      if (delayMs) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(() => {
+            delayTimers.delete(timer);
+            resolve();
+          }, delayMs);
+          delayTimers.add(timer);
+        });
+      }
       const queue = faults.get(method);
       const fault = queue?.shift();
       if (queue && queue.length === 0) faults.delete(method);
@@ -659,7 +673,12 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     callsOf(method) {
       return calls.filter((c) => c.method === method);
     },
+    delayMethod(method, delayMs) {
+      if (delayMs > 0) delays.set(method, delayMs);
+      else delays.delete(method);
+    },
     async close() {
+      for (const t of delayTimers) clearTimeout(t);
       for (const c of wss.clients) c.terminate();
       wss.close();
       for (const s of sockets) s.destroy();

@@ -43,7 +43,10 @@ export interface Harness {
   /** As a person would: writes `text` in `channel` (optionally in a thread) and delivers the event. */
   mention(opts: { channel?: string; user?: string; text: string; thread_ts?: string }): Promise<FakeMessage>;
   dm(opts: { channel?: string; user?: string; text: string; thread_ts?: string }): Promise<FakeMessage>;
-  /** Runs a slash command as a person would; resolves with the bot's immediate answer. */
+  /**
+   * Runs a slash command as a person would; resolves with what the person sees: `body` is the acknowledgement's
+   * text if it had any, else the bot's first answer through response_url (waited for).
+   */
   command(command: string, text?: string, opts?: { user?: string; channel?: string }): ReturnType<FakeSlack['sendSlashCommand']>;
   /** Clicks a button as a person would. */
   click(actionId: string, value: string, opts?: { user?: string; channel?: string; messageTs?: string }): ReturnType<FakeSlack['sendAction']>;
@@ -139,8 +142,11 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
       if (r.status !== undefined && r.status !== 200) throw new Error(`event delivery answered ${r.status}`);
       return m;
     },
-    command(command, text = '', o = {}) {
-      return slack.sendSlashCommand(opts.mode === 'http' ? { mode: 'http', url: eventsUrl } : { mode: 'socket' }, { command, text, ...o });
+    async command(command, text = '', o = {}) {
+      const r = await slack.sendSlashCommand(opts.mode === 'http' ? { mode: 'http', url: eventsUrl } : { mode: 'socket' }, { command, text, ...o });
+      if (Object.keys(r.body).length > 0) return r;
+      const answer = await waitFor(() => slack.responses.find((x) => x.url === r.responseUrl), `the answer to ${command} ${text}`, 20_000);
+      return { ...r, body: answer.body };
     },
     click(actionId, value, o = {}) {
       return slack.sendAction(opts.mode === 'http' ? { mode: 'http', url: eventsUrl } : { mode: 'socket' }, { actionId, value, ...o });

@@ -1,5 +1,5 @@
 import type { AnswerJobData } from '../../queue/answer-job.ts';
-import type { Cancellations } from '../../queue/cancellation.ts';
+import type { CancellableRequest, Cancellations } from '../../queue/cancellation.ts';
 import type { ModelStatusReader } from '../../queue/status-refresh.ts';
 import type { ModelPreferences } from '../../models/preferences.ts';
 import type { Logger } from '../../logger.ts';
@@ -18,8 +18,8 @@ export interface ListenerDeps {
   models: ModelStatusReader;
   preferences: ModelPreferences;
   cancellations: Cancellations;
-  /** A queued request's asker, if the request is still known. */
-  findRequest: (jobId: string) => Promise<{ user: string } | undefined>;
+  /** A queued or running request: who asked, where, and the messages the bot posted for it. */
+  findRequest: (jobId: string) => Promise<CancellableRequest | undefined>;
   /** Removes a request that is waiting (delayed); false when it is running or gone. */
   removeWaiting: (jobId: string) => Promise<boolean>;
   /** METIS_DEFAULT_MODEL, for help texts. */

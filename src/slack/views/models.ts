@@ -25,12 +25,16 @@ export interface SlackMessage {
 
 const section = (text: string, accessory?: object) => ({ type: 'section', text: { type: 'mrkdwn', text }, ...(accessory ? { accessory } : {}) });
 const context = (text: string) => ({ type: 'context', elements: [{ type: 'mrkdwn', text }] });
-const useButton = (model: string) => ({
-  type: 'button',
-  action_id: USE_MODEL_ACTION,
-  text: { type: 'plain_text', text: 'Use in this channel' },
-  value: model,
-});
+/** Offered on Live models only: the button accepts nothing else (see the use-model action). */
+const useButton = (model: ModelInfo) =>
+  model.status === 'Live'
+    ? {
+        type: 'button',
+        action_id: USE_MODEL_ACTION,
+        text: { type: 'plain_text', text: 'Use in this channel' },
+        value: model.name,
+      }
+    : undefined;
 
 function age(ms: number): string {
   const minutes = Math.round(ms / 60_000);
@@ -65,7 +69,7 @@ export function modelListMessage(snapshot: SnapshotView, opts: { channelDefault?
     `${statusWord(m)} · \`${m.name}\`${m.name === opts.channelDefault ? ' :pushpin: _default here_' : ''}${m.description ? ` — ${m.description}` : ''}`;
   const blocks: object[] = [section(`*Metis models:* ${liveCount} of ${models.length} Live`), ...caveats(snapshot, now)];
   if (models.length <= MAX_BLOCKS - blocks.length - 1) {
-    for (const m of models) blocks.push(section(line(m).slice(0, SECTION_CHARS), useButton(m.name)));
+    for (const m of models) blocks.push(section(line(m).slice(0, SECTION_CHARS), useButton(m)));
   } else {
     // Too many for one block each: list them in as few sections as fit.
     let chunk = '';
@@ -109,7 +113,7 @@ export function modelDetailMessage(model: ModelInfo, snapshot: SnapshotView, opt
   ].filter(Boolean);
   return {
     text: `${model.name}: ${model.status ?? 'status unknown'}`,
-    blocks: [section(lines.join('\n'), useButton(model.name)), ...caveats(snapshot, now)],
+    blocks: [section(lines.join('\n'), useButton(model)), ...caveats(snapshot, now)],
   };
 }
 

@@ -1,40 +1,51 @@
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { METADATA } from '../../../conversation/build-messages.ts';
+import { MetisError, userMessageFor } from '../../../errors.ts';
+import { decideCancel } from '../../../queue/cancellation.ts';
 import { markdownMessage } from '../../answer-message.ts';
+import { acknowledgedFirst } from '../acknowledged-first.ts';
 import type { ListenerDeps } from '../types.ts';
+import { buttonClicker } from './clicker.ts';
+
+type CancelArgs = SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs;
 
 /**
- * Cancel on a waiting note: only the person who asked may cancel. A waiting
- * request is removed at once and its note says so; one that is running sees
- * the flag when it next wakes.
+ * Cancel on a waiting note (its value names the request): only on the note's
+ * own message, and only by the asker or an administrator (see decideCancel).
+ * A waiting request is removed at once and its note says so; one that is
+ * running sees the flag when it next wakes.
  */
 export function cancelWaitAction(deps: ListenerDeps) {
-  return async ({ ack, body, action, respond, client }: SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs) => {
-    await ack();
+  // No allow-list check: the asker passed it to be queued, and the check below is stricter.
+  return acknowledgedFirst<CancelArgs>(deps, { what: 'cancel', asker: buttonClicker, allowedOnly: false }, async ({ body, action, client }, reply, clicker) => {
     const jobId = action.value;
     if (!jobId) return;
     const request = await deps.findRequest(jobId);
     if (!request) {
-      await respond({ response_type: 'ephemeral', replace_original: false, text: 'That question has already been answered or cancelled.' });
+      await reply({ response_type: 'ephemeral', text: 'That question has already been answered or cancelled.' });
       return;
     }
-    if (request.user !== body.user.id) {
-      await respond({ response_type: 'ephemeral', replace_original: false, text: `Only <@${request.user}>, who asked, can cancel this wait.` });
+    const messageTs = body.message?.ts ?? body.container?.message_ts;
+    const decision = decideCancel(request, { user: clicker.user, channel: body.channel?.id, messageTs }, deps.team.admins);
+    if (decision === 'not_this_message') {
+      deps.logger.warn({ requestId: jobId, user: clicker.user, channel: body.channel?.id, messageTs }, 'a Cancel click does not match the message of the request it names');
+      await reply({ response_type: 'ephemeral', text: userMessageFor(new MetisError('button_not_this_request', 'cancel on another message')) });
       return;
     }
-    await deps.cancellations.cancel(jobId, body.user.id);
+    if (decision === 'not_allowed') {
+      await reply({ response_type: 'ephemeral', text: `Only <@${request.user}>, who asked, or an administrator of the bot can cancel this wait.` });
+      return;
+    }
+    await deps.cancellations.cancel(jobId, clicker.user);
     const removed = await deps.removeWaiting(jobId);
-    deps.logger.info({ requestId: jobId, user: body.user.id, removed }, 'wait cancelled');
-    const channel = body.channel?.id;
-    const ts = body.message?.ts;
-    if (removed && channel && ts) {
-      const text = `:no_entry_sign: _Cancelled by <@${body.user.id}>._`;
+    deps.logger.info({ requestId: jobId, user: clicker.user, removed }, 'wait cancelled');
+    if (removed && messageTs) {
       await client.chat.update({
-        channel,
-        ts,
-        ...markdownMessage(text),
+        channel: request.channel,
+        ts: messageTs,
+        ...markdownMessage(`:no_entry_sign: _Cancelled by <@${clicker.user}>._`),
         metadata: { event_type: METADATA.notice, event_payload: { request_id: jobId } },
       } as Parameters<typeof client.chat.update>[0]);
     }
-  };
+  });
 }

@@ -1,18 +1,36 @@
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import { MetisError, userMessageFor } from '../../../errors.ts';
+import { acknowledgedFirst } from '../acknowledged-first.ts';
+import { channelDefaultSetText } from '../commands/metis-model.ts';
 import type { ListenerDeps } from '../types.ts';
+import { buttonClicker } from './clicker.ts';
 
-/** "Use in this channel" on a model: makes it the channel's default. */
+type UseModelArgs = SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs;
+
+/**
+ * "Use in this channel" on a model: makes it the channel's default, under the
+ * same rules as `/metis model` (allowed people only; announced in the
+ * channel). The button's value is the clicker's word, so only the name of a
+ * model that is Live in the catalog is accepted, and what is stored is the
+ * catalog's name, never the value itself.
+ */
 export function useModelAction(deps: ListenerDeps) {
-  return async ({ ack, body, action, respond }: SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs) => {
-    await ack();
-    const channel = body.channel?.id;
-    const model = action.value;
-    if (!channel || !model) return;
-    await deps.preferences.setChannelDefault(channel, model, body.user.id);
-    await respond({
-      response_type: 'ephemeral',
-      replace_original: false,
-      text: `:pushpin: This channel now uses \`${model}\` by default (set by <@${body.user.id}>). \`/metis model clear\` undoes it.`,
-    });
-  };
+  return acknowledgedFirst<UseModelArgs>(deps, { what: 'use model', asker: buttonClicker, allowedOnly: true }, async ({ action }, reply, clicker) => {
+    const snapshot = await deps.models.read();
+    if (!snapshot) {
+      await reply({ response_type: 'ephemeral', text: ':hourglass: I am fetching the model list from Metis; try again in a few seconds.' });
+      return;
+    }
+    const model = snapshot.models.find((m) => m.name === action.value && m.status === 'Live');
+    if (!model) {
+      deps.logger.warn(
+        { user: clicker.user, channel: clicker.channel, valueChars: action.value?.length ?? 0, known: snapshot.models.some((m) => m.name === action.value) },
+        '"Use in this channel" named no Live model; default unchanged',
+      );
+      await reply({ response_type: 'ephemeral', text: userMessageFor(new MetisError('button_not_live_model', 'button value is not a Live model')) });
+      return;
+    }
+    await deps.preferences.setChannelDefault(clicker.channel, model.name, clicker.user);
+    await reply({ response_type: 'in_channel', text: channelDefaultSetText(clicker.user, model.name, model.status) });
+  });
 }

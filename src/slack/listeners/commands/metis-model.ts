@@ -5,6 +5,15 @@ import type { ListenerDeps } from '../types.ts';
 import type { Reply } from './metis.ts';
 
 /**
+ * What the channel is told when someone sets its default model (with
+ * `/metis model` or the "Use in this channel" button). `model` is a name from
+ * the catalog, never the person's own words.
+ */
+export function channelDefaultSetText(user: string, model: string, status: string | undefined): string {
+  return `<@${user}> set this channel's default model to \`${model}\`${status && status !== 'Live' ? ` (${status} on Metis right now)` : ''}.`;
+}
+
+/**
  * `/metis model [name|clear]`: show, set or clear the channel's default
  * model. A new default is announced in the channel, since it changes what
  * everyone there gets.
@@ -39,10 +48,7 @@ export async function modelSubcommand(deps: ListenerDeps, command: SlashCommand,
     );
     await deps.preferences.setChannelDefault(channel, model, command.user_id);
     const status = snapshot.models.find((m) => m.name === model)?.status;
-    await reply({
-      response_type: 'in_channel',
-      text: `<@${command.user_id}> set this channel's default model to \`${model}\`${status && status !== 'Live' ? ` (${status} on Metis right now)` : ''}.`,
-    });
+    await reply({ response_type: 'in_channel', text: channelDefaultSetText(command.user_id, model, status) });
   } catch (err) {
     if (!isMetisError(err)) throw err;
     await reply({ response_type: 'ephemeral', text: userMessageFor(err) });

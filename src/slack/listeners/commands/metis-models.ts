@@ -1,27 +1,28 @@
-import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { isMetisError, userMessageFor } from '../../../errors.ts';
 import { resolveModelName } from '../../../models/choose-model.ts';
 import { modelDetailMessage, modelListMessage } from '../../views/models.ts';
+import { acknowledgedFirst } from '../acknowledged-first.ts';
 import type { ListenerDeps } from '../types.ts';
+import { type CommandArgs, commandAsker } from './metis.ts';
 
 /**
  * `/metis-models [public] [model]`: every model with its status, or one
- * model's detail. Answered in the acknowledgement, within Slack's 3 s, from
- * the shared status (refreshed by the workers when stale).
+ * model's detail, from the shared status (refreshed by the workers when
+ * stale; waiting for that is why it answers after the acknowledgement).
  */
 export function metisModelsCommand(deps: ListenerDeps) {
-  return async ({ command, ack }: SlackCommandMiddlewareArgs & AllMiddlewareArgs) => {
+  return acknowledgedFirst<CommandArgs>(deps, { what: '/metis-models', asker: commandAsker, allowedOnly: true }, async ({ command }, reply) => {
     const words = command.text.trim().split(/\s+/).filter(Boolean);
     const isPublic = words[0]?.toLowerCase() === 'public';
     if (isPublic) words.shift();
     const responseType = isPublic ? 'in_channel' : 'ephemeral';
     const [snapshot, channelDefault] = await Promise.all([deps.models.read(), deps.preferences.channelDefault(command.channel_id)]);
     if (!snapshot) {
-      await ack({ response_type: 'ephemeral', text: ':hourglass: I am fetching the model list from Metis for the first time; try again in a few seconds.' });
+      await reply({ response_type: 'ephemeral', text: ':hourglass: I am fetching the model list from Metis for the first time; try again in a few seconds.' });
       return;
     }
     if (words.length === 0) {
-      await ack({ response_type: responseType, ...modelListMessage(snapshot, { channelDefault }) });
+      await reply({ response_type: responseType, ...modelListMessage(snapshot, { channelDefault }) });
       return;
     }
     try {
@@ -30,10 +31,10 @@ export function metisModelsCommand(deps: ListenerDeps) {
         words.join(' '),
       );
       const model = snapshot.models.find((m) => m.name === name);
-      if (model) await ack({ response_type: responseType, ...modelDetailMessage(model, snapshot, { channelDefault }) });
+      if (model) await reply({ response_type: responseType, ...modelDetailMessage(model, snapshot, { channelDefault }) });
     } catch (err) {
       if (!isMetisError(err)) throw err;
-      await ack({ response_type: 'ephemeral', text: userMessageFor(err) });
+      await reply({ response_type: 'ephemeral', text: userMessageFor(err) });
     }
-  };
+  });
 }

@@ -1,20 +1,20 @@
-import type { AllMiddlewareArgs, RespondArguments, SlackCommandMiddlewareArgs } from '@slack/bolt';
+import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { helpMessage } from '../../views/models.ts';
+import { acknowledgedFirst } from '../acknowledged-first.ts';
 import type { ListenerDeps } from '../types.ts';
 import { adminSubcommand } from './metis-admin.ts';
 import { modelSubcommand } from './metis-model.ts';
 import { usageSubcommand } from './metis-usage.ts';
 
+export type { Reply } from '../acknowledged-first.ts';
 export type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
-export type Reply = (response: RespondArguments & { response_type?: 'ephemeral' | 'in_channel' }) => Promise<void>;
+
+/** Who runs a slash command, and where: what the allow lists are asked about. */
+export const commandAsker = ({ command }: CommandArgs) => ({ user: command.user_id, channel: command.channel_id, teamId: command.team_id });
 
 /** `/metis`: help, and the subcommands `model`, `usage` and `admin`. */
 export function metisCommand(deps: ListenerDeps) {
-  return async (args: CommandArgs) => {
-    const { command, ack } = args;
-    const reply: Reply = async (r) => {
-      await ack(r as Parameters<typeof ack>[0]);
-    };
+  return acknowledgedFirst<CommandArgs>(deps, { what: '/metis', asker: commandAsker, allowedOnly: true }, async ({ command }, reply) => {
     const [sub, ...rest] = command.text.trim().split(/\s+/).filter(Boolean);
     switch (sub?.toLowerCase()) {
       case 'model':
@@ -29,5 +29,5 @@ export function metisCommand(deps: ListenerDeps) {
         await reply({ response_type: 'ephemeral', text: `${prefix}${help.text}` });
       }
     }
-  };
+  });
 }
