@@ -32,7 +32,7 @@ export function cancelWaitAction(deps: ListenerDeps) {
       await client.chat.update({
         channel,
         ts,
-        ...markdownMessage(text),
+        ...markdownMessage(text, undefined, [body.user.id]),
         metadata: { event_type: METADATA.notice, event_payload: { request_id: jobId } },
       } as Parameters<typeof client.chat.update>[0]);
     }

@@ -1,4 +1,5 @@
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import { inertEcho } from '../../inert-text.ts';
 import type { ListenerDeps } from '../types.ts';
 
 /** "Use in this channel" on a model: makes it the channel's default. */
@@ -12,7 +13,7 @@ export function useModelAction(deps: ListenerDeps) {
     await respond({
       response_type: 'ephemeral',
       replace_original: false,
-      text: `:pushpin: This channel now uses \`${model}\` by default (set by <@${body.user.id}>). \`/metis model clear\` undoes it.`,
+      text: `:pushpin: This channel now uses \`${inertEcho(model)}\` by default (set by <@${body.user.id}>). \`/metis model clear\` undoes it.`,
     });
   };
 }
