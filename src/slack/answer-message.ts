@@ -27,6 +27,8 @@ export class ConversationGone extends Error {
 }
 
 const STREAMING_CURSOR = ' …';
+/** Slack's cumulative limit for the markdown blocks of one message. */
+const MARKDOWN_BLOCK_LIMIT = 12_000;
 /** Notification text: Slack shows it in alerts and previews; chat.update allows 4,000 characters. */
 const FALLBACK_CHARS = 300;
 export const CANCEL_WAIT_ACTION = 'cancel_wait';
@@ -302,6 +304,11 @@ export class AnswerMessage {
       const isLast = taken.rest.length === 0;
       const shown = isLast && !final ? `${taken.piece.text}${STREAMING_CURSOR}` : taken.piece.text;
       const type = isLast && !final ? METADATA.pending : METADATA.answer;
+      // Made inert, text can grow (a word joiner per would-be token): keep each message within Slack's limit.
+      if (inertMarkdown(shown).length > MARKDOWN_BLOCK_LIMIT && this.limit > 500) {
+        this.limit = Math.floor(this.limit * 0.6);
+        continue;
+      }
       try {
         await this.write(shown, type);
       } catch (err) {

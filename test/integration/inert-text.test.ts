@@ -59,6 +59,19 @@ describe('model text', () => {
     for (const p of [parts[0], parts.at(-1)]) for (const s of SHOWN) expect(p?.text).toContain(s);
   });
 
+
+  it('text that grows when made inert still fits each message', async () => {
+    h = await startHarness({ mode: 'socket', gateway: { randomSplits: false }, env: { METIS_SLACK_MESSAGE_MAX_CHARS: '12000' } });
+    // Each `<@` gains a word joiner: 9,000 characters become 13,500 once inert, over Slack's 12,000.
+    h.gateway.setReply(() => `Pings: ${'<@'.repeat(4500)} done.`);
+    const q = await h.mention({ text: `<@${BOT_USER_ID}> ping` });
+    await h.reply(q, { timeoutMs: 30_000 });
+    await waitFor(() => (h as Harness).slack.botReplies(DEFAULT_CHANNEL, q.ts).every((m) => m.metadata?.event_type === 'metis_answer'), 'all parts final');
+    const parts = (h as Harness).slack.botReplies(DEFAULT_CHANNEL, q.ts);
+    expect(parts.at(-1)?.text).toContain('done.');
+    for (const p of parts) expect(p.text.length).toBeLessThanOrEqual(12_000);
+    expectNothingLive(textsSent(h));
+  });
 });
 
 describe('echoed values', () => {
