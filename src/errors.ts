@@ -8,6 +8,8 @@
  * and what to do.
  */
 
+import { inertEcho } from './slack/inert-text.ts';
+
 export type ErrorCode =
   | 'empty_prompt'
   | 'unknown_option'
@@ -89,7 +91,7 @@ const MAX_LISTED_MODELS = 12;
 
 function listModels(models: string[] | undefined): string {
   if (!models || models.length === 0) return 'none are available to this account right now';
-  const shown = models.slice(0, MAX_LISTED_MODELS).map((m) => `\`${m}\``);
+  const shown = models.slice(0, MAX_LISTED_MODELS).map((m) => `\`${inertEcho(m)}\``);
   const more = models.length > MAX_LISTED_MODELS ? ` and ${models.length - MAX_LISTED_MODELS} more` : '';
   return `${shown.join(', ')}${more}`;
 }
@@ -109,17 +111,17 @@ export function userMessageFor(err: unknown): string {
     case 'empty_prompt':
       return `:wave: ${USAGE_TEXT}`;
     case 'unknown_option':
-      return `:grey_question: I don't know the option \`${d.option ?? ''}\`. Use \`-m <model>\` (or \`--model <model>\`) before your question.`;
+      return `:grey_question: I don't know the option \`${inertEcho(d.option ?? '')}\`. Use \`-m <model>\` (or \`--model <model>\`) before your question.`;
     case 'unknown_model':
-      return `:grey_question: There is no model matching \`${d.model ?? ''}\` on Metis. Available: ${listModels(d.models)}.`;
+      return `:grey_question: There is no model matching \`${inertEcho(d.model ?? '')}\` on Metis. Available: ${listModels(d.models)}.`;
     case 'ambiguous_model':
-      return `:grey_question: \`${d.model ?? ''}\` matches several models: ${listModels(d.models)}. Use more of the name.`;
+      return `:grey_question: \`${inertEcho(d.model ?? '')}\` matches several models: ${listModels(d.models)}. Use more of the name.`;
     case 'model_gone':
       return d.where === 'channel'
-        ? `:grey_question: This channel's default model \`${d.model ?? ''}\` is no longer offered by Metis. Pick one with \`-m <model>\`, or set a new default with \`/metis model <name>\`. Available: ${listModels(d.models)}.`
-        : `:grey_question: This thread's model \`${d.model ?? ''}\` is no longer offered by Metis. Pick another with \`-m <model>\`. Available: ${listModels(d.models)}.`;
+        ? `:grey_question: This channel's default model \`${inertEcho(d.model ?? '')}\` is no longer offered by Metis. Pick one with \`-m <model>\`, or set a new default with \`/metis model <name>\`. Available: ${listModels(d.models)}.`
+        : `:grey_question: This thread's model \`${inertEcho(d.model ?? '')}\` is no longer offered by Metis. Pick another with \`-m <model>\`. Available: ${listModels(d.models)}.`;
     case 'cold_start_timeout':
-      return `:hourglass: \`${d.model ?? 'The model'}\` did not become Live on Metis within ${d.waitedMinutes ?? 'the'} min, so I stopped waiting. ${
+      return `:hourglass: \`${inertEcho(d.model ?? 'The model')}\` did not become Live on Metis within ${d.waitedMinutes ?? 'the'} min, so I stopped waiting. ${
         d.models?.length ? `Live now: ${listModels(d.models)}; ask again with \`-m <model>\`` : 'No model is Live right now; try again later'
       }, or see \`/metis-models\`.`;
     case 'no_models':
@@ -130,17 +132,17 @@ export function userMessageFor(err: unknown): string {
     case 'access_denied':
       return ':lock: Metis refused the bot\'s credentials. An administrator needs to renew the bot\'s Metis access (details are in the bot\'s logs).';
     case 'model_not_found':
-      return `:grey_question: Metis no longer offers \`${d.model ?? ''}\`. Pick another model with \`-m <model>\`.`;
+      return `:grey_question: Metis no longer offers \`${inertEcho(d.model ?? '')}\`. Pick another model with \`-m <model>\`.`;
     case 'model_not_live':
-      return `:zzz: \`${d.model ?? 'That model'}\` is not live on Metis right now. Try again later, or pick a live model with \`-m <model>\`.`;
+      return `:zzz: \`${inertEcho(d.model ?? 'That model')}\` is not live on Metis right now. Try again later, or pick a live model with \`-m <model>\`.`;
     case 'maintenance':
-      return `:construction: Metis is under maintenance${d.notice ? `: ${d.notice}` : '.'} Please try again later.`;
+      return `:construction: Metis is under maintenance${d.notice ? `: ${inertEcho(d.notice)}` : '.'} Please try again later.`;
     case 'bad_request':
       return ':warning: Metis rejected the request as malformed. This is a bug in the bot; the operators have the details in the logs.';
     case 'rate_limited':
       return ':hourglass: Metis is receiving too many requests from this team right now. Please try again in a minute.';
     case 'token_rate_limited':
-      return `:hourglass: The per-minute token limit for \`${d.model ?? 'this model'}\` is used up. Please try again in a minute.`;
+      return `:hourglass: The per-minute token limit for \`${inertEcho(d.model ?? 'this model')}\` is used up. Please try again in a minute.`;
     case 'gateway_unavailable':
       return ':warning: The Metis inference service is not responding properly right now. Please try again in a few minutes.';
     case 'gateway_timeout':
@@ -148,7 +150,7 @@ export function userMessageFor(err: unknown): string {
     case 'stream_dropped':
       return ':warning: The connection to Metis dropped before the answer was complete. Please ask again.';
     case 'model_error':
-      return `:warning: \`${d.model ?? 'The model'}\` hit an error while answering. Please ask again, or try another model.`;
+      return `:warning: \`${inertEcho(d.model ?? 'The model')}\` hit an error while answering. Please ask again, or try another model.`;
     case 'internal':
       return ':warning: Something went wrong on my side while answering. The operators have the details in the logs; please try again in a minute.';
     case 'slack_busy':

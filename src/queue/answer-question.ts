@@ -275,7 +275,7 @@ export function createAnswerProcessor(deps: AnswerDeps) {
         .snapshot(waiting ? deps.config.models.coldStartPollMs : undefined, lastKnown)
         .catch((err: unknown) => err as Error);
       if (cancelledBy) {
-        await answer.fail(`:no_entry_sign: _Cancelled by <@${cancelledBy}>._`);
+        await answer.fail(`:no_entry_sign: _Cancelled by <@${cancelledBy}>._`, [cancelledBy]);
         log.info({ outcome: 'cancelled', model }, 'request cancelled while waiting');
         return { outcome: 'cancelled', model };
       }

@@ -1,7 +1,8 @@
 /**
- * Tells the admins (METIS_ADMIN_USERS by DM, METIS_ALERT_CHANNEL) when Metis
- * access needs a person, with the exact cause and the fix, and when it works
- * again. Called once per incident by AccessHealth.
+ * Tells the admins (METIS_ADMIN_USERS by DM, and METIS_ALERT_CHANNEL, which
+ * the bot must have been invited to) when Metis access needs a person, with
+ * the exact cause and the fix, and when it works again. Called once per
+ * incident by AccessHealth.
  */
 import type { WebClient } from '@slack/web-api';
 import type { AccessNotifier, AccessProblem } from '../auth/access-health.ts';
@@ -15,16 +16,9 @@ export function slackAccessNotifier(
   logger: Logger,
 ): AccessNotifier & LoginLapseNotifier {
   const send = async (markdown: string) => {
-    const targets: string[] = [];
-    if (admin.alertChannel) targets.push(admin.alertChannel);
-    for (const user of admin.users) {
-      try {
-        const dm = await client.conversations.open({ users: user });
-        if (dm.channel?.id) targets.push(dm.channel.id);
-      } catch (err) {
-        logger.warn({ user, err: String(err) }, 'cannot open a DM with an admin');
-      }
-    }
+    // A user id as the channel posts in the bot's DM with that person (its Messages tab): chat:write is
+    // enough, where conversations.open would need im:write, which the manifest does not ask for.
+    const targets = [...(admin.alertChannel ? [admin.alertChannel] : []), ...admin.users];
     if (targets.length === 0) {
       logger.warn('no METIS_ADMIN_USERS or METIS_ALERT_CHANNEL configured: the access alert is only in this log');
       return;

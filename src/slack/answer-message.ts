@@ -16,6 +16,7 @@ import type { Logger } from '../logger.ts';
 import type { EditPacing } from './edit-pacer.ts';
 import { METADATA } from '../conversation/build-messages.ts';
 import { takePiece } from '../conversation/split-message.ts';
+import { inertMarkdown, inertMrkdwn } from './inert-text.ts';
 import { CONVERSATION_GONE, slackFailure, withRateLimitWait } from './web-client.ts';
 
 export class ConversationGone extends Error {
@@ -26,22 +27,29 @@ export class ConversationGone extends Error {
 }
 
 const STREAMING_CURSOR = ' …';
+/** Slack's cumulative limit for the markdown blocks of one message. */
+const MARKDOWN_BLOCK_LIMIT = 12_000;
 /** Notification text: Slack shows it in alerts and previews; chat.update allows 4,000 characters. */
 const FALLBACK_CHARS = 300;
 export const CANCEL_WAIT_ACTION = 'cancel_wait';
 
-/** A short plain preview of markdown, for the notification `text`. */
-export function fallbackText(markdown: string): string {
-  const plain = markdown.replace(/[`*_~>#]/g, '').replace(/\s+/g, ' ').trim();
-  return plain.length > FALLBACK_CHARS ? `${plain.slice(0, FALLBACK_CHARS - 1)}…` : plain || '…';
+/** A short plain preview of markdown, for the notification `text` (mrkdwn: escaped, so nothing in it acts). */
+export function fallbackText(markdown: string, liveUsers: readonly string[] = []): string {
+  const plain = markdown.replace(/[`*_~#]/g, '').replace(/^\s*>+/gm, '').replace(/\s+/g, ' ').trim();
+  const short = plain.length > FALLBACK_CHARS ? `${plain.slice(0, FALLBACK_CHARS - 1)}…` : plain || '…';
+  return inertMrkdwn(short, liveUsers);
 }
 
 /**
  * A message carrying `markdown` as Slack renders it (a markdown block), with
  * a short plain `text` for notifications, and optionally a Cancel button.
+ * Every message the bot posts or edits is built here, so nothing in it acts in
+ * Slack (see inert-text.ts) except mentions of `liveUsers`, ids the bot itself
+ * names on purpose. Slack is never asked to link names (no `link_names`).
  */
-export function markdownMessage(markdown: string, cancelValue?: string): { text: string; blocks: object[] } {
-  const blocks: object[] = [{ type: 'markdown', text: markdown }];
+export function markdownMessage(markdown: string, cancelValue?: string, liveUsers: readonly string[] = []): { text: string; blocks: object[] } {
+  const inert = inertMarkdown(markdown, liveUsers);
+  const blocks: object[] = [{ type: 'markdown', text: inert }];
   if (cancelValue) {
     blocks.push({
       type: 'actions',
@@ -50,7 +58,7 @@ export function markdownMessage(markdown: string, cancelValue?: string): { text:
       ],
     });
   }
-  return { text: fallbackText(markdown), blocks };
+  return { text: fallbackText(inert, liveUsers), blocks };
 }
 /** A waiting edit re-reads its interval this often, so it goes sooner when the fleet quietens. */
 const RECHECK_INTERVAL_MS = 1000;
@@ -135,12 +143,12 @@ export class AnswerMessage {
     return { event_type: type, event_payload: { request_id: this.opts.requestId } };
   }
 
-  private async post(markdown: string, type: string, cancelValue?: string): Promise<string> {
+  private async post(markdown: string, type: string, cancelValue?: string, liveUsers?: readonly string[]): Promise<string> {
     const res = await this.call(() =>
       this.client.chat.postMessage({
         channel: this.opts.channel,
         thread_ts: this.opts.threadTs,
-        ...markdownMessage(markdown, cancelValue),
+        ...markdownMessage(markdown, cancelValue, liveUsers),
         metadata: this.metadata(type),
         unfurl_links: false,
         unfurl_media: false,
@@ -149,13 +157,13 @@ export class AnswerMessage {
     return res.ts as string;
   }
 
-  private async edit(ts: string, markdown: string, type: string, cancelValue?: string): Promise<void> {
+  private async edit(ts: string, markdown: string, type: string, cancelValue?: string, liveUsers?: readonly string[]): Promise<void> {
     if (this.closing) this.opts.pacing.spend(); // final edits are not held back, but they use the budget too
     await this.call(() =>
       this.client.chat.update({
         channel: this.opts.channel,
         ts,
-        ...markdownMessage(markdown, cancelValue),
+        ...markdownMessage(markdown, cancelValue, liveUsers),
         metadata: this.metadata(type),
       } as Parameters<WebClient['chat']['update']>[0]),
     );
@@ -296,6 +304,11 @@ export class AnswerMessage {
       const isLast = taken.rest.length === 0;
       const shown = isLast && !final ? `${taken.piece.text}${STREAMING_CURSOR}` : taken.piece.text;
       const type = isLast && !final ? METADATA.pending : METADATA.answer;
+      // Made inert, text can grow (a word joiner per would-be token): keep each message within Slack's limit.
+      if (inertMarkdown(shown).length > MARKDOWN_BLOCK_LIMIT && this.limit > 500) {
+        this.limit = Math.floor(this.limit * 0.6);
+        continue;
+      }
       try {
         await this.write(shown, type);
       } catch (err) {
@@ -316,20 +329,20 @@ export class AnswerMessage {
   }
 
   /** Puts `markdown` in the live message (or a new one), re-posting if someone deleted the live one. */
-  private async write(markdown: string, type: string, cancelValue?: string): Promise<void> {
+  private async write(markdown: string, type: string, cancelValue?: string, liveUsers?: readonly string[]): Promise<void> {
     if (this.startNewMessage || this.ts.length === 0) {
-      this.ts.push(await this.post(markdown, type, cancelValue));
+      this.ts.push(await this.post(markdown, type, cancelValue, liveUsers));
       this.startNewMessage = false;
       this.changed();
       return;
     }
     try {
-      await this.edit(this.ts[this.ts.length - 1] as string, markdown, type, cancelValue);
+      await this.edit(this.ts[this.ts.length - 1] as string, markdown, type, cancelValue, liveUsers);
     } catch (err) {
       if (slackFailure(err)?.error !== 'message_not_found') throw err;
       // The placeholder was deleted in Slack: carry on in a new message.
       this.ts.pop();
-      this.ts.push(await this.post(markdown, type, cancelValue));
+      this.ts.push(await this.post(markdown, type, cancelValue, liveUsers));
       this.changed();
     }
   }
@@ -363,22 +376,22 @@ export class AnswerMessage {
   /**
    * Ends the answer with a failure message: it replaces the placeholder when
    * nothing was shown yet; after partial text, the text stays and the message
-   * follows it.
+   * follows it. `liveUsers`: ids the message mentions on purpose (e.g. who cancelled).
    */
-  async fail(message: string): Promise<void> {
+  async fail(message: string, liveUsers?: readonly string[]): Promise<void> {
     this.version++;
     await this.close();
     if (this.ts.length === 0) {
-      await this.post(message, METADATA.notice);
+      await this.post(message, METADATA.notice, undefined, liveUsers);
       return;
     }
     if (this.text.length === 0) {
-      await this.replaceWith(message);
+      await this.replaceWith(message, liveUsers);
       return;
     }
     // Partial text stays (marked final); the message follows it.
     await this.retryRateLimited(() => this.render(true)).catch((err) => this.logEditFailure(err));
-    await this.retryRateLimited(() => this.post(message, METADATA.notice));
+    await this.retryRateLimited(() => this.post(message, METADATA.notice, undefined, liveUsers));
   }
 
   /**
@@ -386,14 +399,14 @@ export class AnswerMessage {
    * message is posted anew and the placeholder removed: a placeholder must
    * never be left behind.
    */
-  private async replaceWith(message: string): Promise<void> {
+  private async replaceWith(message: string, liveUsers?: readonly string[]): Promise<void> {
     try {
-      await this.retryRateLimited(() => this.write(message, METADATA.notice));
+      await this.retryRateLimited(() => this.write(message, METADATA.notice, undefined, liveUsers));
     } catch (err) {
       if (this.gone || this.abandoned) throw err;
       this.logEditFailure(err);
       const placeholder = this.ts.pop();
-      await this.retryRateLimited(() => this.post(message, METADATA.notice));
+      await this.retryRateLimited(() => this.post(message, METADATA.notice, undefined, liveUsers));
       if (placeholder) await this.call(() => this.client.chat.delete({ channel: this.opts.channel, ts: placeholder })).catch((e) => this.logEditFailure(e));
     }
   }

@@ -4,9 +4,12 @@
  * delivery to the bot, and a Socket Mode websocket (hello, envelopes, acks).
  * It keeps every message so tests can read a thread as a person would see it,
  * enforces Slack's size limits, and injects faults (429 + Retry-After, platform
- * errors) on demand.
+ * errors) on demand. Like a workspace the app was installed in from
+ * manifest.yml, it grants the bot token only the manifest's bot scopes: a call
+ * that needs another answers `missing_scope`.
  */
 import { createHmac, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -21,6 +24,74 @@ export const SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
 /** chat.update `text` limit, and the markdown_text limit, per Slack's method docs. */
 const UPDATE_TEXT_LIMIT = 4000;
 const MARKDOWN_LIMIT = 12_000;
+
+/**
+ * The bot scopes a manifest asks for (`oauth_config.scopes.bot`). No YAML
+ * library is installed, so this reads just that list: block keys by
+ * indentation, `- item` entries, `#` comments.
+ */
+export function manifestBotScopes(yaml: string): string[] {
+  const path = ['oauth_config', 'scopes', 'bot'];
+  const stack: { key: string; indent: number }[] = [];
+  const scopes: string[] = [];
+  for (const raw of yaml.split('\n')) {
+    const line = raw.replace(/\s+#.*$/, '').replace(/^\s*#.*$/, '');
+    if (line.trim() === '') continue;
+    const indent = line.length - line.trimStart().length;
+    const item = /^\s*-\s+(.+?)\s*$/.exec(line);
+    const inBot = stack.length === path.length && stack.every((s, i) => s.key === path[i]);
+    if (item && inBot && indent >= (stack[stack.length - 1]?.indent ?? 0)) {
+      scopes.push((item[1] as string).replace(/^["']|["']$/g, ''));
+      continue;
+    }
+    const key = /^\s*([A-Za-z0-9_]+):\s*$/.exec(line);
+    while (stack.length && (stack[stack.length - 1] as { indent: number }).indent >= indent) stack.pop();
+    if (key) stack.push({ key: key[1] as string, indent });
+  }
+  return scopes;
+}
+
+const MANIFEST_SCOPES = manifestBotScopes(readFileSync(new URL('../../manifest.yml', import.meta.url), 'utf8'));
+
+/**
+ * The bot-token scope each Web API method needs, per Slack's method reference
+ * (slack.md §2.3): any one of the listed scopes is enough. Methods that need
+ * none (auth.test, views.publish) are not listed; a method missing here is
+ * one the fake does not know, and it says so.
+ */
+const HISTORY_BY_PREFIX: Record<string, string[]> = { C: ['channels:history', 'groups:history'], G: ['groups:history', 'mpim:history'], D: ['im:history'] };
+function scopesNeeded(method: string, params: Record<string, unknown>): string[] | undefined {
+  switch (method) {
+    case 'chat.postMessage':
+    case 'chat.update':
+    case 'chat.delete':
+    case 'chat.postEphemeral':
+    case 'chat.startStream':
+    case 'chat.appendStream':
+    case 'chat.stopStream':
+      return ['chat:write'];
+    case 'assistant.threads.setStatus':
+      return ['chat:write', 'assistant:write'];
+    case 'assistant.threads.setSuggestedPrompts':
+    case 'assistant.threads.setTitle':
+      return ['assistant:write'];
+    case 'conversations.replies':
+    case 'conversations.history':
+      return HISTORY_BY_PREFIX[String(params.channel ?? '').charAt(0)] ?? ['channels:history'];
+    case 'conversations.open':
+      return ['im:write'];
+    case 'users.info':
+      return ['users:read'];
+    case 'usergroups.users.list':
+      return ['usergroups:read'];
+    case 'files.info':
+      return ['files:read'];
+    case 'reactions.add':
+      return ['reactions:write'];
+    default:
+      return undefined;
+  }
+}
 
 export interface FakeMessage {
   channel: string;
@@ -161,7 +232,8 @@ export function signSlackRequest(secret: string, timestamp: number, body: string
   return `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
 }
 
-export async function startFakeSlack(): Promise<FakeSlack> {
+export async function startFakeSlack(opts: { botScopes?: readonly string[] } = {}): Promise<FakeSlack> {
+  const granted = opts.botScopes ?? MANIFEST_SCOPES;
   const calls: ApiCall[] = [];
   const messages: FakeMessage[] = [];
   const faults = new Map<string, Fault[]>();
@@ -240,6 +312,10 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       return { ok: true, url: `${baseUrl.replace('http', 'ws')}/link/?ticket=${randomUUID()}&app_id=A0APP` };
     }
     if (token !== BOT_TOKEN) return { ok: false, error: 'invalid_auth' };
+    const needed = scopesNeeded(method, params);
+    if (needed && !needed.some((s) => granted.includes(s))) {
+      return { ok: false, error: 'missing_scope', needed: needed.join(','), provided: granted.join(',') };
+    }
     const channel = typeof params.channel === 'string' ? params.channel : undefined;
     if (channel && goneChannels.has(channel)) return { ok: false, error: goneChannels.get(channel) };
     switch (method) {
@@ -247,6 +323,8 @@ export async function startFakeSlack(): Promise<FakeSlack> {
         return { ok: true, url: 'https://fake.slack.com/', team: 'Fake', user: 'metis', team_id: TEAM_ID, user_id: BOT_USER_ID, bot_id: BOT_ID, is_enterprise_install: false };
       case 'chat.postMessage': {
         if (!channel) return { ok: false, error: 'channel_not_found' };
+        // A user id as the channel posts in the bot's DM with that person (as conversations.open names it).
+        if (/^[UW][A-Z0-9]+$/.test(channel)) return api(method, { ...params, channel: `D${channel.slice(1)}` }, token);
         const t = textOf(params);
         if ('error' in t) return { ok: false, error: t.error };
         const threadTs = typeof params.thread_ts === 'string' ? params.thread_ts : undefined;

@@ -5,6 +5,7 @@
  * per section).
  */
 import type { ModelInfo, SnapshotView } from '../../models/catalog.ts';
+import { inertEcho } from '../inert-text.ts';
 
 export const USE_MODEL_ACTION = 'use_model';
 
@@ -55,7 +56,7 @@ function statusWord(m: ModelInfo): string {
 function caveats(snapshot: SnapshotView, now: number): object[] {
   const out: object[] = [];
   if (snapshot.maintenance || snapshot.maintenanceNotice)
-    out.push(section(`:construction: *Metis is under maintenance*${snapshot.maintenanceNotice ? `: ${snapshot.maintenanceNotice}` : '.'}`));
+    out.push(section(`:construction: *Metis is under maintenance*${snapshot.maintenanceNotice ? `: ${inertEcho(snapshot.maintenanceNotice)}` : '.'}`));
   if (snapshot.stale)
     out.push(context(`:warning: Metis could not be reached just now; this is the last known status, from ${age(now - snapshot.fetchedAt)} ago.`));
   return out;
@@ -66,7 +67,7 @@ export function modelListMessage(snapshot: SnapshotView, opts: { channelDefault?
   const models = sortedModels(snapshot.models);
   const liveCount = models.filter((m) => m.status === 'Live').length;
   const line = (m: ModelInfo) =>
-    `${statusWord(m)} · \`${m.name}\`${m.name === opts.channelDefault ? ' :pushpin: _default here_' : ''}${m.description ? ` — ${m.description}` : ''}`;
+    `${statusWord(m)} · \`${inertEcho(m.name)}\`${m.name === opts.channelDefault ? ' :pushpin: _default here_' : ''}${m.description ? ` — ${inertEcho(m.description)}` : ''}`;
   const blocks: object[] = [section(`*Metis models:* ${liveCount} of ${models.length} Live`), ...caveats(snapshot, now)];
   if (models.length <= MAX_BLOCKS - blocks.length - 1) {
     for (const m of models) blocks.push(section(line(m).slice(0, SECTION_CHARS), useButton(m)));
@@ -84,7 +85,7 @@ export function modelListMessage(snapshot: SnapshotView, opts: { channelDefault?
     if (chunk) blocks.push(section(chunk));
   }
   blocks.push(context('Ask with `@metis -m <model> …` (a unique part of the name is enough). `/metis-models <model>` shows one model.'));
-  const live = models.filter((m) => m.status === 'Live').map((m) => m.name);
+  const live = models.filter((m) => m.status === 'Live').map((m) => inertEcho(m.name));
   const text = `${liveCount} of ${models.length} Metis models Live${live.length ? `: ${live.join(', ')}` : ''}`;
   return { text, blocks: blocks.slice(0, MAX_BLOCKS) };
 }
@@ -106,13 +107,13 @@ export function modelDetailMessage(model: ModelInfo, snapshot: SnapshotView, opt
     Queued: 'Waiting for resources on Metis; a question to it waits until it is Live.',
   };
   const lines = [
-    `*\`${model.name}\`* — ${statusWord(model)}`,
-    model.description,
+    `*\`${inertEcho(model.name)}\`* — ${statusWord(model)}`,
+    model.description && inertEcho(model.description),
     model.status ? readiness[model.status] : undefined,
-    `Use it: \`@metis -m ${uniqueFragment(model.name, snapshot.models) ?? model.name} <your question>\`${opts.channelDefault === model.name ? ' (it is already the default here)' : ''}.`,
+    `Use it: \`@metis -m ${inertEcho(uniqueFragment(model.name, snapshot.models) ?? model.name)} <your question>\`${opts.channelDefault === model.name ? ' (it is already the default here)' : ''}.`,
   ].filter(Boolean);
   return {
-    text: `${model.name}: ${model.status ?? 'status unknown'}`,
+    text: `${inertEcho(model.name)}: ${model.status ?? 'status unknown'}`,
     blocks: [section(lines.join('\n'), useButton(model)), ...caveats(snapshot, now)],
   };
 }
@@ -125,8 +126,8 @@ export function helpMessage(opts: { channelDefault?: string; fallbackModel?: str
     '• `/metis-models`: every model and whether it is Live, Starting, Queued or Offline (`/metis-models public` to share it).',
     "• `/metis model <name>`: set this channel's default model; `/metis model` shows it; `/metis model clear` removes it.",
     opts.channelDefault
-      ? `This channel's default model: \`${opts.channelDefault}\`.`
-      : `This channel has no default model; I use ${opts.fallbackModel ? `\`${opts.fallbackModel}\`` : 'the first Live model'}.`,
+      ? `This channel's default model: \`${inertEcho(opts.channelDefault)}\`.`
+      : `This channel has no default model; I use ${opts.fallbackModel ? `\`${inertEcho(opts.fallbackModel)}\`` : 'the first Live model'}.`,
   ].join('\n');
   return { text, blocks: [section(text)] };
 }

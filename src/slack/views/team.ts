@@ -3,6 +3,7 @@
  */
 import type { SnapshotView } from '../../models/catalog.ts';
 import type { UsageTotals } from '../../team/usage.ts';
+import { inertEcho } from '../inert-text.ts';
 
 export interface AdminStatus {
   access: { mode: string; expiresAt?: number; problem?: { detail: string; fix: string; since: number } };
@@ -51,7 +52,7 @@ export function teamUsageText(top: { users: TopRow[]; channels: TopRow[]; models
     `*Team usage this month*: ${totalsLine(all)}`,
     `*Top people*\n${list(top.users, (id) => `<@${id}>`)}`,
     `*Top channels*\n${list(top.channels, (id) => `<#${id}>`)}`,
-    `*Top models*\n${list(top.models, (id) => `\`${id}\``)}`,
+    `*Top models*\n${list(top.models, (id) => `\`${inertEcho(id)}\``)}`,
   ].join('\n\n');
 }
 
@@ -62,7 +63,7 @@ export interface TopRow {
 
 export function adminText(s: AdminStatus, now = Date.now()): string {
   const access = s.access.problem
-    ? `:rotating_light: needs a person since ${minutes(now - s.access.problem.since)} ago: ${s.access.problem.detail}\nFix: ${s.access.problem.fix}`
+    ? `:rotating_light: needs a person since ${minutes(now - s.access.problem.since)} ago: ${inertEcho(s.access.problem.detail)}\nFix: ${inertEcho(s.access.problem.fix)}`
     : `:white_check_mark: working (${s.access.mode}${s.access.expiresAt ? `; token expires in ${minutes(s.access.expiresAt - now)}` : ''})`;
   const q = s.queue;
   return [
@@ -88,7 +89,7 @@ export function homeView(opts: {
   defaults: Record<string, string>;
   admin?: AdminStatus;
 }): { type: 'home'; blocks: object[] } {
-  const live = opts.snapshot?.models.filter((m) => m.status === 'Live').map((m) => `\`${m.name}\``) ?? [];
+  const live = opts.snapshot?.models.filter((m) => m.status === 'Live').map((m) => `\`${inertEcho(m.name)}\``) ?? [];
   const blocks: object[] = [
     header('Metis'),
     section(
@@ -100,7 +101,7 @@ export function homeView(opts: {
     section(
       Object.keys(opts.defaults).length
         ? `*Channel defaults you set*\n${Object.entries(opts.defaults)
-            .map(([c, m]) => `<#${c}>: \`${m}\``)
+            .map(([c, m]) => `<#${c}>: \`${inertEcho(m)}\``)
             .join('\n')}`
         : '*Channel defaults you set:* none (`/metis model <name>` in a channel)',
     ),

@@ -43,7 +43,7 @@ export function cancelWaitAction(deps: ListenerDeps) {
       await client.chat.update({
         channel: request.channel,
         ts: messageTs,
-        ...markdownMessage(`:no_entry_sign: _Cancelled by <@${clicker.user}>._`),
+        ...markdownMessage(`:no_entry_sign: _Cancelled by <@${clicker.user}>._`, undefined, [clicker.user]),
         metadata: { event_type: METADATA.notice, event_payload: { request_id: jobId } },
       } as Parameters<typeof client.chat.update>[0]);
     }

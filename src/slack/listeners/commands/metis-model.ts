@@ -1,6 +1,7 @@
 import type { SlashCommand } from '@slack/bolt';
 import { isMetisError, userMessageFor } from '../../../errors.ts';
 import { resolveModelName } from '../../../models/choose-model.ts';
+import { inertEcho } from '../../inert-text.ts';
 import type { ListenerDeps } from '../types.ts';
 import type { Reply } from './metis.ts';
 
@@ -10,7 +11,7 @@ import type { Reply } from './metis.ts';
  * the catalog, never the person's own words.
  */
 export function channelDefaultSetText(user: string, model: string, status: string | undefined): string {
-  return `<@${user}> set this channel's default model to \`${model}\`${status && status !== 'Live' ? ` (${status} on Metis right now)` : ''}.`;
+  return `<@${user}> set this channel's default model to \`${inertEcho(model)}\`${status && status !== 'Live' ? ` (${status} on Metis right now)` : ''}.`;
 }
 
 /**
@@ -26,8 +27,8 @@ export async function modelSubcommand(deps: ListenerDeps, command: SlashCommand,
     await reply({
       response_type: 'ephemeral',
       text: current
-        ? `This channel's default model is \`${current}\`. Change it with \`/metis model <name>\`, or \`/metis model clear\`.`
-        : `This channel has no default model; I use ${deps.defaultModel ? `\`${deps.defaultModel}\`` : 'the first Live model'}. Set one with \`/metis model <name>\`.`,
+        ? `This channel's default model is \`${inertEcho(current)}\`. Change it with \`/metis model <name>\`, or \`/metis model clear\`.`
+        : `This channel has no default model; I use ${deps.defaultModel ? `\`${inertEcho(deps.defaultModel)}\`` : 'the first Live model'}. Set one with \`/metis model <name>\`.`,
     });
     return;
   }

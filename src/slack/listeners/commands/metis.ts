@@ -1,6 +1,7 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { helpMessage } from '../../views/models.ts';
 import { acknowledgedFirst } from '../acknowledged-first.ts';
+import { inertEcho } from '../../inert-text.ts';
 import type { ListenerDeps } from '../types.ts';
 import { adminSubcommand } from './metis-admin.ts';
 import { modelSubcommand } from './metis-model.ts';
@@ -25,7 +26,7 @@ export function metisCommand(deps: ListenerDeps) {
         return adminSubcommand(deps, command, rest, reply);
       default: {
         const help = helpMessage({ channelDefault: await deps.preferences.channelDefault(command.channel_id), fallbackModel: deps.defaultModel });
-        const prefix = sub && sub.toLowerCase() !== 'help' ? `:grey_question: I don't know \`/metis ${sub.slice(0, 40)}\`.\n` : '';
+        const prefix = sub && sub.toLowerCase() !== 'help' ? `:grey_question: I don't know \`/metis ${inertEcho(sub.slice(0, 40))}\`.\n` : '';
         await reply({ response_type: 'ephemeral', text: `${prefix}${help.text}` });
       }
     }
