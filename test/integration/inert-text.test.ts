@@ -87,11 +87,11 @@ describe('echoed values', () => {
     h = await startHarness({ mode: 'socket' });
     const click = await h.click('use_model', '<!channel>');
     await waitFor(() => (h as Harness).slack.responses.find((r) => r.url === click.responseUrl), 'the confirmation');
-    const confirmation = String(h.slack.responses.find((r) => r.url === click.responseUrl)?.body.text);
-    expect(confirmation).toContain(`@${J}channel`);
-    // The bot's own mention of who clicked stays a live mention.
-    expect(confirmation).toContain('<@U0HUMAN>');
-    expect(confirmation.replace('<@U0HUMAN>', '')).not.toMatch(LIVE_TOKEN);
+    // A forged value is refused without being repeated (only a Live model's name is ever accepted).
+    const refusal = String(h.slack.responses.find((r) => r.url === click.responseUrl)?.body.text);
+    expect(refusal).toMatch(/does not name a model that is Live/);
+    expect(refusal).not.toMatch(LIVE_TOKEN);
+    expect(refusal).not.toContain('channel>');
 
     const help = await h.command('/metis', '<!here>');
     expect(String(help.body.text)).toContain(`@${J}here`);
@@ -101,9 +101,9 @@ describe('echoed values', () => {
     expect(String(model.body.text)).toContain('@boss');
     expect(String(model.body.text)).not.toMatch(LIVE_TOKEN);
 
-    // The channel default that click stored is echoed inert by /metis model.
+    // Nothing forged was stored: the channel still has no default.
     const shown = await h.command('/metis', 'model');
-    expect(String(shown.body.text)).toContain(`@${J}channel`);
+    expect(String(shown.body.text)).toContain('no default model');
     expect(String(shown.body.text)).not.toMatch(LIVE_TOKEN);
   });
 });
