@@ -286,6 +286,10 @@ describe('choosing a model', () => {
     expect(logged[0]).toMatchObject({ level: 40, setting: 'METIS_DEFAULT_MODEL', value: 'llama-3.3-70b', suggestion: 'Meta-Llama-3.3-70B-Instruct' });
     const admin = String((await h.command('/metis', 'admin', { user: 'U0ADMIN' })).body.text);
     expect(admin).toContain('*Default model:* :warning: `METIS_DEFAULT_MODEL=llama-3.3-70b` is not a model Metis offers (did you mean `Meta-Llama-3.3-70B-Instruct`?)');
+    // Help and /metis model say what really happens, not the setting's name as if it worked.
+    for (const text of [(await h.command('/metis', '')).body.text, (await h.command('/metis', 'model')).body.text]) {
+      expect(String(text)).toContain("I use the first Live model (the bot's default, `METIS_DEFAULT_MODEL=llama-3.3-70b`, is not a model Metis offers");
+    }
   });
 
   it('a correct METIS_DEFAULT_MODEL is used without a note, and /metis admin says nothing of it', async () => {
@@ -297,6 +301,7 @@ describe('choosing a model', () => {
     expect(h.slack.botReplies(DEFAULT_CHANNEL, q.ts)).toHaveLength(1);
     expect(h.gateway.chatRequests.map((r) => r.model)).toEqual(['gpt-oss-120b', 'gpt-oss-120b']);
     expect(String((await h.command('/metis', 'admin', { user: 'U0ADMIN' })).body.text)).not.toContain('Default model');
+    expect(String((await h.command('/metis', 'model')).body.text)).toContain('I use `gpt-oss-120b`');
   });
 
   it('a remembered model that disappears is reported clearly', async () => {

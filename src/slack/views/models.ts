@@ -4,6 +4,7 @@
  * plain `text` fallback; within Slack's limits (50 blocks, 3,000 characters
  * per section).
  */
+import { defaultModelProblem } from '../../models/choose-model.ts';
 import type { ModelInfo, SnapshotView } from '../../models/catalog.ts';
 import { inertEcho } from '../inert-text.ts';
 
@@ -118,7 +119,18 @@ export function modelDetailMessage(model: ModelInfo, snapshot: SnapshotView, opt
   };
 }
 
-export function helpMessage(opts: { channelDefault?: string; fallbackModel?: string }): SlackMessage {
+/**
+ * What a channel without a default gets, in words: METIS_DEFAULT_MODEL when
+ * Metis offers it, else the first Live model (saying the setting is wrong).
+ */
+export function fallbackModelText(configured: string | undefined, offered: string[] | undefined): string {
+  if (!configured) return 'the first Live model';
+  if (offered && defaultModelProblem(offered, configured))
+    return `the first Live model (the bot's default, \`METIS_DEFAULT_MODEL=${inertEcho(configured)}\`, is not a model Metis offers; an administrator should fix it)`;
+  return `\`${inertEcho(configured)}\``;
+}
+
+export function helpMessage(opts: { channelDefault?: string; fallback: string }): SlackMessage {
   const text = [
     '*Metis in Slack*',
     '• `@metis <question>` in a channel, or a DM to me: I answer in the thread; the thread is the conversation.',
@@ -127,7 +139,7 @@ export function helpMessage(opts: { channelDefault?: string; fallbackModel?: str
     "• `/metis model <name>`: set this channel's default model; `/metis model` shows it; `/metis model clear` removes it.",
     opts.channelDefault
       ? `This channel's default model: \`${inertEcho(opts.channelDefault)}\`.`
-      : `This channel has no default model; I use ${opts.fallbackModel ? `\`${inertEcho(opts.fallbackModel)}\`` : 'the first Live model'}.`,
+      : `This channel has no default model; I use ${opts.fallback}.`,
   ].join('\n');
   return { text, blocks: [section(text)] };
 }

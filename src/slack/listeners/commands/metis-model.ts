@@ -1,3 +1,4 @@
+import { fallbackModelText } from '../../views/models.ts';
 import type { SlashCommand } from '@slack/bolt';
 import { isMetisError, userMessageFor } from '../../../errors.ts';
 import { resolveModelName } from '../../../models/choose-model.ts';
@@ -24,11 +25,12 @@ export async function modelSubcommand(deps: ListenerDeps, command: SlashCommand,
   const current = await deps.preferences.channelDefault(channel);
   const wanted = words.join(' ');
   if (!wanted) {
+    const offered = current ? undefined : (await deps.models.read())?.models.map((m) => m.name);
     await reply({
       response_type: 'ephemeral',
       text: current
         ? `This channel's default model is \`${inertEcho(current)}\`. Change it with \`/metis model <name>\`, or \`/metis model clear\`.`
-        : `This channel has no default model; I use ${deps.defaultModel ? `\`${inertEcho(deps.defaultModel)}\`` : 'the first Live model'}. Set one with \`/metis model <name>\`.`,
+        : `This channel has no default model; I use ${fallbackModelText(deps.defaultModel, offered)}. Set one with \`/metis model <name>\`.`,
     });
     return;
   }

@@ -1,5 +1,5 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
-import { helpMessage } from '../../views/models.ts';
+import { fallbackModelText, helpMessage } from '../../views/models.ts';
 import { acknowledgedFirst } from '../acknowledged-first.ts';
 import { inertEcho } from '../../inert-text.ts';
 import type { ListenerDeps } from '../types.ts';
@@ -25,7 +25,8 @@ export function metisCommand(deps: ListenerDeps) {
       case 'admin':
         return adminSubcommand(deps, command, rest, reply);
       default: {
-        const help = helpMessage({ channelDefault: await deps.preferences.channelDefault(command.channel_id), fallbackModel: deps.defaultModel });
+        const [channelDefault, snapshot] = await Promise.all([deps.preferences.channelDefault(command.channel_id), deps.models.read()]);
+        const help = helpMessage({ channelDefault, fallback: fallbackModelText(deps.defaultModel, snapshot?.models.map((m) => m.name)) });
         const prefix = sub && sub.toLowerCase() !== 'help' ? `:grey_question: I don't know \`/metis ${inertEcho(sub.slice(0, 40))}\`.\n` : '';
         await reply({ response_type: 'ephemeral', text: `${prefix}${help.text}` });
       }
