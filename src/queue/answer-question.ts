@@ -183,12 +183,14 @@ export function createAnswerProcessor(deps: AnswerDeps) {
       maxChars: deps.config.slackOutput.messageMaxChars,
       logger: log,
       existingTs: data.answerTs,
+      existingShown: data.shown,
       // Remember every message as it is posted, so a worker that takes over reuses them.
       onMessagesChanged: () => void save(),
     });
     let saving: Promise<void> = Promise.resolve();
     const save = () => {
       data.answerTs = answer.messageTs;
+      data.shown = answer.shown;
       saving = saving.then(() => job.updateData(data)).catch((err: unknown) => log.warn({ err: String(err) }, 'could not save the request state'));
       return saving;
     };
@@ -205,8 +207,8 @@ export function createAnswerProcessor(deps: AnswerDeps) {
         data.note = note;
         data.noteCancellable = cancellable;
       }
-      answer.setStatus(data.note ?? '_Waiting…_', data.noteCancellable ? jobId : undefined);
-      await answer.flush();
+      // Only a note that changed is edited (within the edit budget): a parked question wakes often.
+      await answer.showWaiting(data.note ?? '_Waiting…_', data.noteCancellable ? jobId : undefined);
       await save();
       await job.moveToDelayed(Date.now() + delayMs, lockToken);
       throw new DelayedError();
@@ -247,7 +249,7 @@ export function createAnswerProcessor(deps: AnswerDeps) {
     try {
       // A waiting question keeps showing why it waits; one picked up after a failure says it is trying again.
       const resumed = data.answerTs?.length ? '_Trying again…_' : '_Working on it…_';
-      await answer.begin(data.note ?? resumed, data.note && data.noteCancellable ? jobId : undefined);
+      await answer.begin(data.note ?? resumed, data.note && data.noteCancellable ? jobId : undefined, data.note !== undefined);
       await saving; // the placeholder's ts is stored before anything else can fail
     } catch (err) {
       if (err instanceof ConversationGone) {
