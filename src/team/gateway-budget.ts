@@ -96,8 +96,9 @@ export class GatewayBudget {
         ),
       );
       if (wait <= 0) return;
-      // Waiters wake at slightly different times, so they do not all ask again at once.
-      await sleep(Math.min(wait, 1000) + Math.floor(Math.random() * 20));
+      // Only this process's first waiter asks, so it asks again as soon as its turn may have come: every
+      // millisecond of delay here is lost from the budget. (A little jitter keeps other processes out of step.)
+      await sleep(Math.min(wait, 1000) + Math.floor(Math.random() * 3));
     }
   }
 
