@@ -44,6 +44,25 @@ describe('waiting notes', () => {
     await harness.reply(first);
   }, 60_000);
 
+  it('waiting notes take their edits from the fleet\'s edit budget: with none left, the older note stays', async () => {
+    h = await startHarness({
+      mode: 'socket',
+      gateway: { randomSplits: false, chunkDelayMs: 100, reply: () => Array.from({ length: 10 }, (_, i) => `w${i}`).join(' ') },
+      // One edit a minute for the whole fleet: the first answer's streaming edit takes it.
+      env: { METIS_USER_CONCURRENCY: '1', METIS_GATEWAY_REQUESTS_PER_SECOND: '0', METIS_SLACK_EDITS_PER_MINUTE: '1' },
+    });
+    const harness = h;
+    const first = await harness.mention({ text: `<@${BOT_USER_ID}> a long one` });
+    await waitFor(() => harness.gateway.chatRequests.length === 1, 'the first question to stream');
+    const waiting: FakeMessage[] = [];
+    for (let i = 0; i < 4; i++) waiting.push(await harness.mention({ text: `<@${BOT_USER_ID}> waiting ${i}` }));
+    // The barrier: every answer (each of the waiting questions woke several times before its turn).
+    await harness.reply(first);
+    for (const q of waiting) expect((await harness.reply(q, { timeoutMs: 30_000 }))[0]?.text).toContain('w9');
+    const noteEdits = waiting.flatMap((q) => editsSaying(harness, q, 'earlier questions are being answered first'));
+    expect(noteEdits.length).toBeLessThanOrEqual(1);
+  }, 60_000);
+
   it('a note waiting for a cold start is edited once per status, however many polls it sees', async () => {
     h = await startHarness({ mode: 'socket', env: { METIS_MODEL_STATUS_TTL_SECONDS: '1', METIS_COLD_START_POLL_SECONDS: '1' } });
     const harness = h;
