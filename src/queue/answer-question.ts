@@ -190,7 +190,8 @@ export function createAnswerProcessor(deps: AnswerDeps) {
     let saving: Promise<void> = Promise.resolve();
     const save = () => {
       data.answerTs = answer.messageTs;
-      data.shown = answer.shown;
+      // Only a waiting note is worth remembering: streaming edits are not saved, so what they show is not known.
+      data.shown = data.note !== undefined ? answer.shown : undefined;
       saving = saving.then(() => job.updateData(data)).catch((err: unknown) => log.warn({ err: String(err) }, 'could not save the request state'));
       return saving;
     };
@@ -303,8 +304,11 @@ export function createAnswerProcessor(deps: AnswerDeps) {
       // A running slot is needed only to ask the gateway: waiting checks above cost the person nothing.
       running = await deps.fairShare.start(data.user, jobId);
       if (!running) await park(data.note === undefined ? '_Your earlier questions are being answered first; this one is next._' : undefined, 500, false);
-      data.note = undefined;
-      data.noteCancellable = undefined;
+      if (data.note !== undefined) {
+        data.note = undefined;
+        data.noteCancellable = undefined;
+        void save(); // a worker taking over from here must not think the note is still all the message shows
+      }
       stopStreaming = deps.editPacer.track();
       answer.setStatus(`_Asking \`${model}\`…_`);
 

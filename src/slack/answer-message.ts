@@ -202,8 +202,8 @@ export class AnswerMessage {
    * Posts the placeholder (unless an earlier attempt did) with a status line.
    * `waiting`: the message holds this request's earlier waiting note (it was
    * parked), so it is brought up to date as showWaiting does, within the edit
-   * budget; otherwise it is edited at once (an earlier attempt may have left
-   * partial text). Either way, a message already showing `status` is not edited.
+   * budget, and not edited at all if it already shows `status`; otherwise it
+   * is edited at once (an earlier attempt may have left partial text).
    */
   async begin(status: string, cancelValue?: string, waiting = false): Promise<void> {
     // An earlier attempt may have died mid-answer: restart visibly in its first message, removing the rest.
@@ -222,10 +222,8 @@ export class AnswerMessage {
     } else {
       this.status = status;
       this.cancelValue = cancelValue;
-      if (this.shownNow !== shownKey(status, METADATA.pending, cancelValue)) {
-        this.opts.pacing.spend(); // sent regardless (it replaces what an earlier attempt left), but counted
-        await this.write(status, METADATA.pending, cancelValue).catch((err) => this.logEditFailure(err));
-      }
+      this.opts.pacing.spend(); // sent regardless (it replaces what an earlier attempt left), but counted
+      await this.write(status, METADATA.pending, cancelValue).catch((err) => this.logEditFailure(err));
     }
     this.changed();
     this.sentVersion = this.version;
