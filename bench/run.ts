@@ -59,6 +59,8 @@ async function startEnv(opts: {
   workers: number;
   gateway?: FakeGatewayOptions;
   env?: Record<string, string>;
+  /** Run at the shipped defaults: none of the tuned limits below (worker concurrency, budget, per-person cap). */
+  defaults?: boolean;
 }): Promise<Env> {
   const redis = await startTestRedis({ appendfsync: 'everysec' }); // as docker-compose runs it
   const slack = await startFakeSlack();
@@ -81,6 +83,7 @@ async function startEnv(opts: {
     ...(opts.mode === 'socket' ? { SLACK_APP_TOKEN: APP_TOKEN } : { SLACK_SIGNING_SECRET: SIGNING_SECRET }),
     ...opts.env,
   };
+  if (opts.defaults) for (const tuned of ['METIS_GATEWAY_REQUESTS_PER_SECOND', 'METIS_USER_CONCURRENCY', 'WORKER_CONCURRENCY']) delete base[tuned];
   const procs: Proc[] = [spawnNode(['bin/metis-bot.js', 'start', '--role', 'listener'], { ...base, PORT: String(port) })];
   const profile = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=bench/profiles'] : [];
   for (let i = 0; i < opts.workers; i++) procs.push(spawnNode([...profile, 'bin/metis-bot.js', 'start', '--role', 'worker'], { ...base, PORT: '0' }));
@@ -109,9 +112,9 @@ async function startEnv(opts: {
 
 let counter = 0;
 /** Sends one mention the way the env's mode delivers; resolves with the ack time. */
-async function send(env: Env, text?: string): Promise<{ m: FakeMessage; sentAt: number; ackMs: number }> {
+async function send(env: Env, text?: string, user = 'U0HUMAN'): Promise<{ m: FakeMessage; sentAt: number; ackMs: number }> {
   counter++;
-  const m = env.slack.postAsUser({ channel: `C0B${counter % 20}`, user: 'U0HUMAN', text: `<@${BOT_USER_ID}> ${text ?? `bench question ${counter}`}` });
+  const m = env.slack.postAsUser({ channel: `C0B${counter % 20}`, user, text: `<@${BOT_USER_ID}> ${text ?? `bench question ${counter}`}` });
   const event = env.slack.eventFor(m, 'app_mention');
   const sentAt = Date.now();
   if (env.mode === 'http') {
@@ -439,6 +442,73 @@ if (want('budget')) {
   const rate = n / seconds;
   results.budget = { requests: n, seconds: round(seconds), answersPerSecond: round(rate, 2), shareOfBudget: round(rate / 8, 3), gateway429s: env.gateway.throttledCount() };
   row(`burst of ${n} under the 8/s budget: answers/s, share of budget, 429s`, `${round(rate, 2)}, ${round((rate / 8) * 100)}%, ${env.gateway.throttledCount()}`, '≥ 95%, 0');
+  await env.stop();
+}
+
+/** chat.update calls in all, and in the busiest second. */
+function updatesPerSecond(env: Env, from: number): { total: number; peak: number } {
+  const bySecond = new Map<number, number>();
+  for (const c of env.slack.calls) {
+    if (c.method !== 'chat.update' || c.at < from) continue;
+    const s = Math.floor(c.at / 1000);
+    bySecond.set(s, (bySecond.get(s) ?? 0) + 1);
+  }
+  return { total: [...bySecond.values()].reduce((a, b) => a + b, 0), peak: Math.max(0, ...bySecond.values()) };
+}
+
+// 9. A busy day at the shipped defaults: 1,000 one-minute answers (5 tokens/s) asked at once by 1,000 people.
+if (want('busy')) {
+  const n = QUICK ? 200 : 1000;
+  const words = QUICK ? 60 : 300; // 200 ms apart: 12 s / 60 s
+  const env = await startEnv({ mode: 'socket', workers: 1, defaults: true, gateway: { chunkDelayMs: 200, reply: () => 'busy '.repeat(words).trim() } });
+  const started = Date.now();
+  // In batches of 100 (within a second or two), so the driver's acks do not time out on a busy machine.
+  const sent: Awaited<ReturnType<typeof send>>[] = [];
+  for (let i = 0; i < n; i += 100) sent.push(...(await Promise.all(Array.from({ length: Math.min(100, n - i) }, (_, j) => send(env, undefined, `U0P${i + j}`)))));
+  await waitFor(() => env.gateway.chatRequests.length >= 1, 'the first stream', 60_000);
+  const firstStreamAt = Date.now();
+  await waitFor(() => env.gateway.chatRequests.length >= n, 'all streams to start', 600_000);
+  const allStartedS = (Date.now() - started) / 1000;
+  await answersDone(env, sent.map((s) => s.m), 600_000);
+  const seconds = (Date.now() - started) / 1000;
+  const stats = workerStats(env);
+  const holding = stats.filter((s) => s.at >= firstStreamAt + 1000);
+  const peakRss = Math.max(...stats.map((s) => s.rssMb));
+  const holdLagP99 = Math.max(...holding.map((s) => s.loopLagP99Ms));
+  const worstHeld = holding.find((s) => s.loopLagP99Ms === holdLagP99);
+  const lagP99 = Math.max(...stats.map((s) => s.loopLagP99Ms));
+  const slack = updatesPerSecond(env, started);
+  results.busy = {
+    questions: n,
+    answerSeconds: words / 5,
+    allStartedSeconds: round(allStartedS),
+    allAnsweredSeconds: round(seconds),
+    peakRssMb: peakRss,
+    holdingLoopLagP99Ms: holdLagP99,
+    holdingWorstSecond: { gcPauseMaxMs: worstHeld?.gcPauseMaxMs, majorGcs: worstHeld?.majorGcs },
+    worstLoopLagP99Ms: lagP99,
+    chatUpdates: slack,
+  };
+  row(`busy day at the defaults: ${n} × ${words / 5} s answers asked at once, all started / all answered, s`, `${round(allStartedS)} / ${round(seconds)}`, n === 1000 ? '≤ 240 answered' : '');
+  row(`… peak RSS MB; event-loop lag p99 while holding them (worst second) ms, its GC pause ms`, `${peakRss}; ${holdLagP99}, ${worstHeld?.gcPauseMaxMs}`, 'RSS < 300; lag < 50');
+  row(`… chat.update calls in all, in the busiest second`, `${slack.total}, ${slack.peak}`, '');
+  await env.stop();
+}
+
+// 10. One person's flood waiting its turn at the defaults: parked questions wake every 500 ms; their notes must not flood Slack.
+if (want('parked')) {
+  const n = QUICK ? 100 : 500;
+  const env = await startEnv({ mode: 'socket', workers: 1, defaults: true, gateway: { chunkDelayMs: 50, reply: () => 'short answer '.repeat(5).trim() } });
+  const started = Date.now();
+  const sent: Awaited<ReturnType<typeof send>>[] = [];
+  for (let i = 0; i < n; i += 100) sent.push(...(await Promise.all(Array.from({ length: Math.min(100, n - i) }, () => send(env)))));
+  await answersDone(env, sent.map((s) => s.m), 900_000);
+  const seconds = (Date.now() - started) / 1000;
+  const slack = updatesPerSecond(env, started);
+  const noteEdits = env.slack.calls.filter((c) => c.method === 'chat.update' && JSON.stringify(c.params.blocks ?? '').includes('earlier questions')).length;
+  results.parked = { questions: n, seconds: round(seconds), chatUpdates: slack.total, peakUpdatesPerSecond: slack.peak, noteEdits };
+  row(`${n} questions from one person (cap 3 running): chat.update calls in all, busiest second; waiting-note edits`, `${slack.total}, ${slack.peak}; ${noteEdits}`, `≈ 1 final per answer; notes within the edit budget`);
+  row(`… all answered, s`, String(round(seconds)), '');
   await env.stop();
 }
 

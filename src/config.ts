@@ -60,7 +60,7 @@ const EXAMPLES: Record<string, string> = {
   METIS_ACCESS_TOKEN: '<output of inference_auth_token.py get_access_token>',
   TOKEN_ENCRYPTION_KEY: '<output of: openssl rand -base64 32>',
   LOG_LEVEL: 'info',
-  WORKER_CONCURRENCY: '20',
+  WORKER_CONCURRENCY: '500',
   WORKER_LOCK_SECONDS: '30',
   QUEUE_PREFIX: 'metis',
   METIS_CONTEXT_MAX_CHARS: '24000',
@@ -205,7 +205,9 @@ const schema = z.object({
       }
       return level as 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
     }),
-  WORKER_CONCURRENCY: intIn(1, 1000, 20),
+  // Answers wait on the gateway (I/O, not CPU): enough for the default gateway budget (8 starts a second)
+  // times a one-minute answer, so the budget, not the worker, is the limit. Sizing: see the README.
+  WORKER_CONCURRENCY: intIn(1, 5000, 500),
   WORKER_LOCK_SECONDS: intIn(2, 600, 30),
   QUEUE_PREFIX: z
     .string()

@@ -84,4 +84,10 @@ describe('loadConfig', () => {
     const c = loadAccessConfig({ TOKEN_ENCRYPTION_KEY: 'ab'.repeat(32), QUEUE_PREFIX: 'team1' });
     expect(c).toMatchObject({ keyPrefix: 'team1', access: { kind: 'user-login' }, redisUrl: 'redis://127.0.0.1:6379' });
   });
+
+  it('by default one worker holds a minute of the gateway budget\'s answers: the budget, not the worker, is the limit', () => {
+    const c = loadConfig(base);
+    // 8 starts a second, each answer streaming for up to a minute.
+    expect(c.queue.workerConcurrency).toBeGreaterThanOrEqual(c.sharing.gatewayRequestsPerSecond * 60);
+  });
 });

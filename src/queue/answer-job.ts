@@ -31,6 +31,8 @@ export interface AnswerJobData {
   /** What the waiting note in the thread says, so a wake-up does not change it. */
   note?: string;
   noteCancellable?: boolean;
+  /** A fingerprint of what the answer's live message shows, so a wake-up edits it only when that changes. */
+  shown?: string;
 }
 
 export interface AnswerJobResult {

@@ -189,12 +189,15 @@ export function createAnswerProcessor(deps: AnswerDeps) {
       maxChars: deps.config.slackOutput.messageMaxChars,
       logger: log,
       existingTs: data.answerTs,
+      existingShown: data.shown,
       // Remember every message as it is posted, so a worker that takes over reuses them.
       onMessagesChanged: () => void save(),
     });
     let saving: Promise<void> = Promise.resolve();
     const save = () => {
       data.answerTs = answer.messageTs;
+      // Only a waiting note is worth remembering: streaming edits are not saved, so what they show is not known.
+      data.shown = data.note !== undefined ? answer.shown : undefined;
       saving = saving.then(() => job.updateData(data)).catch((err: unknown) => log.warn({ err: String(err) }, 'could not save the request state'));
       return saving;
     };
@@ -211,8 +214,8 @@ export function createAnswerProcessor(deps: AnswerDeps) {
         data.note = note;
         data.noteCancellable = cancellable;
       }
-      answer.setStatus(data.note ?? '_Waiting…_', data.noteCancellable ? jobId : undefined);
-      await answer.flush();
+      // Only a note that changed is edited (within the edit budget): a parked question wakes often.
+      await answer.showWaiting(data.note ?? '_Waiting…_', data.noteCancellable ? jobId : undefined);
       await save();
       await job.moveToDelayed(Date.now() + delayMs, lockToken);
       throw new DelayedError();
@@ -253,7 +256,7 @@ export function createAnswerProcessor(deps: AnswerDeps) {
     try {
       // A waiting question keeps showing why it waits; one picked up after a failure says it is trying again.
       const resumed = data.answerTs?.length ? '_Trying again…_' : '_Working on it…_';
-      await answer.begin(data.note ?? resumed, data.note && data.noteCancellable ? jobId : undefined);
+      await answer.begin(data.note ?? resumed, data.note && data.noteCancellable ? jobId : undefined, data.note !== undefined);
       await saving; // the placeholder's ts is stored before anything else can fail
     } catch (err) {
       if (err instanceof ConversationGone) {
@@ -312,8 +315,11 @@ export function createAnswerProcessor(deps: AnswerDeps) {
       // A running slot is needed only to ask the gateway: waiting checks above cost the person nothing.
       running = await deps.fairShare.start(data.user, jobId);
       if (!running) await park(data.note === undefined ? '_Your earlier questions are being answered first; this one is next._' : undefined, 500, false);
-      data.note = undefined;
-      data.noteCancellable = undefined;
+      if (data.note !== undefined) {
+        data.note = undefined;
+        data.noteCancellable = undefined;
+        void save(); // a worker taking over from here must not think the note is still all the message shows
+      }
       stopStreaming = deps.editPacer.track();
       answer.setStatus(`_Asking \`${model}\`…_`);
 

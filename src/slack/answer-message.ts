@@ -11,6 +11,7 @@
  * Markdown; 12,000 characters at most) with a short plain `text` for
  * notifications, so a waiting note can also carry a Cancel button.
  */
+import { createHash } from 'node:crypto';
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../logger.ts';
 import type { EditPacing } from './edit-pacer.ts';
@@ -60,6 +61,11 @@ export function markdownMessage(markdown: string, cancelValue?: string, liveUser
   }
   return { text: fallbackText(inert, liveUsers), blocks };
 }
+/** A short fingerprint of what a message shows, kept with the job so a wake-up knows whether an edit would change anything. */
+function shownKey(markdown: string, type: string, cancelValue: string | undefined): string {
+  return createHash('sha1').update(JSON.stringify([markdown, type, cancelValue ?? ''])).digest('base64url').slice(0, 16);
+}
+
 /** A waiting edit re-reads its interval this often, so it goes sooner when the fleet quietens. */
 const RECHECK_INTERVAL_MS = 1000;
 /** Room kept free in each message for the cursor. */
@@ -85,6 +91,8 @@ export interface AnswerMessageOptions {
   existingTs?: string[];
   /** Called whenever a message is added or removed, so the job can remember them. */
   onMessagesChanged?: (ts: string[]) => void;
+  /** What the live message showed when an earlier attempt last wrote it (`shown`), if known. */
+  existingShown?: string;
 }
 
 /** This process no longer owns the answer (its job lock was lost): it must stop writing. */
@@ -125,6 +133,8 @@ export class AnswerMessage {
   private rateLimitedUntil = 0;
   /** Characters per message; shrinks if Slack says a message is too long. */
   private limit: number;
+  /** The fingerprint of what the live message shows; undefined when unknown (then an edit is never skipped). */
+  private shownNow: string | undefined;
 
   constructor(
     private readonly client: WebClient,
@@ -132,6 +142,12 @@ export class AnswerMessage {
   ) {
     this.ts = [...(opts.existingTs ?? [])];
     this.limit = opts.maxChars - HEADROOM;
+    this.shownNow = opts.existingShown;
+  }
+
+  /** A fingerprint of what the live message shows (kept with the job; see `existingShown`). */
+  get shown(): string | undefined {
+    return this.shownNow;
   }
 
   /** Every message posted so far (kept with the job so a retry reuses them). */
@@ -190,22 +206,67 @@ export class AnswerMessage {
     }
   }
 
-  /** Posts the placeholder (unless an earlier attempt did) with a status line. */
-  async begin(status: string, cancelValue?: string): Promise<void> {
-    this.status = status;
-    this.cancelValue = cancelValue;
+  /**
+   * Posts the placeholder (unless an earlier attempt did) with a status line.
+   * `waiting`: the message holds this request's earlier waiting note (it was
+   * parked), so it is brought up to date as showWaiting does, within the edit
+   * budget, and not edited at all if it already shows `status`; otherwise it
+   * is edited at once (an earlier attempt may have left partial text).
+   */
+  async begin(status: string, cancelValue?: string, waiting = false): Promise<void> {
     // An earlier attempt may have died mid-answer: restart visibly in its first message, removing the rest.
-    for (const extra of this.ts.splice(1)) {
+    const extras = this.ts.splice(1);
+    if (extras.length > 0) this.shownNow = undefined; // the first message is live again: what it shows is not known
+    for (const extra of extras) {
       await this.call(() => this.client.chat.delete({ channel: this.opts.channel, ts: extra })).catch((err) => this.logEditFailure(err));
     }
     if (this.ts.length === 0) {
+      this.status = status;
+      this.cancelValue = cancelValue;
       this.ts.push(await this.post(status, METADATA.pending, cancelValue));
+      this.shownNow = shownKey(status, METADATA.pending, cancelValue);
+    } else if (waiting && extras.length === 0) {
+      await this.showWaiting(status, cancelValue);
     } else {
-      await this.edit(this.ts[this.ts.length - 1] as string, status, METADATA.pending, cancelValue).catch((err) => this.logEditFailure(err));
+      this.status = status;
+      this.cancelValue = cancelValue;
+      this.opts.pacing.spend(); // sent regardless (it replaces what an earlier attempt left), but counted
+      await this.write(status, METADATA.pending, cancelValue).catch((err) => this.logEditFailure(err));
     }
     this.changed();
     this.sentVersion = this.version;
     this.lastEditAt = Date.now();
+  }
+
+  /**
+   * Shows a waiting note (with a Cancel button when `cancelValue` is set),
+   * unless the live message already shows it: a parked question wakes often,
+   * and its note seldom changes. The edit takes one from the fleet's edit
+   * budget; when none is left, the message keeps its older note for now and
+   * false is returned (a parked question tries again when it next wakes).
+   */
+  async showWaiting(status: string, cancelValue?: string): Promise<boolean> {
+    if (this.pump || this.text.length > 0) {
+      // Edits are under way: the note goes the way they do.
+      this.setStatus(status, cancelValue);
+      await this.flush();
+      return this.shownNow === shownKey(status, METADATA.pending, cancelValue);
+    }
+    this.status = status;
+    this.cancelValue = cancelValue;
+    if (this.ts.length > 0 && this.shownNow === shownKey(status, METADATA.pending, cancelValue)) return true;
+    if (this.ts.length > 0 && (this.rateLimitedUntil > Date.now() || this.opts.pacing.take() > 0)) return false;
+    try {
+      await this.write(status, METADATA.pending, cancelValue);
+    } catch (err) {
+      if (this.gone || this.abandoned) throw err;
+      const f = slackFailure(err);
+      if (f?.error === 'ratelimited') this.rateLimitedUntil = Date.now() + (f.retryAfterMs ?? 1000);
+      else this.logEditFailure(err);
+      return false;
+    }
+    this.lastEditAt = Date.now();
+    return true;
   }
 
   private changed() {
@@ -330,12 +391,17 @@ export class AnswerMessage {
 
   /** Puts `markdown` in the live message (or a new one), re-posting if someone deleted the live one. */
   private async write(markdown: string, type: string, cancelValue?: string, liveUsers?: readonly string[]): Promise<void> {
+    const key = shownKey(markdown, type, cancelValue);
     if (this.startNewMessage || this.ts.length === 0) {
+      this.shownNow = undefined;
       this.ts.push(await this.post(markdown, type, cancelValue, liveUsers));
+      this.shownNow = key;
       this.startNewMessage = false;
       this.changed();
       return;
     }
+    // Unknown until Slack answers: an edit that failed on the way may still have landed.
+    this.shownNow = undefined;
     try {
       await this.edit(this.ts[this.ts.length - 1] as string, markdown, type, cancelValue, liveUsers);
     } catch (err) {
@@ -345,6 +411,7 @@ export class AnswerMessage {
       this.ts.push(await this.post(markdown, type, cancelValue, liveUsers));
       this.changed();
     }
+    this.shownNow = key;
   }
 
   /** Waits until every scheduled edit has been sent (or dropped). */

@@ -52,6 +52,8 @@ export class GatewayBudget {
   private seq = 0;
   private pauseReadAt = 0;
   private pausedUntil = 0;
+  /** This process's waiters, in order: only the first asks Redis. */
+  private line: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly redis: Redis,
@@ -71,6 +73,14 @@ export class GatewayBudget {
       if (wait > 0) await sleep(wait);
       return;
     }
+    // Hundreds of answers may wait here at once (a busy day); each asking Redis every few milliseconds
+    // would cost more than the answers themselves. They queue in this process and the first one asks.
+    const turn = this.line.then(() => this.acquireFromRedis());
+    this.line = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async acquireFromRedis(): Promise<void> {
     for (;;) {
       const member = `${process.pid}-${++this.seq}-${Math.random()}`;
       const wait = Number(
@@ -86,8 +96,9 @@ export class GatewayBudget {
         ),
       );
       if (wait <= 0) return;
-      // Waiters wake at slightly different times, so they do not all ask again at once.
-      await sleep(Math.min(wait, 1000) + Math.floor(Math.random() * 20));
+      // Only this process's first waiter asks, so it asks again as soon as its turn may have come: every
+      // millisecond of delay here is lost from the budget. (A little jitter keeps other processes out of step.)
+      await sleep(Math.min(wait, 1000) + Math.floor(Math.random() * 3));
     }
   }
 
