@@ -165,9 +165,9 @@ export class SlackHttpIntake implements Receiver {
     try {
       first = await this.opts.seen.claim(headers.signature);
     } catch (err) {
-      // Without the record a replay cannot be told apart; Slack retries a 503, so nothing real is lost.
-      this.opts.logger.warn({ err }, 'cannot record a Slack request signature (Redis); answering 503');
-      return this.refuse(req, res, 503, 'store-unavailable');
+      // Without the record a replay cannot be told apart. Answered as a failed enqueue is (500): Slack redelivers.
+      this.opts.logger.warn({ err }, 'cannot record a Slack request signature (Redis); answering 500');
+      return this.refuse(req, res, 500, 'store-unavailable');
     }
     if (!first) return this.refuse(req, res, 401, 'replay');
     res.once('close', () => {

@@ -12,7 +12,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vi
 import { AckAfterHandling } from '../../src/slack/ack-after-handling.ts';
 import { type HttpIntakeLimits, SlackHttpIntake } from '../../src/slack/http-intake.ts';
 import { SeenSignatures } from '../../src/slack/request-signature.ts';
-import { signSlackRequest } from '../fakes/slack.ts';
+import { BOT_USER_ID, signSlackRequest } from '../fakes/slack.ts';
+import { DEFAULT_CHANNEL, DEFAULT_USER, type Harness, startHarness } from '../helpers/harness.ts';
 import { capturedLogger } from '../helpers/captured-logger.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -326,5 +327,31 @@ describe('HTTP intake', () => {
     });
     expect(smuggled.status).toBe(401);
     expect(bot.commands).toEqual([]);
+  });
+});
+
+describe('HTTP mode of the running service', () => {
+  let h: Harness | undefined;
+  afterEach(async () => {
+    await h?.stop();
+    h = undefined;
+  });
+
+  it('refuses a future-dated or replayed signed mention; the next real one is answered alone', async () => {
+    h = await startHarness({ mode: 'http' });
+    const url = `http://127.0.0.1:${h.service.port}/slack/events`;
+    const now = Math.floor(Date.now() / 1000);
+    const ahead = h.slack.postAsUser({ channel: DEFAULT_CHANNEL, user: DEFAULT_USER, text: `<@${BOT_USER_ID}> from the future` });
+    expect((await h.slack.sendHttpEvent(url, h.slack.eventFor(ahead, 'app_mention'), { timestamp: now + 600 })).status).toBe(401);
+    const once = h.slack.postAsUser({ channel: DEFAULT_CHANNEL, user: DEFAULT_USER, text: `<@${BOT_USER_ID}> only once` });
+    const event = h.slack.eventFor(once, 'app_mention');
+    expect((await h.slack.sendHttpEvent(url, event, { timestamp: now })).status).toBe(200);
+    expect((await h.slack.sendHttpEvent(url, event, { timestamp: now })).status).toBe(401);
+    await h.reply(once);
+    // A later question's answer is the barrier: by then the refused one would have been answered too.
+    const later = await h.mention({ text: 'later' });
+    await h.reply(later);
+    expect(h.slack.botReplies(DEFAULT_CHANNEL, ahead.ts)).toHaveLength(0);
+    expect(h.slack.botReplies(DEFAULT_CHANNEL, once.ts)).toHaveLength(1);
   });
 });
