@@ -12,6 +12,7 @@ import { type FakeGateway, type FakeGatewayOptions, startFakeGateway } from '../
 import { APP_TOKEN, BOT_TOKEN, BOT_USER_ID, type FakeMessage, type FakeSlack, SIGNING_SECRET, startFakeSlack } from '../test/fakes/slack.ts';
 import { freePort, startTestRedis, type TestRedis } from '../test/helpers/redis-server.ts';
 import { sleep, waitFor } from '../test/helpers/wait.ts';
+import { httpFlood } from './http-flood.ts';
 
 const QUICK = process.argv.includes('--quick');
 /** The realistic model: 240 words at 50 a second (a 6 s answer); 60 words in a quick run. */
@@ -509,6 +510,26 @@ if (want('parked')) {
   results.parked = { questions: n, seconds: round(seconds), chatUpdates: slack.total, peakUpdatesPerSecond: slack.peak, noteEdits };
   row(`${n} questions from one person (cap 3 running): chat.update calls in all, busiest second; waiting-note edits`, `${slack.total}, ${slack.peak}; ${noteEdits}`, `≈ 1 final per answer; notes within the edit budget`);
   row(`… all answered, s`, String(round(seconds)), '');
+  await env.stop();
+}
+
+// HTTP mode while 500 connections hold bodies just under the cap (forged signatures, dated now): the
+// listener's memory, and whether correctly signed events are still acknowledged within Slack's 3 s.
+if (want('http-flood')) {
+  const env = await startEnv({ mode: 'http', workers: 1 });
+  const flood = await httpFlood({ eventsUrl: env.eventsUrl, listenerPid: env.procs[0]?.child.pid as number, slack: env.slack, botUserId: BOT_USER_ID, quick: QUICK });
+  results.httpFlood = flood;
+  row(
+    `HTTP flood: ${flood.holders} held connections (${flood.connectionsOpened} opened in ${flood.floodSeconds} s): listener RSS MB before / peak / after`,
+    `${flood.rssMb.before} / ${flood.rssMb.peakDuring} / ${flood.rssMb.after}`,
+    'peak < 400',
+  );
+  row(
+    '… signed events during it: acked/sent, p50/p99/max ms, failed or past 3 s',
+    `${flood.signedAcks.ok}/${flood.signedAcks.sent}, ${flood.signedAcks.p50Ms} / ${flood.signedAcks.p99Ms} / ${flood.signedAcks.maxMs}, ${flood.signedAcks.past3s}`,
+    'all acked, max < 3000, 0',
+  );
+  row('… /healthz during it, slowest ms', String(flood.healthzMaxMs), '< 3000 (stalled 10 s before the front)');
   await env.stop();
 }
 

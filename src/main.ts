@@ -266,6 +266,7 @@ export async function startService(config: Config, opts: { role: Role; logger: L
         config,
         logger,
         health,
+        redis: shared,
         deps: {
           enqueue: async (request) => {
             const jobId = await queue.add(request, (id) => team.fairShare.enqueued(request.user, id));

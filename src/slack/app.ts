@@ -4,13 +4,16 @@
  * only acknowledges, validates and enqueues.
  */
 import type { Server } from 'node:http';
-import { App, type CustomRoute, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
+import { App, type CustomRoute, SocketModeReceiver } from '@slack/bolt';
+import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { type HealthCheck, healthResponse } from '../http/health-server.ts';
 import { registerListeners } from './listeners/index.ts';
 import type { ListenerDeps } from './listeners/types.ts';
 import { AckAfterHandling } from './ack-after-handling.ts';
+import { SlackHttpIntake } from './http-intake.ts';
+import { SeenSignatures } from './request-signature.ts';
 import { slackLogger } from './web-client.ts';
 import { proxyAwareDispatcher } from '../http/proxy.ts';
 
@@ -25,6 +28,8 @@ export async function startSlackListener(opts: {
   logger: Logger;
   deps: ListenerDeps;
   health: HealthCheck;
+  /** Where HTTP mode records the signatures it has seen, fleet-wide. */
+  redis: Redis;
 }): Promise<SlackListener> {
   const { config, logger } = opts;
   const clientOptions = { slackApiUrl: config.slack.apiUrl, retryConfig: { retries: 2 } };
@@ -60,11 +65,12 @@ export async function startSlackListener(opts: {
         token: config.slack.botToken,
         // Answer Slack only after the request is queued, so a failed enqueue is retried by Slack.
         receiver: new AckAfterHandling(
-          new HTTPReceiver({
+          new SlackHttpIntake({
             signingSecret: config.slack.signingSecret as string,
-            processBeforeResponse: true,
+            seen: new SeenSignatures(opts.redis, config.queue.prefix),
             customRoutes: [healthRoute],
-            logger: boltLogger,
+            logger,
+            boltLogger,
           }),
         ),
         clientOptions,
