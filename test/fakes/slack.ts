@@ -7,6 +7,7 @@
  * errors) on demand.
  */
 import { createHmac, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -100,6 +101,10 @@ export interface FakeSlack {
   waitForSocket(count?: number, timeoutMs?: number): Promise<void>;
   callsOf(method: string): ApiCall[];
   close(): Promise<void>;
+  /** As a Slack-side disconnect: closes every open Socket Mode connection (the client reconnects on its own). */
+  dropSocketConnections(): number;
+  /** The scopes granted to the bot token, sent as `x-oauth-scopes` as Slack does (default: manifest.yml's bot scopes). */
+  setGrantedScopes(scopes: string[]): void;
 }
 
 export interface EventCallback {
@@ -145,7 +150,21 @@ export function signSlackRequest(secret: string, timestamp: number, body: string
   return `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
 }
 
+/** The bot scopes manifest.yml asks for (the list under oauth_config.scopes.bot). */
+export function manifestBotScopes(): string[] {
+  const text = readFileSync(new URL('../../manifest.yml', import.meta.url), 'utf8');
+  const block = text.split(/^\s*bot:\s*$/m)[1] ?? '';
+  const scopes: string[] = [];
+  for (const line of block.split('\n').slice(1)) {
+    const m = /^\s*-\s*([a-z:._-]+)/.exec(line);
+    if (!m) break;
+    scopes.push(m[1] as string);
+  }
+  return scopes;
+}
+
 export async function startFakeSlack(): Promise<FakeSlack> {
+  let grantedScopes = manifestBotScopes();
   const calls: ApiCall[] = [];
   const messages: FakeMessage[] = [];
   const faults = new Map<string, Fault[]>();
@@ -374,7 +393,9 @@ export async function startFakeSlack(): Promise<FakeSlack> {
         }
         return;
       }
-      json(res, 200, api(method, params, token));
+      // Slack names the token's scopes on its responses; `doctor` reads them from auth.test.
+      const scopeHeader: Record<string, string> = token === BOT_TOKEN ? { 'x-oauth-scopes': grantedScopes.join(',') } : {};
+      json(res, 200, api(method, params, token), scopeHeader);
       return;
     }
     res.writeHead(404).end();
@@ -613,6 +634,14 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     },
     callsOf(method) {
       return calls.filter((c) => c.method === method);
+    },
+    dropSocketConnections() {
+      const open = [...wss.clients].filter((c) => c.readyState === c.OPEN);
+      for (const c of open) c.terminate();
+      return open.length;
+    },
+    setGrantedScopes(scopes) {
+      grantedScopes = [...scopes];
     },
     async close() {
       for (const c of wss.clients) c.terminate();
