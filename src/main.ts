@@ -235,7 +235,8 @@ export async function startService(config: Config, opts: { role: Role; logger: L
         },
       });
       const statusWorker = createStatusRefreshWorker({ connection: workerConnection, prefix: config.queue.prefix, catalog, logger });
-      closers.push({ name: 'status-worker', close: () => statusWorker.close() });
+      // Forced: a status refresh is cheap to redo, and an unforced close can wait forever on a blocking read that a Redis restart left hanging.
+      closers.push({ name: 'status-worker', close: () => statusWorker.close(true) });
       logger.info({ concurrency: config.queue.workerConcurrency, access: tokens.mode }, 'queue worker started');
     }
 

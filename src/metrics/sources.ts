@@ -19,10 +19,15 @@ return redis.call('ZCOUNT', KEYS[1], now - 1000, '+inf')`;
 
 export function opsSources(opts: { redis: Redis; config: Config; tokenStore?: TokenStore }): { close(): Promise<void> } {
   const { redis, config, tokenStore } = opts;
-  const queue = new Queue(ANSWER_QUEUE, { connection: redis, prefix: config.queue.prefix });
+  // Made on the first scrape: a process nobody scrapes keeps no queue handle.
+  let queue: Queue | undefined;
+  const answers = () => {
+    queue ??= new Queue(ANSWER_QUEUE, { connection: redis, prefix: config.queue.prefix });
+    return queue;
+  };
   setScrapeSources({
-    queueCounts: () => queue.getJobCounts(),
-    oldestWaitSeconds: () => oldestWaitSeconds(queue),
+    queueCounts: () => answers().getJobCounts(),
+    oldestWaitSeconds: () => oldestWaitSeconds(answers()),
     gatewayBudget: async () => ({
       inUse: Number(await redis.eval(REQUESTS_IN_WINDOW, 1, `${config.queue.prefix}:budget:requests`)),
       limit: config.sharing.gatewayRequestsPerSecond,
@@ -35,7 +40,7 @@ export function opsSources(opts: { redis: Redis; config: Config; tokenStore?: To
   return {
     close: async () => {
       setScrapeSources({});
-      await queue.close();
+      await queue?.close();
     },
   };
 }
