@@ -4,6 +4,7 @@
  * Mode connection drops and ready again when they return, and /metrics in
  * Prometheus text with every series after traffic and no secret in it.
  */
+import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { registry } from '../../src/metrics/registry.ts';
 import { APP_TOKEN, BOT_TOKEN, SIGNING_SECRET } from '../fakes/slack.ts';
@@ -163,6 +164,12 @@ describe('/metrics', () => {
     expect(value('metis_answers_streaming')).toBe(0);
     expect(value('process_resident_memory_bytes')).toBeGreaterThan(0);
     expect(has('nodejs_eventloop_lag_seconds')).toBe(true);
+
+    // The Grafana dashboard shows only series the bot serves.
+    const dashboard = readFileSync(new URL('../../deploy/grafana/metis-bot.json', import.meta.url), 'utf8');
+    const used = new Set([...dashboard.matchAll(/\b((?:metis|process|nodejs)_[a-z0-9_]+)/g)].map((m) => (m[1] as string).replace(/_bucket$/, '')));
+    expect(used.size).toBeGreaterThan(15);
+    for (const name of used) expect(types.has(name), name).toBe(true);
   });
 
   it('shows the token renewals and the expiry of a renewed token', async () => {
