@@ -2,7 +2,7 @@
  * One pino logger for the process. Secrets are redacted by path wherever they
  * could appear, and a child logger per request carries its id. Every line
  * names its host (in containers every worker is pid 1); on a terminal the
- * lines are shown readable instead of as JSON.
+ * lines are shown readable instead of as JSON (pipe through `cat` for JSON).
  */
 import { hostname } from 'node:os';
 import { pino, type Logger, type DestinationStream } from 'pino';
@@ -36,10 +36,10 @@ export const REDACT_PATHS = [
 
 /**
  * The logger; without a destination it writes JSON to stdout, or readable
- * lines when stdout is a terminal (METIS_LOG_FORMAT=json forces JSON).
+ * lines when stdout is a terminal.
  */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
-  const pretty = !destination && process.stdout.isTTY === true && process.env.METIS_LOG_FORMAT !== 'json';
+  const pretty = !destination && process.stdout.isTTY === true;
   return pino(
     {
       name: 'metis-bot',
