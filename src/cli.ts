@@ -2,13 +2,15 @@
  * The `metis-bot` command.
  *   metis-bot start [--role all|listener|worker]
  *   metis-bot auth login | import FILE | status | logout
+ *   metis-bot doctor
  */
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { redisConnection, redisWhere } from './redis-connection.ts';
 import { CommandError, type CommandContext, importFile, login, logout, status } from './auth/commands.ts';
 import { ConfigError, loadAccessConfig, loadConfig } from './config.ts';
-import { createLogger } from './logger.ts';
+import { createLogger, exitOnUncaught } from './logger.ts';
+import { formatChecklist, runDoctor } from './ops/doctor.ts';
 import { type Role, startService } from './main.ts';
 import { useProxyFromEnvironment } from './http/proxy.ts';
 
@@ -22,6 +24,9 @@ const USAGE = `Usage:
   metis-bot auth import FILE    use the tokens file written by ALCF's inference_auth_token.py or .sh
   metis-bot auth status         which access the bot has, until when, and whether it works
   metis-bot auth logout         revoke the stored tokens at Globus and delete them
+
+  metis-bot doctor              check configuration, Redis, Slack, the gateway and the token;
+                                prints a checklist with the fix for each failure (exit 1 if any)
 
 Configuration comes from environment variables; see README.md.`;
 
@@ -102,6 +107,7 @@ async function start(argv: string[]): Promise<number> {
   const config = readConfig(loadConfig);
   if (!config) return 2;
   const logger = createLogger(config.logLevel);
+  exitOnUncaught(logger);
   let service: Awaited<ReturnType<typeof startService>>;
   try {
     service = await startService(config, { role, logger });
@@ -124,6 +130,12 @@ async function start(argv: string[]): Promise<number> {
   return 0;
 }
 
+async function doctor(): Promise<number> {
+  const results = await runDoctor(process.env, createLogger('silent'));
+  console.log(formatChecklist(results));
+  return results.some((r) => r.status === 'fail') ? 1 : 0;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   useProxyFromEnvironment();
@@ -132,6 +144,8 @@ export async function main(argv: string[]): Promise<number> {
       return start(rest);
     case 'auth':
       return auth(rest);
+    case 'doctor':
+      return doctor();
     case undefined:
     case 'help':
     case '--help':

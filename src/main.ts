@@ -27,7 +27,9 @@ import { readAdminStatus } from './team/admin-status.ts';
 import { UsageLedger } from './team/usage.ts';
 import { Cancellations } from './queue/cancellation.ts';
 import { createStatusRefreshWorker, ModelStatusReader } from './queue/status-refresh.ts';
-import { startHealthServer, type HealthCheck } from './http/health-server.ts';
+import { startHealthServer, type HealthCheck, type ReadinessCheck } from './http/health-server.ts';
+import { opsSources } from './metrics/sources.ts';
+import { countingGatewayFetch, countingSlackFetch, observeAnswerWorker } from './metrics/instrument.ts';
 import type { Logger } from './logger.ts';
 import { logProcessStats } from './stats.ts';
 import { AnswerQueue } from './queue/answer-queue.ts';
@@ -111,6 +113,10 @@ export async function startService(config: Config, opts: { role: Role; logger: L
       ok: shared.status === 'ready',
       details: { role, redis: shared.status },
     });
+    // What /readyz checks; each part of the service adds the dependencies it needs.
+    const readiness: ReadinessCheck[] = [
+      { name: 'redis', check: () => (shared.status === 'ready' ? undefined : `Redis connection is ${shared.status}`) },
+    ];
 
     // The stored tokens (a service account's or a login's), when tokens are kept in Redis.
     const tokenStore = config.tokenEncryptionKeys.length
@@ -118,7 +124,7 @@ export async function startService(config: Config, opts: { role: Role; logger: L
       : undefined;
 
     // One Slack client and one set of team rules serve both roles (in `all`, the listener and the worker).
-    const slack = createWebClient(config.slack.botToken, config.slack.apiUrl, logger, http.fetch);
+    const slack = createWebClient(config.slack.botToken, config.slack.apiUrl, logger, countingSlackFetch(http.fetch));
     const team = {
       policy: new AccessPolicy(config.allow, slack, shared, config.queue.prefix),
       usage: new UsageLedger(shared, config.queue.prefix, logger, {
@@ -164,7 +170,7 @@ export async function startService(config: Config, opts: { role: Role; logger: L
         baseUrl: config.gateway.url,
         cluster: config.gateway.cluster,
         beforeRequest: () => budget.acquireRequest(),
-        fetch: http.fetch,
+        fetch: countingGatewayFetch(http.fetch),
       });
       const catalog = new ModelCatalog({
         gateway,
@@ -229,6 +235,11 @@ export async function startService(config: Config, opts: { role: Role; logger: L
         logger,
       });
       const w = worker;
+      observeAnswerWorker(w);
+      readiness.push(
+        { name: 'workers', check: () => (w.isRunning() ? undefined : 'the answer worker is not running') },
+        { name: 'metis_access', check: () => AccessHealth.read(shared, config.queue.prefix).then((p) => p && `${p.code}: ${p.detail}. Fix: ${p.fix}`) },
+      );
       closers.push({
         name: 'worker',
         close: async () => {
@@ -246,7 +257,8 @@ export async function startService(config: Config, opts: { role: Role; logger: L
         },
       });
       const statusWorker = createStatusRefreshWorker({ connection: workerConnection, prefix: config.queue.prefix, catalog, logger });
-      closers.push({ name: 'status-worker', close: () => statusWorker.close() });
+      // Forced: a status refresh is cheap to redo, and an unforced close can wait forever on a blocking read that a Redis restart left hanging.
+      closers.push({ name: 'status-worker', close: () => statusWorker.close(true) });
       logger.info({ concurrency: config.queue.workerConcurrency, access: tokens.mode }, 'queue worker started');
     }
 
@@ -265,7 +277,7 @@ export async function startService(config: Config, opts: { role: Role; logger: L
       listener = await startSlackListener({
         config,
         logger,
-        health,
+        ops: { health, readiness },
         redis: shared,
         deps: {
           enqueue: async (request) => {
@@ -306,15 +318,19 @@ export async function startService(config: Config, opts: { role: Role; logger: L
       });
       const l = listener;
       closers.push({ name: 'slack-listener', close: () => l.stop() });
+      const socketConnected = l.socketConnected;
+      if (socketConnected) readiness.push({ name: 'slack', check: () => (socketConnected() ? undefined : 'the Socket Mode connection to Slack is down') });
     }
 
     let server: Server | undefined = listener?.httpServer;
     if (!server) {
-      server = await startHealthServer(config.port, health);
+      server = await startHealthServer(config.port, { health, readiness });
       const s = server;
       closers.push({ name: 'health-server', close: () => new Promise((r) => s.close(() => r(undefined))) });
     }
     const port = (server.address() as AddressInfo).port;
+    const scrape = opsSources({ redis: shared, config, tokenStore });
+    closers.push({ name: 'metrics', close: () => scrape.close() });
     if (config.statsIntervalMs > 0) {
       const stop = logProcessStats(logger, config.statsIntervalMs);
       closers.push({ name: 'stats', close: async () => stop() });

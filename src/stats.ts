@@ -6,12 +6,14 @@
  */
 import { constants, createHistogram, monitorEventLoopDelay, PerformanceObserver, type RecordableHistogram } from 'node:perf_hooks';
 import type { Logger } from './logger.ts';
+import { ackSeconds } from './metrics/registry.ts';
 
 /** Time from receiving a Slack event to acknowledging it, in microseconds. */
 export const ackTimes: RecordableHistogram = createHistogram();
 
 export function recordAck(startedNs: bigint): void {
   ackTimes.record(Math.max(1, Number((process.hrtime.bigint() - startedNs) / 1000n)));
+  ackSeconds.observe(Number(process.hrtime.bigint() - startedNs) / 1e9);
 }
 
 export function logProcessStats(logger: Logger, intervalMs: number): () => void {

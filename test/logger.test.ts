@@ -1,4 +1,7 @@
+import { spawn } from 'node:child_process';
+import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
+import { prettyLine } from '../src/logger.ts';
 import { capturedLogger } from './helpers/captured-logger.ts';
 
 describe('logger', () => {
@@ -17,5 +20,44 @@ describe('logger', () => {
     const out = lines.join('');
     for (const s of ['secret-1', 'secret-2', 'secret-3', 'secret-4', 'secret-5', 'secret-6', 'secret-7']) expect(out).not.toContain(s);
     expect(out).toContain('[redacted]');
+  });
+});
+
+describe('logger lines', () => {
+  it('name the host in every line, child loggers too (every worker in a container is pid 1)', () => {
+    const { logger, entries } = capturedLogger('info');
+    logger.info('one');
+    logger.child({ requestId: 'r1' }).warn('two');
+    expect(entries).toHaveLength(2);
+    for (const e of entries) expect(e.hostname).toBe(hostname());
+  });
+
+  it('read as one line per entry on a terminal, with the stack of an error under it', () => {
+    const { logger, lines } = capturedLogger('info');
+    logger.error({ requestId: 'r1', err: new Error('boom'), n: 3 }, 'it broke');
+    const shown = prettyLine(lines[0] as string);
+    expect(shown).toMatch(/^\d\d:\d\d:\d\d\.\d\d\d ERROR it broke requestId=r1 err=\{"type":"Error","message":"boom"\}\nError: boom\n\s+at /);
+    expect(shown).toContain(' n=3');
+    expect(shown).not.toContain('hostname');
+    expect(prettyLine('not json')).toBe('not json');
+  });
+
+  it('log an uncaught error through pino, with its stack, before the process exits non-zero', async () => {
+    const script = [
+      "import { createLogger, exitOnUncaught } from './src/logger.ts';",
+      "exitOnUncaught(createLogger('info'));",
+      "setTimeout(() => { throw new Error('escaped the handlers'); }, 10);",
+    ].join('\n');
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const code = await new Promise((r) => child.once('exit', r));
+    expect(code).toBe(1);
+    const line = JSON.parse(out.trim().split('\n').pop() as string) as { level: number; msg: string; hostname: string; err: { message: string; stack: string } };
+    expect(line).toMatchObject({ level: 60, msg: 'uncaught exception; exiting', hostname: hostname(), err: { message: 'escaped the handlers' } });
+    expect(line.err.stack).toMatch(/at /);
+    expect(err).not.toContain('escaped the handlers'); // not Node's own dump: the operator's log has it once
   });
 });

@@ -21,6 +21,7 @@ import type { Logger } from '../logger.ts';
 import type { AccessHealth } from './access-health.ts';
 import { clientCredentialsGrant, GlobusError, globusConfiguration, refreshGrant } from './globus.ts';
 import { TokenCrypto } from './token-crypto.ts';
+import { countRenewal } from '../metrics/instrument.ts';
 import { renewAtFor, type StoredAccess, TokenStore } from './token-store.ts';
 
 export interface AccessTokenSource {
@@ -135,7 +136,7 @@ class SharedAccessToken implements AccessTokenSource {
             this.memo = again;
             return again.accessToken;
           }
-          const renewed = await this.renew(again);
+          const renewed = await countRenewal(this.access.kind, this.renew(again));
           await this.store.write(renewed);
           this.memo = renewed;
           return renewed.accessToken;

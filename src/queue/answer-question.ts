@@ -34,6 +34,8 @@ import type { QueueControl } from '../team/queue-control.ts';
 import { type AuditEntry, estimateTokens, type UsageLedger } from '../team/usage.ts';
 import type { AnswerJobData, AnswerJobResult } from './answer-job.ts';
 import type { Cancellations } from './cancellation.ts';
+import { countStreaming } from '../metrics/instrument.ts';
+import { firstSignOfLifeSeconds, firstTextSeconds, secondsSince } from '../metrics/registry.ts';
 
 export interface BotIdentity {
   userId: string;
@@ -255,8 +257,10 @@ export function createAnswerProcessor(deps: AnswerDeps) {
 
     try {
       // A waiting question keeps showing why it waits; one picked up after a failure says it is trying again.
-      const resumed = data.answerTs?.length ? '_Trying again…_' : '_Working on it…_';
+      const firstShowing = !data.answerTs?.length;
+      const resumed = firstShowing ? '_Working on it…_' : '_Trying again…_';
       await answer.begin(data.note ?? resumed, data.note && data.noteCancellable ? jobId : undefined, data.note !== undefined);
+      if (firstShowing) firstSignOfLifeSeconds.observe(secondsSince(data.receivedAt));
       await saving; // the placeholder's ts is stored before anything else can fail
     } catch (err) {
       if (err instanceof ConversationGone) {
@@ -320,7 +324,7 @@ export function createAnswerProcessor(deps: AnswerDeps) {
         data.noteCancellable = undefined;
         void save(); // a worker taking over from here must not think the note is still all the message shows
       }
-      stopStreaming = deps.editPacer.track();
+      stopStreaming = countStreaming(deps.editPacer.track());
       answer.setStatus(`_Asking \`${model}\`…_`);
 
       const history = data.inThread ? await fetchThread(deps.slack, data.channel, data.threadTs, data.ts, deps.config.conversation.contextMaxChars) : [];
@@ -345,6 +349,7 @@ export function createAnswerProcessor(deps: AnswerDeps) {
         if (shownText && now - visibleAt < VISIBLE_EVERY_MS) return;
         visibleAt = now;
         const v = visibleAnswer(raw, { final: false });
+        if (v.text.length > 0 && !shownText) firstTextSeconds.observe(secondsSince(data.receivedAt));
         if (v.text.length > 0) shownText = true;
         if (v.thinking && v.text.length === 0) answer.setStatus(`_\`${chosen}\` is thinking…_`);
         answer.update(v.text);

@@ -8,7 +8,8 @@ import { App, type CustomRoute, SocketModeReceiver } from '@slack/bolt';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
-import { type HealthCheck, healthResponse } from '../http/health-server.ts';
+import { handleOpsRequest, OPS_PATHS, type OpsEndpoints } from '../http/health-server.ts';
+import { countingSlackFetch } from '../metrics/instrument.ts';
 import { registerListeners } from './listeners/index.ts';
 import type { ListenerDeps } from './listeners/types.ts';
 import { AckAfterHandling } from './ack-after-handling.ts';
@@ -18,8 +19,10 @@ import { slackLogger } from './web-client.ts';
 import { proxyAwareDispatcher } from '../http/proxy.ts';
 
 export interface SlackListener {
-  /** The HTTP server Bolt runs in HTTP mode (serves /slack/events and /healthz). */
+  /** The HTTP server Bolt runs in HTTP mode (serves /slack/events and the ops endpoints). */
   httpServer?: Server;
+  /** Socket Mode: whether the websocket to Slack is open now (undefined in HTTP mode). */
+  socketConnected?: () => boolean;
   stop(): Promise<void>;
 }
 
@@ -27,36 +30,41 @@ export async function startSlackListener(opts: {
   config: Config;
   logger: Logger;
   deps: ListenerDeps;
-  health: HealthCheck;
+  ops: OpsEndpoints;
   /** Where HTTP mode records the signatures it has seen, fleet-wide. */
   redis: Redis;
 }): Promise<SlackListener> {
   const { config, logger } = opts;
-  const clientOptions = { slackApiUrl: config.slack.apiUrl, retryConfig: { retries: 2 } };
+  const clientOptions = { slackApiUrl: config.slack.apiUrl, retryConfig: { retries: 2 }, fetch: countingSlackFetch(globalThis.fetch) };
   const boltLogger = slackLogger(logger.child({ component: 'bolt' }));
 
-  const healthRoute: CustomRoute = {
-    path: '/healthz',
+  const opsRoutes: CustomRoute[] = OPS_PATHS.map((path) => ({
+    path,
     method: ['GET'],
-    handler: (_req, res) => {
-      void healthResponse(opts.health).then(({ status, body }) => {
-        res.writeHead(status, { 'content-type': 'application/json' }).end(body);
-      });
-    },
-  };
+    handler: (req, res) => void handleOpsRequest(opts.ops, req, res),
+  }));
+  const socketReceiver = config.slack.appToken
+    ? new SocketModeReceiver({
+        appToken: config.slack.appToken,
+        // The websocket follows HTTPS_PROXY / NO_PROXY too (Socket Mode builds a direct agent otherwise).
+        dispatcher: proxyAwareDispatcher(),
+        logger: boltLogger,
+        installerOptions: { clientOptions },
+      })
+    : undefined;
+  // Up from Slack's hello until the websocket closes; the client reconnects on its own.
+  let socketUp = false;
+  socketReceiver?.client.on('connected', () => {
+    socketUp = true;
+  });
+  socketReceiver?.client.on('close', () => {
+    socketUp = false;
+  });
 
-  const app = config.slack.appToken
+  const app = socketReceiver
     ? new App({
         token: config.slack.botToken,
-        receiver: new AckAfterHandling(
-          new SocketModeReceiver({
-            appToken: config.slack.appToken,
-            // The websocket follows HTTPS_PROXY / NO_PROXY too (Socket Mode builds a direct agent otherwise).
-            dispatcher: proxyAwareDispatcher(),
-            logger: boltLogger,
-            installerOptions: { clientOptions },
-          }),
-        ),
+        receiver: new AckAfterHandling(socketReceiver),
         clientOptions,
         logger: boltLogger,
         deferInitialization: true,
@@ -68,7 +76,7 @@ export async function startSlackListener(opts: {
           new SlackHttpIntake({
             signingSecret: config.slack.signingSecret as string,
             seen: new SeenSignatures(opts.redis, config.queue.prefix),
-            customRoutes: [healthRoute],
+            customRoutes: opsRoutes,
             logger,
             boltLogger,
           }),
@@ -91,6 +99,7 @@ export async function startSlackListener(opts: {
   logger.info({ mode: config.slack.appToken ? 'socket' : 'http' }, 'Slack listener started');
   return {
     httpServer,
+    socketConnected: socketReceiver ? () => socketUp : undefined,
     stop: async () => {
       await app.stop();
     },

@@ -51,7 +51,7 @@ export function manifestBotScopes(yaml: string): string[] {
   return scopes;
 }
 
-const MANIFEST_SCOPES = manifestBotScopes(readFileSync(new URL('../../manifest.yml', import.meta.url), 'utf8'));
+export const MANIFEST_SCOPES = manifestBotScopes(readFileSync(new URL('../../manifest.yml', import.meta.url), 'utf8'));
 
 /**
  * The bot-token scope each Web API method needs, per Slack's method reference
@@ -178,6 +178,10 @@ export interface FakeSlack {
   close(): Promise<void>;
   /** Slack is slow: every later call of `method` is answered only after `delayMs` (0: at once again). */
   delayMethod(method: string, delayMs: number): void;
+  /** As a Slack-side disconnect: closes every open Socket Mode connection (the client reconnects on its own). */
+  dropSocketConnections(): number;
+  /** The scopes granted to the bot token, sent as `x-oauth-scopes` as Slack does (default: manifest.yml's bot scopes). */
+  setGrantedScopes(scopes: string[]): void;
 }
 
 export interface EventCallback {
@@ -233,7 +237,7 @@ export function signSlackRequest(secret: string, timestamp: number, body: string
 }
 
 export async function startFakeSlack(opts: { botScopes?: readonly string[] } = {}): Promise<FakeSlack> {
-  const granted = opts.botScopes ?? MANIFEST_SCOPES;
+  let granted = [...(opts.botScopes ?? MANIFEST_SCOPES)];
   const calls: ApiCall[] = [];
   const messages: FakeMessage[] = [];
   const faults = new Map<string, Fault[]>();
@@ -507,7 +511,9 @@ export async function startFakeSlack(opts: { botScopes?: readonly string[] } = {
         }
         return;
       }
-      json(res, 200, api(method, params, token));
+      // Slack names the token's scopes on its responses; `doctor` reads them from auth.test.
+      const scopeHeader: Record<string, string> = token === BOT_TOKEN ? { 'x-oauth-scopes': granted.join(',') } : {};
+      json(res, 200, api(method, params, token), scopeHeader);
       return;
     }
     res.writeHead(404).end();
@@ -754,6 +760,14 @@ export async function startFakeSlack(opts: { botScopes?: readonly string[] } = {
     delayMethod(method, delayMs) {
       if (delayMs > 0) delays.set(method, delayMs);
       else delays.delete(method);
+    },
+    dropSocketConnections() {
+      const open = [...wss.clients].filter((c) => c.readyState === c.OPEN);
+      for (const c of open) c.terminate();
+      return open.length;
+    },
+    setGrantedScopes(scopes) {
+      granted = [...scopes];
     },
     async close() {
       for (const t of delayTimers) clearTimeout(t);

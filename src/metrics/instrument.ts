@@ -1,0 +1,128 @@
+/**
+ * Counting at the seams the service already has (the Slack client's one
+ * apiCall, the gateway's fetch, the answer worker's events), so the modules
+ * doing the work carry no metrics code beyond a line.
+ */
+import type { Job, Queue, Worker } from 'bullmq';
+import type { AnswerJobData, AnswerJobResult } from '../queue/answer-job.ts';
+import {
+  answersStreaming,
+  gatewayErrors,
+  gatewayRequests,
+  questions,
+  secondsSince,
+  slackCalls,
+  slackErrors,
+  slackRateLimited,
+  tokenRenewals,
+  totalSeconds,
+} from './registry.ts';
+
+/**
+ * A fetch for a Slack Web API client that counts calls by method, and failures
+ * by Slack's error code (`ok: false`, a 429, or no answer). At the fetch level
+ * because the client binds each method to its apiCall when it is built.
+ */
+export function countingSlackFetch(inner: typeof globalThis.fetch): typeof globalThis.fetch {
+  return async (input, init) => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    const method = new URL(url).pathname.split('/').pop() || 'unknown';
+    slackCalls.inc({ method });
+    let res: Response;
+    try {
+      res = await inner(input, init);
+    } catch (err) {
+      slackErrors.inc({ method, error: 'request_failed' });
+      throw err;
+    }
+    if (res.status === 429) {
+      slackRateLimited.inc({ method });
+      slackErrors.inc({ method, error: 'ratelimited' });
+    } else if (!res.ok) {
+      slackErrors.inc({ method, error: `http_${res.status}` });
+    } else if (res.headers.get('content-type')?.includes('application/json')) {
+      // Read from a copy, off the caller's path; Slack's error strings are a fixed vocabulary.
+      void (res
+        .clone()
+        .json() as Promise<{ ok?: boolean; error?: unknown } | undefined>)
+        .then((body) => {
+          if (body?.ok === false) slackErrors.inc({ method, error: typeof body.error === 'string' ? body.error.slice(0, 60) : 'unknown_error' });
+        })
+        .catch(() => undefined);
+    }
+    return res;
+  };
+}
+
+/** The gateway route a URL is for: a fixed set, so no model name or id becomes a label. */
+function gatewayRoute(url: string): string {
+  const path = new URL(url).pathname;
+  if (path.endsWith('/chat/completions')) return 'chat';
+  if (path.endsWith('/v1/models')) return 'models';
+  if (path.endsWith('/jobs')) return 'jobs';
+  if (path.endsWith('/whoami')) return 'whoami';
+  return 'other';
+}
+
+/** A fetch for the gateway client that counts requests by route and status, and failures by code. */
+export function countingGatewayFetch(inner: typeof globalThis.fetch): typeof globalThis.fetch {
+  return async (input, init) => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    const route = gatewayRoute(url);
+    try {
+      const res = await inner(input, init);
+      gatewayRequests.inc({ route, status: String(res.status) });
+      if (res.status >= 400) gatewayErrors.inc({ route, code: String(res.status) });
+      return res;
+    } catch (err) {
+      gatewayRequests.inc({ route, status: 'none' });
+      gatewayErrors.inc({ route, code: (err as Error)?.name === 'AbortError' ? 'aborted' : 'network' });
+      throw err;
+    }
+  };
+}
+
+/** Counts finished questions by outcome and observes their total time. */
+export function observeAnswerWorker(worker: Worker<AnswerJobData, AnswerJobResult>): void {
+  const finished = (job: Job<AnswerJobData>, outcome: string) => {
+    questions.inc({ outcome });
+    totalSeconds.observe({ outcome }, secondsSince(job.data.receivedAt));
+  };
+  worker.on('completed', (job, result) => finished(job, result?.outcome ?? 'answered'));
+  // Only a job that has given up for good (not one between attempts or parked) is finished.
+  worker.on('failed', (job) => {
+    if (job?.finishedOn) finished(job, 'failed');
+  });
+}
+
+/** Wraps the stop function of a streaming answer so the gauge of answers streaming now follows it. */
+export function countStreaming(stop: () => void): () => void {
+  answersStreaming.inc();
+  let stopped = false;
+  return () => {
+    if (!stopped) answersStreaming.dec();
+    stopped = true;
+    stop();
+  };
+}
+
+/** Age of the oldest question waiting for a worker (waiting or prioritized), in seconds. */
+export async function oldestWaitSeconds(queue: Queue): Promise<number> {
+  const oldest = await Promise.all([queue.getJobs(['wait'], 0, 0, true), queue.getJobs(['prioritized'], 0, 0, true)]);
+  const times = oldest.flat().map((j) => (j.data as Partial<AnswerJobData>)?.receivedAt ?? j.timestamp);
+  return times.length ? secondsSince(Math.min(...times)) : 0;
+}
+
+/** Counts one token renewal by its result, passing the renewal's value or error through. */
+export function countRenewal<T>(mode: string, renewal: Promise<T>): Promise<T> {
+  return renewal.then(
+    (v) => {
+      tokenRenewals.inc({ mode, result: 'ok' });
+      return v;
+    },
+    (err: unknown) => {
+      tokenRenewals.inc({ mode, result: 'failed' });
+      throw err;
+    },
+  );
+}
