@@ -151,7 +151,8 @@ const SETTINGS = {
     parse: encryptionKeys,
     default: '',
     example: '<output of: openssl rand -base64 32>',
-    doc: 'key for tokens at rest in Redis (required when a token is stored: service account or login): 32 bytes as base64 or hex; several comma-separated, newest first, to rotate keys',
+    unset: 'required when a token is stored (service account or login)',
+    doc: 'key for tokens at rest in Redis: 32 bytes as base64 or hex; several comma-separated, newest first, to rotate keys',
   }),
   admin: {
     /** Slack user IDs told (by DM) when Metis access needs a person, and when it recovers. */

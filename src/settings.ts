@@ -31,7 +31,7 @@ export interface Setting<T> {
   readonly example: string;
   /** One line for the README: what the setting does. */
   readonly doc: string;
-  /** The README's default column when there is no default (e.g. "required", "first Live model"). */
+  /** What README's default column says when the default alone would not say it (e.g. "required", "first Live model"). */
   readonly unset?: string;
   readonly oldNames: readonly OldName[];
 }
@@ -227,7 +227,7 @@ const cell = (s: string) => s.replace(/\|/g, '\\|');
 export function settingsTable(tree: Tree, extraRows: ReadonlyArray<readonly [variable: string, meaning: string, unset: string]> = []): string {
   const rows = settingsOf(tree).map((s) => {
     const renamed = s.oldNames.length ? ` (formerly ${s.oldNames.map((o) => `\`${o.env}\``).join(', ')}, still read)` : '';
-    const dflt = s.default !== undefined ? (s.default === '' ? 'empty' : `\`${s.default}\``) : (s.unset ?? '—');
+    const dflt = s.unset ?? (s.default === undefined ? '—' : s.default === '' ? 'empty' : `\`${s.default}\``);
     return `| \`${s.env}\` | ${cell(s.doc)}${renamed} | ${cell(dflt)} |`;
   });
   const extra = extraRows.map(([v, m, d]) => `| ${v} | ${cell(m)} | ${cell(d)} |`);
