@@ -112,7 +112,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       PORT: '0',
       LOG_LEVEL: 'info',
       // Edits often enough to watch an answer stream in; a waiting question checks the model's status often.
-      METIS_SLACK_EDIT_INTERVAL_MS: '500',
+      METIS_SLACK_EDIT_INTERVAL_SECONDS: '0.5',
       METIS_COLD_START_POLL_SECONDS: '3',
       METIS_MODEL_STATUS_TTL_SECONDS: '5',
       SHUTDOWN_GRACE_SECONDS: '5',

@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { redisConnection, redisWhere } from './redis-connection.ts';
 import { CommandError, type CommandContext, importFile, login, logout, status } from './auth/commands.ts';
-import { ConfigError, loadAccessConfig, loadConfig } from './config.ts';
+import { ConfigError, loadAccessConfig, loadConfig, renamedVariables } from './config.ts';
 import { createLogger, exitOnUncaught } from './logger.ts';
 import { formatChecklist, runDoctor } from './ops/doctor.ts';
 import { type Role, startService } from './main.ts';
@@ -43,6 +43,11 @@ function readConfig<T>(load: () => T): T | undefined {
   }
 }
 
+/** Old variable names keep working, but each start says which name to use instead. */
+function warnRenamed(logger: ReturnType<typeof createLogger>): void {
+  for (const { variable, use } of renamedVariables()) logger.warn({ variable, use }, `${variable} is deprecated: rename it to ${use}`);
+}
+
 async function auth(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   const commands: Record<string, (ctx: CommandContext) => Promise<void>> = {
@@ -68,6 +73,7 @@ async function auth(argv: string[]): Promise<number> {
     return 2;
   }
   const logger = createLogger('warn');
+  warnRenamed(logger);
   const redis = redisConnection(config.redisUrl, { maxRetriesPerRequest: 1, retryStrategy: () => null });
   // The failure is reported below in one line naming REDIS_URL, not as ioredis's unhandled-error stack.
   let redisError = '';
@@ -108,6 +114,7 @@ async function start(argv: string[]): Promise<number> {
   if (!config) return 2;
   const logger = createLogger(config.logLevel);
   exitOnUncaught(logger);
+  warnRenamed(logger);
   let service: Awaited<ReturnType<typeof startService>>;
   try {
     service = await startService(config, { role, logger });

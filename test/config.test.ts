@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadAccessConfig, loadConfig } from '../src/config.ts';
+import { ConfigError, loadAccessConfig, loadConfig, renamedVariables } from '../src/config.ts';
 
 const base = { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1', METIS_ACCESS_TOKEN: 'tok' };
 
@@ -89,5 +89,75 @@ describe('loadConfig', () => {
     const c = loadConfig(base);
     // 8 starts a second, each answer streaming for up to a minute.
     expect(c.queue.workerConcurrency).toBeGreaterThanOrEqual(c.sharing.gatewayRequestsPerSecond * 60);
+  });
+});
+
+describe('settings declared once', () => {
+  it('builds the same Config shape, durations in milliseconds', () => {
+    expect(loadConfig({ ...base, SLACK_API_URL: 'https://slack.example/api', INFERENCE_GATEWAY_URL: 'https://gw.example/rs/' })).toEqual({
+      slack: { botToken: 'xoxb-1', appToken: 'xapp-1', apiUrl: 'https://slack.example/api/' },
+      port: 3000,
+      redisUrl: 'redis://127.0.0.1:6379',
+      gateway: { url: 'https://gw.example/rs', cluster: 'metis', streamIdleTimeoutMs: 150_000, requestTimeoutMs: 900_000, attempts: 3, retryBaseMs: 2000 },
+      access: { kind: 'static', accessToken: 'tok' },
+      tokenEncryptionKeys: [],
+      admin: { users: [], accessWaitMs: 900_000, accessProbeMs: 30_000, loginMaxAgeMs: 30 * 86_400_000, loginWarnMs: 3 * 86_400_000 },
+      allow: { teams: [], channels: [], users: [], usergroups: [] },
+      sharing: {
+        gatewayRequestsPerSecond: 8,
+        gatewayTokensPerMinute: 0,
+        userConcurrency: 3,
+        userRequestsPerHour: 0,
+        userTokensPerDay: 0,
+        channelRequestsPerHour: 0,
+        auditContent: false,
+        auditRetentionDays: 30,
+        tokenLimitBackoffMs: 60_000,
+      },
+      models: { statusTtlMs: 60_000, coldStartTimeoutMs: 1_800_000, coldStartPollMs: 15_000 },
+      logLevel: 'info',
+      queue: { prefix: 'metis', workerConcurrency: 20, workerLockMs: 30_000 },
+      conversation: { contextMaxChars: 24_000, maxPromptChars: 16_000 },
+      slackOutput: { editIntervalMs: 1000, editsPerMinute: 60, messageMaxChars: 10_000 },
+      shutdownGraceMs: 30_000,
+      statsIntervalMs: 60_000,
+    });
+  });
+
+  it('takes every duration in seconds (decimals allowed) under a name ending in _SECONDS', () => {
+    const c = loadConfig({
+      ...base,
+      METIS_SLACK_EDIT_INTERVAL_SECONDS: '0.05',
+      METIS_GATEWAY_RETRY_BASE_SECONDS: '1.5',
+      METIS_COLD_START_TIMEOUT_SECONDS: '90',
+      WORKER_LOCK_SECONDS: '2',
+    });
+    expect([c.slackOutput.editIntervalMs, c.gateway.retryBaseMs, c.models.coldStartTimeoutMs, c.queue.workerLockMs]).toEqual([50, 1500, 90_000, 2000]);
+    expect(problem({ ...base, METIS_COLD_START_TIMEOUT_SECONDS: '30m' })).toMatch(
+      /^METIS_COLD_START_TIMEOUT_SECONDS: must be a number of seconds from 0 to 86400, got "30m" \(example: METIS_COLD_START_TIMEOUT_SECONDS=1800\)$/,
+    );
+  });
+
+  it('still reads renamed variables under their old names and units, and says which name to use', () => {
+    const old = { ...base, METIS_SLACK_EDIT_INTERVAL_MS: '50', METIS_GATEWAY_RETRY_BASE_MS: '10', METIS_COLD_START_TIMEOUT: '30m' };
+    const c = loadConfig(old);
+    expect([c.slackOutput.editIntervalMs, c.gateway.retryBaseMs, c.models.coldStartTimeoutMs]).toEqual([50, 10, 1_800_000]);
+    expect(loadConfig({ ...base, METIS_COLD_START_TIMEOUT: '0' }).models.coldStartTimeoutMs).toBe(0);
+    expect(renamedVariables(old)).toEqual([
+      { variable: 'METIS_GATEWAY_RETRY_BASE_MS', use: 'METIS_GATEWAY_RETRY_BASE_SECONDS' },
+      { variable: 'METIS_COLD_START_TIMEOUT', use: 'METIS_COLD_START_TIMEOUT_SECONDS' },
+      { variable: 'METIS_SLACK_EDIT_INTERVAL_MS', use: 'METIS_SLACK_EDIT_INTERVAL_SECONDS' },
+    ]);
+    expect(renamedVariables(base)).toEqual([]);
+    // A bad old value is named as given, with the example under the new name.
+    expect(problem({ ...base, METIS_COLD_START_TIMEOUT: 'soon' })).toMatch(
+      /^METIS_COLD_START_TIMEOUT: must be a duration like 1800, 90s, 30m or 2h, got "soon" \(example: METIS_COLD_START_TIMEOUT_SECONDS=1800\)$/,
+    );
+  });
+
+  it('refuses an old and a new name set together, rather than silently picking one', () => {
+    expect(problem({ ...base, METIS_SLACK_EDIT_INTERVAL_MS: '100', METIS_SLACK_EDIT_INTERVAL_SECONDS: '0.05' })).toMatch(
+      /^METIS_SLACK_EDIT_INTERVAL_SECONDS: is set, and so is its old name METIS_SLACK_EDIT_INTERVAL_MS: keep only METIS_SLACK_EDIT_INTERVAL_SECONDS/,
+    );
   });
 });

@@ -85,11 +85,11 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     QUEUE_PREFIX: prefix,
     PORT: '0',
     LOG_LEVEL: 'debug',
-    METIS_SLACK_EDIT_INTERVAL_MS: '50',
+    METIS_SLACK_EDIT_INTERVAL_SECONDS: '0.05',
     // Tests stream fast to stay quick; the fleet-wide edit budget has tests of its own.
     METIS_SLACK_EDITS_PER_MINUTE: '0',
     SHUTDOWN_GRACE_SECONDS: '5',
-    METIS_GATEWAY_RETRY_BASE_MS: '50',
+    METIS_GATEWAY_RETRY_BASE_SECONDS: '0.05',
     METIS_ACCESS_WAIT_SECONDS: '0',
     METIS_ACCESS_PROBE_SECONDS: '1',
     ...(opts.mode === 'socket' ? { SLACK_APP_TOKEN: APP_TOKEN } : { SLACK_SIGNING_SECRET: SIGNING_SECRET }),

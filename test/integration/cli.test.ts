@@ -24,6 +24,14 @@ describe('metis-bot auth, as a new operator would run it', () => {
     expect(p.stderr.join('\n')).toMatch(/auth login needs a terminal.*auth import FILE/);
   });
 
+  it('still reads a renamed variable under its old name, and logs the name to use', async () => {
+    const p = bots.run(['auth', 'status'], { TOKEN_ENCRYPTION_KEY: key, REDIS_URL: 'redis://127.0.0.1:1', METIS_COLD_START_TIMEOUT: '30m' });
+    expect(await p.exit).toBe(1); // past the configuration: Redis is what stops it
+    const warning = p.stdout.map((l) => JSON.parse(l) as { level: number; variable?: string; use?: string; msg: string }).find((l) => l.variable);
+    expect(warning).toMatchObject({ level: 40, variable: 'METIS_COLD_START_TIMEOUT', use: 'METIS_COLD_START_TIMEOUT_SECONDS' });
+    expect(warning?.msg).toContain('rename it to METIS_COLD_START_TIMEOUT_SECONDS');
+  });
+
   it('reports every configuration problem at once, and placeholders by name', async () => {
     const p = bots.run(['start'], { SLACK_BOT_TOKEN: 'xoxb-...', SLACK_APP_TOKEN: 'xapp-...', METIS_ACCESS_TOKEN: 't', PORT: 'eighty' });
     expect(await p.exit).toBe(2);

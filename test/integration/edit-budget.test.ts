@@ -19,7 +19,7 @@ const startStreaming = (n: number, perMinute = 600) =>
   startHarness({
     mode: 'socket',
     gateway: { randomSplits: false, chunkDelayMs: 100, reply: () => words(n) },
-    env: { METIS_SLACK_EDIT_INTERVAL_MS: '100', METIS_SLACK_EDITS_PER_MINUTE: String(perMinute) },
+    env: { METIS_SLACK_EDIT_INTERVAL_SECONDS: '0.1', METIS_SLACK_EDITS_PER_MINUTE: String(perMinute) },
   });
 
 describe('the fleet-wide Slack edit budget', () => {

@@ -64,7 +64,7 @@ describe.each(['socket', 'http'] as const)('each gateway failure maps to its mes
 
   for (const c of permanent) {
     it(`${c.name}: one clear message, no retry`, async () => {
-      h = await startHarness({ mode, env: { METIS_COLD_START_TIMEOUT: '0' } });
+      h = await startHarness({ mode, env: { METIS_COLD_START_TIMEOUT_SECONDS: '0' } });
       h.gateway.injectChatFault(c.fault);
       const replies = await ask(h);
       expect(replies).toHaveLength(1);

@@ -155,8 +155,8 @@ describe('cold starts', () => {
     expect(h.gateway.chatRequests).toHaveLength(2);
   });
 
-  it('gives up after METIS_COLD_START_TIMEOUT with a hint naming Live models', async () => {
-    h = await startHarness({ mode: 'socket', env: { ...FAST, METIS_COLD_START_TIMEOUT: '2s' } });
+  it('gives up after METIS_COLD_START_TIMEOUT_SECONDS with a hint naming Live models', async () => {
+    h = await startHarness({ mode: 'socket', env: { ...FAST, METIS_COLD_START_TIMEOUT_SECONDS: '2' } });
     const q = await h.mention({ text: `<@${BOT_USER_ID}> -m deepseek hello` });
     const [reply] = await h.reply(q, { timeoutMs: 15_000 });
     expect(reply?.text).toMatch(/`DeepSeek-R1` did not become Live on Metis within 0 min, so I stopped waiting\. Live now: .*`Meta-Llama-3\.3-70B-Instruct`/);

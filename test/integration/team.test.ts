@@ -71,7 +71,7 @@ describe('who may use it', () => {
   });
 
   it('when Slack rate-limits the check, the question is tried again, then the asker is told, and the bot lives on', async () => {
-    h = await startHarness({ mode: 'socket', env: { SLACK_ALLOWED_USERS: 'U0LISTED', METIS_GATEWAY_ATTEMPTS: '2', METIS_GATEWAY_RETRY_BASE_MS: '10' } });
+    h = await startHarness({ mode: 'socket', env: { SLACK_ALLOWED_USERS: 'U0LISTED', METIS_GATEWAY_ATTEMPTS: '2', METIS_GATEWAY_RETRY_BASE_SECONDS: '0.01' } });
     h.slack.setRateLimit('users.info', { perMinute: 0, retryAfterSeconds: 1 });
     const q = await askAs(h, 'U0FIRST', 'my first question');
     expect(h.slack.callsOf('users.info')).toHaveLength(2);

@@ -15,7 +15,7 @@ const LONG_ANSWER = Array.from({ length: 60 }, (_, i) => `word${i}`).join(' ');
 
 async function setup(extra: Record<string, string> = {}, pace: { chunkDelayMs: number; randomSplits?: boolean } = { chunkDelayMs: 3 }) {
   const { slack, gateway } = await bots.fakes({ ...pace, reply: () => LONG_ANSWER });
-  const env = botEnv(slack, gateway, { WORKER_LOCK_SECONDS: '2', METIS_SLACK_EDIT_INTERVAL_MS: '100', ...extra });
+  const env = botEnv(slack, gateway, { WORKER_LOCK_SECONDS: '2', METIS_SLACK_EDIT_INTERVAL_SECONDS: '0.1', ...extra });
   return { env, slack, gateway };
 }
 
