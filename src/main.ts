@@ -33,11 +33,11 @@ import { logProcessStats } from './stats.ts';
 import { AnswerQueue } from './queue/answer-queue.ts';
 import type { BotIdentity } from './queue/answer-question.ts';
 import { createAnswerWorker } from './queue/answer-worker.ts';
-import { slackAccessNotifier } from './slack/admin-alerts.ts';
+import { slackAccessNotifier } from './reply/admin-alerts.ts';
 import { startSlackListener, type SlackListener } from './slack/app.ts';
-import { UserNames } from './slack/user-names.ts';
-import { EditPacer } from './slack/edit-pacer.ts';
-import { createWebClient } from './slack/web-client.ts';
+import { UserNames } from './reply/user-names.ts';
+import { EditPacer } from './reply/edit-pacer.ts';
+import { createWebClient } from './reply/web-client.ts';
 import { createPooledFetch } from './http/fetch.ts';
 
 export type Role = 'all' | 'listener' | 'worker';

@@ -40,21 +40,16 @@ const MAX_LINES = 350;
  * without their line numbers, so edits elsewhere in a file do not break it.
  */
 const KNOWN = new Set([
-  'import src/conversation/build-messages.ts -> src/slack/thread-history.ts',
-  'import src/queue/answer-question.ts -> src/slack/answer-message.ts',
-  'import src/queue/answer-question.ts -> src/slack/thread-history.ts',
-  'import src/queue/answer-question.ts -> src/slack/edit-pacer.ts',
-  'import src/queue/answer-question.ts -> src/slack/user-names.ts',
-  'import src/team/access-policy.ts -> src/slack/web-client.ts',
+  'import src/conversation/build-messages.ts -> src/reply/thread-history.ts',
   'import src/team/admin-status.ts -> src/queue/answer-queue.ts',
   'import src/team/admin-status.ts -> src/slack/views/team.ts',
-  'cycle src/conversation/build-messages.ts -> src/slack/thread-history.ts -> src/conversation/build-messages.ts',
+  'cycle src/conversation/build-messages.ts -> src/reply/thread-history.ts -> src/conversation/build-messages.ts',
   'cycle src/slack/listeners/commands/metis.ts -> src/slack/listeners/commands/metis-admin.ts -> src/slack/listeners/commands/metis.ts',
   'cycle src/slack/listeners/commands/metis.ts -> src/slack/listeners/commands/metis-model.ts -> src/slack/listeners/commands/metis.ts',
   'cycle src/slack/listeners/commands/metis.ts -> src/slack/listeners/commands/metis-usage.ts -> src/slack/listeners/commands/metis.ts',
   'long src/config.ts',
   'long src/queue/answer-question.ts',
-  'long src/slack/answer-message.ts',
+  'long src/reply/answer-message.ts',
 ]);
 
 const IMPORT = /^\s*(?:import|export)\s[^;]*?\bfrom\s+['"](\.{1,2}\/[^'"]+)['"]|\bimport\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/gm;

@@ -11,7 +11,7 @@ import { type HealthCheck, healthResponse } from '../http/health-server.ts';
 import { registerListeners } from './listeners/index.ts';
 import type { ListenerDeps } from './listeners/types.ts';
 import { AckAfterHandling } from './ack-after-handling.ts';
-import { slackLogger } from './web-client.ts';
+import { slackLogger } from '../reply/web-client.ts';
 import { proxyAwareDispatcher } from '../http/proxy.ts';
 
 export interface SlackListener {

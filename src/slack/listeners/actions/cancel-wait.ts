@@ -1,6 +1,6 @@
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { METADATA } from '../../../conversation/build-messages.ts';
-import { markdownMessage } from '../../answer-message.ts';
+import { markdownMessage } from '../../../reply/answer-message.ts';
 import type { ListenerDeps } from '../types.ts';
 
 /**
