@@ -273,21 +273,13 @@ export async function startService(config: Config, opts: { role: Role; logger: L
           models,
           preferences: new ModelPreferences(shared, config.queue.prefix),
           cancellations: new Cancellations(shared, config.queue.prefix),
-          findRequest: async (jobId) => {
-            const job = await queue.queue.getJob(jobId);
-            return job && !job.finishedOn ? { user: job.data.user } : undefined;
-          },
+          findRequest: (jobId) => queue.findOpen(jobId),
           removeWaiting: async (jobId) => {
-            const job = await queue.queue.getJob(jobId);
-            if (!job || !(await job.isDelayed())) return false;
-            const removed = await job.remove().then(
-              () => true,
-              () => false,
-            );
+            const removed = await queue.removeIfParked(jobId);
             // A removed job never finishes in a worker, so its turn is given back here, or the asker's
             // later questions would queue behind it for good.
-            if (removed) await team.fairShare.finished(job.data.user).catch((err: unknown) => logger.warn({ err, requestId: jobId }, 'could not release a cancelled question\'s turn'));
-            return removed;
+            if (removed) await team.fairShare.finished(removed.user).catch((err: unknown) => logger.warn({ err, requestId: jobId }, 'could not release a cancelled question\'s turn'));
+            return removed !== undefined;
           },
           defaultModel: config.gateway.defaultModel,
           team: {

@@ -40,8 +40,6 @@ const MAX_LINES = 350;
  * without their line numbers, so edits elsewhere in a file do not break it.
  */
 const KNOWN = new Set([
-  'import src/team/admin-status.ts -> src/queue/answer-queue.ts',
-  'import src/team/admin-status.ts -> src/slack/views/team.ts',
   'cycle src/slack/listeners/commands/metis.ts -> src/slack/listeners/commands/metis-admin.ts -> src/slack/listeners/commands/metis.ts',
   'cycle src/slack/listeners/commands/metis.ts -> src/slack/listeners/commands/metis-model.ts -> src/slack/listeners/commands/metis.ts',
   'cycle src/slack/listeners/commands/metis.ts -> src/slack/listeners/commands/metis-usage.ts -> src/slack/listeners/commands/metis.ts',

@@ -6,38 +6,36 @@ import type { Redis } from 'ioredis';
 import { AccessHealth } from '../auth/access-health.ts';
 import type { TokenStore } from '../auth/token-store.ts';
 import type { Config } from '../config.ts';
-import type { AnswerQueue } from '../queue/answer-queue.ts';
-import type { AdminStatus } from '../slack/views/team.ts';
 import type { QueueControl } from './queue-control.ts';
 
-/** How many waiting jobs are looked at to find the oldest. */
-const OLDEST_SCAN = 200;
+export interface AdminStatus {
+  access: { mode: string; expiresAt?: number; problem?: { detail: string; fix: string; since: number } };
+  queue: { waiting: number; running: number; parked: number; oldestWaitMs?: number };
+  workers: number;
+  paused?: { by: string; at: number };
+  budget: { requestsPerSecond: number; tokensPerMinute: number };
+}
+
+/** What the answer queue reports about itself (it sits above team, so team names only this shape). */
+export type QueueReadings = AdminStatus['queue'] & { workers: number };
 
 export async function readAdminStatus(deps: {
   redis: Redis;
   config: Pick<Config, 'access' | 'queue' | 'sharing'>;
-  queue: AnswerQueue;
+  queue: { readings(): Promise<QueueReadings> };
   control: QueueControl;
   tokenStore?: TokenStore;
 }): Promise<AdminStatus> {
-  const { config, queue } = deps;
-  const [counts, workers, paused, problem, stored, waiting] = await Promise.all([
-    queue.queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed'),
-    queue.queue.getWorkersCount(),
+  const { config } = deps;
+  const [{ workers, ...queue }, paused, problem, stored] = await Promise.all([
+    deps.queue.readings(),
     deps.control.paused(),
     AccessHealth.read(deps.redis, config.queue.prefix),
     deps.tokenStore?.read(),
-    queue.queue.getJobs(['prioritized', 'waiting'], 0, OLDEST_SCAN - 1),
   ]);
-  const oldestAt = Math.min(...waiting.map((j) => j.timestamp));
   return {
     access: { mode: config.access.kind, ...(stored ? { expiresAt: stored.expiresAt } : {}), ...(problem ? { problem } : {}) },
-    queue: {
-      waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
-      running: counts.active ?? 0,
-      parked: counts.delayed ?? 0,
-      ...(Number.isFinite(oldestAt) ? { oldestWaitMs: Date.now() - oldestAt } : {}),
-    },
+    queue,
     workers,
     ...(paused ? { paused } : {}),
     budget: { requestsPerSecond: config.sharing.gatewayRequestsPerSecond, tokensPerMinute: config.sharing.gatewayTokensPerMinute },

@@ -2,15 +2,8 @@
  * What `/metis usage`, `/metis admin` and the App Home tab show.
  */
 import type { SnapshotView } from '../../models/catalog.ts';
+import type { AdminStatus } from '../../team/admin-status.ts';
 import type { UsageTotals } from '../../team/usage.ts';
-
-export interface AdminStatus {
-  access: { mode: string; expiresAt?: number; problem?: { detail: string; fix: string; since: number } };
-  queue: { waiting: number; running: number; parked: number; oldestWaitMs?: number };
-  workers: number;
-  paused?: { by: string; at: number };
-  budget: { requestsPerSecond: number; tokensPerMinute: number };
-}
 
 export interface PersonalUsage {
   today: UsageTotals;
