@@ -40,9 +40,6 @@ const MAX_LINES = 350;
  * without their line numbers, so edits elsewhere in a file do not break it.
  */
 const KNOWN = new Set([
-  'cycle src/slack/listeners/commands/metis.ts -> src/slack/listeners/commands/metis-admin.ts -> src/slack/listeners/commands/metis.ts',
-  'cycle src/slack/listeners/commands/metis.ts -> src/slack/listeners/commands/metis-model.ts -> src/slack/listeners/commands/metis.ts',
-  'cycle src/slack/listeners/commands/metis.ts -> src/slack/listeners/commands/metis-usage.ts -> src/slack/listeners/commands/metis.ts',
   'long src/config.ts',
   'long src/queue/answer-question.ts',
   'long src/reply/answer-message.ts',

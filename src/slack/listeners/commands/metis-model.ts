@@ -2,14 +2,14 @@ import type { SlashCommand } from '@slack/bolt';
 import { isMetisError, userMessageFor } from '../../../errors.ts';
 import { resolveModelName } from '../../../models/choose-model.ts';
 import type { ListenerDeps } from '../types.ts';
-import type { Reply } from './metis.ts';
+import type { CommandReply } from './command-reply.ts';
 
 /**
  * `/metis model [name|clear]`: show, set or clear the channel's default
  * model. A new default is announced in the channel, since it changes what
  * everyone there gets.
  */
-export async function modelSubcommand(deps: ListenerDeps, command: SlashCommand, words: string[], reply: Reply): Promise<void> {
+export async function modelSubcommand(deps: ListenerDeps, command: SlashCommand, words: string[], reply: CommandReply): Promise<void> {
   const channel = command.channel_id;
   const current = await deps.preferences.channelDefault(channel);
   const wanted = words.join(' ');

@@ -1,18 +1,15 @@
-import type { AllMiddlewareArgs, RespondArguments, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { helpMessage } from '../../views/models.ts';
 import type { ListenerDeps } from '../types.ts';
+import type { CommandArgs, CommandReply } from './command-reply.ts';
 import { adminSubcommand } from './metis-admin.ts';
 import { modelSubcommand } from './metis-model.ts';
 import { usageSubcommand } from './metis-usage.ts';
-
-export type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
-export type Reply = (response: RespondArguments & { response_type?: 'ephemeral' | 'in_channel' }) => Promise<void>;
 
 /** `/metis`: help, and the subcommands `model`, `usage` and `admin`. */
 export function metisCommand(deps: ListenerDeps) {
   return async (args: CommandArgs) => {
     const { command, ack } = args;
-    const reply: Reply = async (r) => {
+    const reply: CommandReply = async (r) => {
       await ack(r as Parameters<typeof ack>[0]);
     };
     const [sub, ...rest] = command.text.trim().split(/\s+/).filter(Boolean);
