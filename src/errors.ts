@@ -8,7 +8,7 @@
  * and what to do.
  */
 
-import { inertEcho } from './slack/inert-text.ts';
+import { inertEcho } from './inert-text.ts';
 
 export type ErrorCode =
   | 'empty_prompt'

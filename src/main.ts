@@ -28,18 +28,18 @@ import { UsageLedger } from './team/usage.ts';
 import { Cancellations } from './queue/cancellation.ts';
 import { createStatusRefreshWorker, ModelStatusReader } from './queue/status-refresh.ts';
 import { startHealthServer, type HealthCheck, type ReadinessCheck } from './http/health-server.ts';
-import { opsSources } from './metrics/sources.ts';
+import { opsSources } from './ops/metrics-sources.ts';
 import { countingGatewayFetch, countingSlackFetch, observeAnswerWorker } from './metrics/instrument.ts';
 import type { Logger } from './logger.ts';
 import { logProcessStats } from './stats.ts';
 import { AnswerQueue } from './queue/answer-queue.ts';
 import type { BotIdentity } from './queue/answer-question.ts';
 import { createAnswerWorker } from './queue/answer-worker.ts';
-import { slackAccessNotifier } from './slack/admin-alerts.ts';
+import { slackAccessNotifier } from './reply/admin-alerts.ts';
 import { startSlackListener, type SlackListener } from './slack/app.ts';
-import { UserNames } from './slack/user-names.ts';
-import { EditPacer } from './slack/edit-pacer.ts';
-import { createWebClient } from './slack/web-client.ts';
+import { UserNames } from './reply/user-names.ts';
+import { EditPacer } from './reply/edit-pacer.ts';
+import { createWebClient } from './reply/web-client.ts';
 import { createPooledFetch } from './http/fetch.ts';
 
 export type Role = 'all' | 'listener' | 'worker';
@@ -287,21 +287,13 @@ export async function startService(config: Config, opts: { role: Role; logger: L
           models,
           preferences: new ModelPreferences(shared, config.queue.prefix),
           cancellations: new Cancellations(shared, config.queue.prefix),
-          findRequest: async (jobId) => {
-            const job = await queue.queue.getJob(jobId);
-            return job && !job.finishedOn ? { user: job.data.user, channel: job.data.channel, messageTs: job.data.answerTs ?? [] } : undefined;
-          },
+          findRequest: (jobId) => queue.findOpen(jobId),
           removeWaiting: async (jobId) => {
-            const job = await queue.queue.getJob(jobId);
-            if (!job || !(await job.isDelayed())) return false;
-            const removed = await job.remove().then(
-              () => true,
-              () => false,
-            );
+            const removed = await queue.removeIfParked(jobId);
             // A removed job never finishes in a worker, so its turn is given back here, or the asker's
             // later questions would queue behind it for good.
-            if (removed) await team.fairShare.finished(job.data.user).catch((err: unknown) => logger.warn({ err, requestId: jobId }, 'could not release a cancelled question\'s turn'));
-            return removed;
+            if (removed) await team.fairShare.finished(removed.user).catch((err: unknown) => logger.warn({ err, requestId: jobId }, 'could not release a cancelled question\'s turn'));
+            return removed !== undefined;
           },
           defaultModel: config.gateway.defaultModel,
           team: {

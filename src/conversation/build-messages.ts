@@ -4,7 +4,7 @@
  * who spoke, oldest turns dropped first to stay within the budget.
  */
 import type { ChatMessage } from '../gateway/client.ts';
-import type { ThreadMessage } from '../slack/thread-history.ts';
+import type { ThreadMessage } from './thread-message.ts';
 import { mentionedUserIds, slackToPlainText } from './slack-markup.ts';
 import { stripBotMention } from './parse-request.ts';
 

@@ -4,7 +4,10 @@
  * doing the work carry no metrics code beyond a line.
  */
 import type { Job, Queue, Worker } from 'bullmq';
-import type { AnswerJobData, AnswerJobResult } from '../queue/answer-job.ts';
+/** What the metrics read of a question's job (the queue's types sit above this layer). */
+interface TimedJobData {
+  receivedAt: number;
+}
 import {
   answersStreaming,
   gatewayErrors,
@@ -83,8 +86,8 @@ export function countingGatewayFetch(inner: typeof globalThis.fetch): typeof glo
 }
 
 /** Counts finished questions by outcome and observes their total time. */
-export function observeAnswerWorker(worker: Worker<AnswerJobData, AnswerJobResult>): void {
-  const finished = (job: Job<AnswerJobData>, outcome: string) => {
+export function observeAnswerWorker(worker: Worker<TimedJobData, { outcome?: string } | undefined>): void {
+  const finished = (job: Job<TimedJobData>, outcome: string) => {
     questions.inc({ outcome });
     totalSeconds.observe({ outcome }, secondsSince(job.data.receivedAt));
   };
@@ -109,7 +112,7 @@ export function countStreaming(stop: () => void): () => void {
 /** Age of the oldest question waiting for a worker (waiting or prioritized), in seconds. */
 export async function oldestWaitSeconds(queue: Queue): Promise<number> {
   const oldest = await Promise.all([queue.getJobs(['wait'], 0, 0, true), queue.getJobs(['prioritized'], 0, 0, true)]);
-  const times = oldest.flat().map((j) => (j.data as Partial<AnswerJobData>)?.receivedAt ?? j.timestamp);
+  const times = oldest.flat().map((j) => (j.data as Partial<TimedJobData>)?.receivedAt ?? j.timestamp);
   return times.length ? secondsSince(Math.min(...times)) : 0;
 }
 

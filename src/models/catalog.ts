@@ -14,7 +14,7 @@ import { type AccessTokenSource, withAccessToken } from '../auth/access-token.ts
 import { MetisError } from '../errors.ts';
 import type { GatewayClient, ModelJob, ModelStatus } from '../gateway/client.ts';
 import type { Logger } from '../logger.ts';
-import { defaultModelProblem } from './choose-model.ts';
+import { defaultModelProblem } from './model-names.ts';
 
 export interface ModelInfo {
   name: string;

@@ -6,20 +6,9 @@
  * listed. Names come from the gateway, never from a list of our own; a
  * remembered model that Metis no longer offers is reported.
  */
-import { MetisError } from '../errors.ts';
 import type { ModelSnapshot } from './catalog.ts';
-
-/** The model a name or fragment stands for, or a MetisError naming the choices. */
-export function resolveModelName(names: string[], requested: string): string {
-  if (names.includes(requested)) return requested;
-  const lower = requested.toLowerCase();
-  const exact = names.filter((n) => n.toLowerCase() === lower);
-  if (exact.length === 1) return exact[0] as string;
-  const matches = names.filter((n) => n.toLowerCase().includes(lower));
-  if (matches.length === 1) return matches[0] as string;
-  if (matches.length > 1) throw new MetisError('ambiguous_model', `"${requested}" matches ${matches.length} models`, { model: requested, models: matches });
-  throw new MetisError('unknown_model', `no model matches "${requested}"`, { model: requested, models: names });
-}
+import { MetisError } from '../errors.ts';
+import { defaultModelProblem, resolveModelName } from './model-names.ts';
 
 export interface ModelChoice {
   model: string;
@@ -27,18 +16,6 @@ export interface ModelChoice {
   source: 'flag' | 'thread' | 'channel' | 'configured' | 'first-live' | 'first-listed';
   /** METIS_DEFAULT_MODEL's value, when it names no model Metis offers and this choice replaces it. */
   ignoredDefault?: string;
-}
-
-/** What is wrong with the configured default model, given the models Metis offers; undefined when nothing is. */
-export function defaultModelProblem(names: string[], configured: string | undefined): { configured: string; suggestion?: string } | undefined {
-  if (!configured || names.length === 0 || names.includes(configured)) return undefined;
-  let suggestion: string | undefined;
-  try {
-    suggestion = resolveModelName(names, configured);
-  } catch {
-    // No single model is close: nothing to suggest.
-  }
-  return { configured, ...(suggestion ? { suggestion } : {}) };
 }
 
 export function chooseModel(

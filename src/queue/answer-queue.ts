@@ -5,14 +5,17 @@
  */
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { QueueReadings } from '../team/admin-status.ts';
 import { ANSWER_JOB, ANSWER_QUEUE, type AnswerJobData, answerJobId } from './answer-job.ts';
 
 /** Completed jobs are kept this long so a late Slack retry still finds its job and is ignored. */
 const KEEP_COMPLETED_SECONDS = 60 * 60;
 const KEEP_FAILED_SECONDS = 7 * 24 * 60 * 60;
+/** How many waiting jobs are looked at to find the oldest. */
+const OLDEST_SCAN = 200;
 
 export class AnswerQueue {
-  readonly queue: Queue<AnswerJobData>;
+  private readonly queue: Queue<AnswerJobData>;
 
   constructor(
     connection: Redis,
@@ -41,6 +44,44 @@ export class AnswerQueue {
     const jobId = answerJobId(data);
     await this.queue.add(ANSWER_JOB, data, { jobId, ...(priority ? { priority: await priority(jobId) } : {}) });
     return jobId;
+  }
+
+  /** The asker of a question that has not finished yet (waiting, running or parked). */
+  /** A question not yet finished: who asked, where, and the messages its answer has posted so far. */
+  async findOpen(jobId: string): Promise<{ user: string; channel: string; messageTs: string[] } | undefined> {
+    const job = await this.queue.getJob(jobId);
+    return job && !job.finishedOn ? { user: job.data.user, channel: job.data.channel, messageTs: job.data.answerTs ?? [] } : undefined;
+  }
+
+  /**
+   * Removes a question only while it is parked (delayed): a running one is
+   * left to its worker. Returns its asker when it was removed.
+   */
+  async removeIfParked(jobId: string): Promise<{ user: string } | undefined> {
+    const job = await this.queue.getJob(jobId);
+    if (!job || !(await job.isDelayed())) return undefined;
+    const removed = await job.remove().then(
+      () => true,
+      () => false,
+    );
+    return removed ? { user: job.data.user } : undefined;
+  }
+
+  /** Counts for the admin status: waiting (with the oldest's age), running, parked, and live workers. */
+  async readings(): Promise<QueueReadings> {
+    const [counts, workers, waiting] = await Promise.all([
+      this.queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed'),
+      this.queue.getWorkersCount(),
+      this.queue.getJobs(['prioritized', 'waiting'], 0, OLDEST_SCAN - 1),
+    ]);
+    const oldestAt = Math.min(...waiting.map((j) => j.timestamp));
+    return {
+      waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
+      running: counts.active ?? 0,
+      parked: counts.delayed ?? 0,
+      ...(Number.isFinite(oldestAt) ? { oldestWaitMs: Date.now() - oldestAt } : {}),
+      workers,
+    };
   }
 
   async close(): Promise<void> {

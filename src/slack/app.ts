@@ -15,7 +15,7 @@ import type { ListenerDeps } from './listeners/types.ts';
 import { AckAfterHandling } from './ack-after-handling.ts';
 import { SlackHttpIntake } from './http-intake.ts';
 import { SeenSignatures } from './request-signature.ts';
-import { slackLogger } from './web-client.ts';
+import { slackLogger } from '../reply/web-client.ts';
 import { proxyAwareDispatcher } from '../http/proxy.ts';
 
 export interface SlackListener {

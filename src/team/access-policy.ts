@@ -8,7 +8,7 @@ import type { WebClient } from '@slack/web-api';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import { MetisError } from '../errors.ts';
-import { type SlackFailure, slackFailure } from '../slack/web-client.ts';
+import { type SlackFailure, slackFailure } from '../reply/web-client.ts';
 
 export interface Asker {
   user: string;

@@ -9,8 +9,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, inject } from 'vi
 import { checkLoginLapse } from '../../src/auth/login-lapse.ts';
 import { TokenCrypto } from '../../src/auth/token-crypto.ts';
 import { type StoredAccess, TokenStore } from '../../src/auth/token-store.ts';
-import { slackAccessNotifier } from '../../src/slack/admin-alerts.ts';
-import { createWebClient } from '../../src/slack/web-client.ts';
+import { slackAccessNotifier } from '../../src/reply/admin-alerts.ts';
+import { createWebClient } from '../../src/reply/web-client.ts';
 import { BOT_TOKEN, type FakeSlack, startFakeSlack } from '../fakes/slack.ts';
 import { capturedLogger } from '../helpers/captured-logger.ts';
 

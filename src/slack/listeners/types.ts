@@ -7,7 +7,7 @@ import type { AccessPolicy } from '../../team/access-policy.ts';
 import type { UsageLimits } from '../../team/limits.ts';
 import type { QueueControl } from '../../team/queue-control.ts';
 import type { UsageLedger } from '../../team/usage.ts';
-import type { AdminStatus } from '../views/team.ts';
+import type { AdminStatus } from '../../team/admin-status.ts';
 
 /** Puts a request on the queue; throws when it could not be stored. */
 export type EnqueueAnswer = (request: AnswerJobData) => Promise<void>;

@@ -4,9 +4,9 @@
  * plain `text` fallback; within Slack's limits (50 blocks, 3,000 characters
  * per section).
  */
-import { defaultModelProblem } from '../../models/choose-model.ts';
+import { defaultModelProblem } from '../../models/model-names.ts';
 import type { ModelInfo, SnapshotView } from '../../models/catalog.ts';
-import { inertEcho } from '../inert-text.ts';
+import { inertEcho } from '../../inert-text.ts';
 
 export const USE_MODEL_ACTION = 'use_model';
 

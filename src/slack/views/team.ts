@@ -2,18 +2,9 @@
  * What `/metis usage`, `/metis admin` and the App Home tab show.
  */
 import type { SnapshotView } from '../../models/catalog.ts';
+import type { AdminStatus } from '../../team/admin-status.ts';
 import type { UsageTotals } from '../../team/usage.ts';
-import { inertEcho } from '../inert-text.ts';
-
-export interface AdminStatus {
-  access: { mode: string; expiresAt?: number; problem?: { detail: string; fix: string; since: number } };
-  queue: { waiting: number; running: number; parked: number; oldestWaitMs?: number };
-  workers: number;
-  paused?: { by: string; at: number };
-  budget: { requestsPerSecond: number; tokensPerMinute: number };
-  /** METIS_DEFAULT_MODEL names no model Metis offers (with the one it probably meant). */
-  defaultModelProblem?: { configured: string; suggestion?: string };
-}
+import { inertEcho } from '../../inert-text.ts';
 
 export interface PersonalUsage {
   today: UsageTotals;

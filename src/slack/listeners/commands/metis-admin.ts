@@ -1,10 +1,10 @@
 import type { SlashCommand } from '@slack/bolt';
 import { adminText } from '../../views/team.ts';
 import type { ListenerDeps } from '../types.ts';
-import type { Reply } from './metis.ts';
+import type { CommandReply } from './command-reply.ts';
 
 /** `/metis admin [pause|resume]`: the bot's state for its administrators, and a pause switch. */
-export async function adminSubcommand(deps: ListenerDeps, command: SlashCommand, words: string[], reply: Reply): Promise<void> {
+export async function adminSubcommand(deps: ListenerDeps, command: SlashCommand, words: string[], reply: CommandReply): Promise<void> {
   if (!deps.team.admins.includes(command.user_id)) {
     await reply({ response_type: 'ephemeral', text: ':lock: Only the bot\'s administrators (METIS_ADMIN_USERS) can use `/metis admin`.' });
     return;

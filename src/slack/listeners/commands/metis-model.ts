@@ -1,10 +1,10 @@
 import { fallbackModelText } from '../../views/models.ts';
 import type { SlashCommand } from '@slack/bolt';
 import { isMetisError, userMessageFor } from '../../../errors.ts';
-import { resolveModelName } from '../../../models/choose-model.ts';
-import { inertEcho } from '../../inert-text.ts';
+import { resolveModelName } from '../../../models/model-names.ts';
+import { inertEcho } from '../../../inert-text.ts';
 import type { ListenerDeps } from '../types.ts';
-import type { Reply } from './metis.ts';
+import type { CommandReply } from './command-reply.ts';
 
 /**
  * What the channel is told when someone sets its default model (with
@@ -20,7 +20,7 @@ export function channelDefaultSetText(user: string, model: string, status: strin
  * model. A new default is announced in the channel, since it changes what
  * everyone there gets.
  */
-export async function modelSubcommand(deps: ListenerDeps, command: SlashCommand, words: string[], reply: Reply): Promise<void> {
+export async function modelSubcommand(deps: ListenerDeps, command: SlashCommand, words: string[], reply: CommandReply): Promise<void> {
   const channel = command.channel_id;
   const current = await deps.preferences.channelDefault(channel);
   const wanted = words.join(' ');

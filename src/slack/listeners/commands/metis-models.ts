@@ -1,9 +1,9 @@
 import { isMetisError, userMessageFor } from '../../../errors.ts';
-import { resolveModelName } from '../../../models/choose-model.ts';
+import { resolveModelName } from '../../../models/model-names.ts';
 import { modelDetailMessage, modelListMessage } from '../../views/models.ts';
 import { acknowledgedFirst } from '../acknowledged-first.ts';
 import type { ListenerDeps } from '../types.ts';
-import { type CommandArgs, commandAsker } from './metis.ts';
+import { type CommandArgs, commandAsker } from './command-reply.ts';
 
 /**
  * `/metis-models [public] [model]`: every model with its status, or one

@@ -2,7 +2,7 @@ import type { SlashCommand } from '@slack/bolt';
 import { monthDays, utcDay } from '../../../team/usage.ts';
 import { type PersonalUsage, teamUsageText, usageText } from '../../views/team.ts';
 import type { ListenerDeps } from '../types.ts';
-import type { Reply } from './metis.ts';
+import type { CommandReply } from './command-reply.ts';
 
 /** A person's usage today and this month, with their limits. */
 export async function personalUsage(deps: ListenerDeps, user: string): Promise<PersonalUsage> {
@@ -16,7 +16,7 @@ export async function personalUsage(deps: ListenerDeps, user: string): Promise<P
 }
 
 /** `/metis usage`: mine; `/metis usage team`: the whole team's (admins only). */
-export async function usageSubcommand(deps: ListenerDeps, command: SlashCommand, words: string[], reply: Reply): Promise<void> {
+export async function usageSubcommand(deps: ListenerDeps, command: SlashCommand, words: string[], reply: CommandReply): Promise<void> {
   if (words[0]?.toLowerCase() === 'team') {
     if (!deps.team.admins.includes(command.user_id)) {
       await reply({ response_type: 'ephemeral', text: ':lock: Only the bot\'s administrators (METIS_ADMIN_USERS) can see the team\'s usage. `/metis usage` shows yours.' });

@@ -1,17 +1,11 @@
-import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { fallbackModelText, helpMessage } from '../../views/models.ts';
 import { acknowledgedFirst } from '../acknowledged-first.ts';
-import { inertEcho } from '../../inert-text.ts';
+import { inertEcho } from '../../../inert-text.ts';
 import type { ListenerDeps } from '../types.ts';
+import { type CommandArgs, commandAsker } from './command-reply.ts';
 import { adminSubcommand } from './metis-admin.ts';
 import { modelSubcommand } from './metis-model.ts';
 import { usageSubcommand } from './metis-usage.ts';
-
-export type { Reply } from '../acknowledged-first.ts';
-export type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
-
-/** Who runs a slash command, and where: what the allow lists are asked about. */
-export const commandAsker = ({ command }: CommandArgs) => ({ user: command.user_id, channel: command.channel_id, teamId: command.team_id });
 
 /** `/metis`: help, and the subcommands `model`, `usage` and `admin`. */
 export function metisCommand(deps: ListenerDeps) {

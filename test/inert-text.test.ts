@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { markdownMessage } from '../../src/slack/answer-message.ts';
-import { inertEcho, inertMarkdown, inertMrkdwn } from '../../src/slack/inert-text.ts';
+import { markdownMessage } from '../src/reply/answer-message.ts';
+import { inertEcho, inertMarkdown, inertMrkdwn } from '../src/inert-text.ts';
 
 const J = '\u2060';
 /** Anything Slack would read as a broadcast, ping, mention or link token. */

@@ -6,16 +6,8 @@
  */
 import type { WebClient } from '@slack/web-api';
 import { METADATA } from '../conversation/build-messages.ts';
+import type { ThreadMessage } from '../conversation/thread-message.ts';
 import { withRateLimitWait } from './web-client.ts';
-
-export interface ThreadMessage {
-  ts: string;
-  user?: string;
-  botId?: string;
-  text: string;
-  /** Our own marker on bot messages: pending, answer or notice. */
-  metadataType?: string;
-}
 
 /** Messages per conversations.replies call (Slack suggests at most 200). */
 const PAGE_SIZE = 200;

@@ -9,8 +9,8 @@ import type { TokenStore } from '../auth/token-store.ts';
 import type { Config } from '../config.ts';
 import { ANSWER_QUEUE } from '../queue/answer-job.ts';
 import { REDIS_NOW_MS } from '../redis-clock.ts';
-import { oldestWaitSeconds } from './instrument.ts';
-import { setScrapeSources } from './registry.ts';
+import { oldestWaitSeconds } from '../metrics/instrument.ts';
+import { setScrapeSources } from '../metrics/registry.ts';
 
 /** Requests in the budget's sliding one-second window, by Redis's clock (as the budget itself counts). */
 const REQUESTS_IN_WINDOW = `

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { EditPacer, type EditPacerOptions } from '../../src/slack/edit-pacer.ts';
+import { EditPacer, type EditPacerOptions } from '../../src/reply/edit-pacer.ts';
 import { capturedLogger } from '../helpers/captured-logger.ts';
 import { sleep } from '../helpers/wait.ts';
 

@@ -3,8 +3,8 @@
  * memory in the worker: only the newest messages the model can be sent are read.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fetchThread, findRequestMessages } from '../../src/slack/thread-history.ts';
-import { createWebClient } from '../../src/slack/web-client.ts';
+import { fetchThread, findRequestMessages } from '../../src/reply/thread-history.ts';
+import { createWebClient } from '../../src/reply/web-client.ts';
 import { BOT_TOKEN, type FakeSlack, startFakeSlack } from '../fakes/slack.ts';
 import { capturedLogger } from '../helpers/captured-logger.ts';
 

@@ -17,7 +17,7 @@ import type { Logger } from '../logger.ts';
 import type { EditPacing } from './edit-pacer.ts';
 import { METADATA } from '../conversation/build-messages.ts';
 import { takePiece } from '../conversation/split-message.ts';
-import { inertMarkdown, inertMrkdwn } from './inert-text.ts';
+import { inertMarkdown, inertMrkdwn } from '../inert-text.ts';
 import { CONVERSATION_GONE, slackFailure, withRateLimitWait } from './web-client.ts';
 
 export class ConversationGone extends Error {

@@ -5,8 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
-import { UserNames } from '../../src/slack/user-names.ts';
-import { createWebClient } from '../../src/slack/web-client.ts';
+import { UserNames } from '../../src/reply/user-names.ts';
+import { createWebClient } from '../../src/reply/web-client.ts';
 import { BOT_TOKEN, type FakeSlack, startFakeSlack } from '../fakes/slack.ts';
 import { capturedLogger } from '../helpers/captured-logger.ts';
 
