@@ -98,7 +98,8 @@ describe('npm run sandbox', () => {
     expect(text).toContain('Only visible to you');
 
     await list.locator('.section', { hasText: 'Meta-Llama-3.1-8B-Instruct' }).getByRole('button', { name: 'Use in this channel' }).click();
-    await page.locator('#messages .msg.ephemeral', { hasText: 'This channel now uses Meta-Llama-3.1-8B-Instruct by default' }).waitFor();
+    // Announced to the channel, as /metis model does.
+    await page.locator('#messages .msg', { hasText: "set this channel's default model to Meta-Llama-3.1-8B-Instruct" }).waitFor();
   });
 
   it('in a DM, a question to the Offline model waits with a Cancel button, then is answered once Metis has started it', async () => {
