@@ -8,7 +8,7 @@
  * To add a setting: add one `setting({...})` where its value belongs in
  * SETTINGS, then run `npm run docs:config` to update README.md.
  */
-import { isRedisUrl } from './redis-connection.ts';
+import { isRedisUrl, keyPrefixFor } from './redis-connection.ts';
 import {
   Invalid,
   type Parse,
@@ -63,7 +63,7 @@ const encryptionKeys: Parse<Buffer[]> = (v) =>
     });
 
 const redisUrl: Parse<string> = (v) => {
-  if (!isRedisUrl(v)) throw new Invalid(`must be a URL like redis://host:port, rediss://… or redis+sentinel://host1:26379,host2:26379/master-name, got "${v}"`);
+  if (!isRedisUrl(v)) throw new Invalid(`must be a URL like redis://host:port, rediss://…, redis+sentinel://host1:26379,host2:26379/master-name or redis+cluster://host1:6379,host2:6379, got "${v}"`);
   return v;
 };
 
@@ -90,7 +90,7 @@ const SETTINGS = {
     env: 'REDIS_URL',
     parse: redisUrl,
     default: 'redis://127.0.0.1:6379',
-    doc: 'Redis for the queue, the token and caches: `redis://[:password@]host:port[/db]`, `rediss://…` (TLS), or Redis Sentinel `redis+sentinel://[:password@]host1:26379,host2:26379/master-name`',
+    doc: 'Redis for the queue, the token and caches: `redis://[:password@]host:port[/db]`, `rediss://…` (TLS), Redis Sentinel `redis+sentinel://[:password@]host1:26379,host2:26379/master-name`, or Redis Cluster `redis+cluster://[:password@]host1:6379,host2:6379`',
   }),
   gateway: {
     url: setting({ env: 'INFERENCE_GATEWAY_URL', parse: httpUrl('without'), default: 'https://inference-api.alcf.anl.gov/resource_server', doc: 'gateway root' }),
@@ -400,7 +400,7 @@ export function loadAccessConfig(env: Env = process.env): AccessConfig {
   problems.check();
   return {
     redisUrl: e.redisUrl,
-    keyPrefix: e.queue.prefix,
+    keyPrefix: keyPrefixFor(e.redisUrl, e.queue.prefix),
     access,
     tokenEncryptionKeys: e.tokenEncryptionKeys,
     gateway: { url: e.gateway.url, cluster: e.gateway.cluster },
@@ -423,6 +423,6 @@ export function loadConfig(env: Env = process.env): Config {
 
   const access = accessFrom(e, problems);
   problems.check();
-  const { globus: _, slack, ...rest } = e;
-  return { ...rest, slack: { ...slack, botToken: botToken as string }, access };
+  const { globus: _, slack, queue, ...rest } = e;
+  return { ...rest, queue: { ...queue, prefix: keyPrefixFor(e.redisUrl, queue.prefix) }, slack: { ...slack, botToken: botToken as string }, access };
 }

@@ -55,6 +55,6 @@ describe('REDIS_URL', () => {
   it('names the hosts, never the password, and refuses forms it cannot use', () => {
     expect(redisWhere('redis+sentinel://:s3cret@h1:26379,h2:26379/main-db')).toBe('h1:26379,h2:26379');
     expect(redisWhere('redis://:s3cret@db.lab:6380/2')).toBe('db.lab:6380');
-    expect(() => loadAccessConfig({ REDIS_URL: 'redis+cluster://h1,h2', TOKEN_ENCRYPTION_KEY: 'ab'.repeat(32) })).toThrow(ConfigError);
+    expect(() => loadAccessConfig({ REDIS_URL: 'memcached://h1:11211', TOKEN_ENCRYPTION_KEY: 'ab'.repeat(32) })).toThrow(ConfigError);
   });
 });

@@ -4,7 +4,8 @@
  * with a real Redis and a queue prefix of its own so tests never share state.
  */
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { redisConnection } from '../../src/redis-connection.ts';
 import { inject } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { capturedLogger } from './captured-logger.ts';
@@ -108,7 +109,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const { logger, lines: rawLogs, entries: logs } = capturedLogger(config.logLevel);
   const service = await startService(config, { role: opts.role ?? 'all', logger });
   if (opts.mode === 'socket' && (opts.role ?? 'all') !== 'worker') await slack.waitForSocket();
-  const redis = new Redis(redisUrl);
+  const redis = redisConnection(redisUrl, { lazyConnect: false });
   redis.on('error', () => undefined); // tests that stop Redis expect this client to reconnect quietly
 
   const eventsUrl = `http://127.0.0.1:${service.port}/slack/events`;
@@ -118,7 +119,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     globus,
     service,
     redis,
-    prefix,
+    prefix: config.queue.prefix,
     env,
     logs,
     rawLogs,
@@ -154,7 +155,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     async reply(m, o = {}) {
       const threadTs = m.thread_ts ?? m.ts;
       // Done when the request's job has finished (answered or failed) and nothing is left pending.
-      const jobKey = `${prefix}:answers:${answerJobId({ teamId: TEAM_ID, channel: m.channel, ts: m.ts })}`;
+      const jobKey = `${config.queue.prefix}:answers:${answerJobId({ teamId: TEAM_ID, channel: m.channel, ts: m.ts })}`;
       return waitFor(
         async () => {
           if (!(await redis.hget(jobKey, 'finishedOn'))) return undefined;
