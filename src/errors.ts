@@ -175,6 +175,7 @@ export function userMessageFor(err: unknown): string {
 export type FileSkipReason =
   | 'too_big'
   | 'total_cap'
+  | 'too_many'
   | 'image'
   | 'binary'
   | 'login_page'
@@ -190,6 +191,8 @@ export interface FileSkipped {
   reason: FileSkipReason;
   /** The cap it went over, in bytes (too_big, total_cap). */
   limitBytes?: number;
+  /** How many files one question reads (too_many). */
+  limitFiles?: number;
 }
 
 export interface FileRead {
@@ -210,6 +213,7 @@ function sizeWords(bytes: number | undefined): string {
 export const FILE_SKIP_WORDS: Record<FileSkipReason, (s: FileSkipped) => string> = {
   too_big: (s) => `over ${sizeWords(s.limitBytes)}`,
   total_cap: (s) => `the files together were over ${sizeWords(s.limitBytes)}`,
+  too_many: (s) => `I read at most ${s.limitFiles ?? 'a few'} files per question`,
   image: () => 'images are not read by this model',
   binary: () => 'not a text file or PDF',
   login_page: () => 'Slack sent a sign-in page instead of the file',
