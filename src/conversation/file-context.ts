@@ -127,7 +127,7 @@ export function isLoginPage(contentType: string | null, head: Uint8Array, f: Sla
 export async function pdfText(bytes: Uint8Array): Promise<string | undefined> {
   try {
     // unpdf may transfer the buffer to its worker; a copy keeps the caller's bytes intact.
-    const doc = await getDocumentProxy(new Uint8Array(bytes));
+    const doc = await getDocumentProxy(new Uint8Array(bytes), { verbosity: 0 });
     try {
       const { text } = await extractText(doc, { mergePages: false });
       const pages = (text as string[]).map((p) => p.trim());
