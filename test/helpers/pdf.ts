@@ -4,7 +4,7 @@
  * so a strict reader accepts it. A few hundred bytes, no library involved.
  */
 export function minimalPdf(pages: string[]): Uint8Array {
-  const escape = (t: string) => t.replace(/[\\()]/g, (c) => `\\${c}`);
+  const pdfString = (t: string) => t.replace(/[\\()]/g, (c) => `\\${c}`);
   const pageIds = pages.map((_, i) => 4 + i * 2);
   const objects: string[] = [
     '<< /Type /Catalog /Pages 2 0 R >>',
@@ -12,7 +12,7 @@ export function minimalPdf(pages: string[]): Uint8Array {
     '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
   ];
   for (const [i, text] of pages.entries()) {
-    const stream = `BT /F1 12 Tf 72 720 Td (${escape(text)}) Tj ET`;
+    const stream = `BT /F1 12 Tf 72 720 Td (${pdfString(text)}) Tj ET`;
     objects.push(`<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents ${pageIds[i] as number + 1} 0 R >>`);
     objects.push(`<< /Length ${stream.length} >>\nstream\n${stream}\nendstream`);
   }
