@@ -190,8 +190,14 @@ export async function readSharedFiles(deps: SlackFilesDeps, files: readonly Slac
       skip(f, 'not_found');
       continue;
     }
-    if (f.mode === 'external' || !(f.url_private_download ?? f.url_private)) {
+    const location = f.url_private_download ?? f.url_private;
+    if (f.mode === 'external' || !location) {
       skip(f, 'external');
+      continue;
+    }
+    if (!URL.canParse(location)) {
+      deps.log.warn({ file: f.id }, 'shared file has no valid download URL');
+      skip(f, 'download_failed');
       continue;
     }
     const kind = classifyFile(f);

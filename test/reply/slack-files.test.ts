@@ -171,6 +171,12 @@ describe('readSharedFiles', () => {
     expect(got.parts).toEqual([{ name: 'ok.txt', text: 'fine' }]);
   });
 
+  it('a file object with a broken download URL is one skipped file, not a thrown error', async () => {
+    const got = await read([{ id: 'F9', name: 'x.txt', mimetype: 'text/plain', url_private_download: 'not a url' }, textFile('ok.txt', 'fine')]);
+    expect(got.skipped).toEqual([{ name: 'x.txt', reason: 'download_failed' }]);
+    expect(got.parts).toEqual([{ name: 'ok.txt', text: 'fine' }]);
+  });
+
   it('a file stored outside Slack is named, not fetched', async () => {
     const got = await read([share({ name: 'Design doc', mimetype: 'application/vnd.google-apps.document', content: '', mode: 'external' })]);
     expect(got.skipped).toEqual([{ name: 'Design doc', reason: 'external' }]);
