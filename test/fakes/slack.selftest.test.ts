@@ -61,3 +61,19 @@ it('refuses what a narrower install lacks, and posts to a user id in their DM', 
   expect(posted).toMatchObject({ ok: true, channel: 'D0ADMIN' });
   expect(slack.messages.at(-1)).toMatchObject({ channel: 'D0ADMIN', text: 'alert' });
 });
+
+it('serves a file only with the bot token (else its sign-in page, with 200), and files.info only with files:read', async () => {
+  slack = await startFakeSlack();
+  const { file, shared } = slack.addFile({ name: 'a.txt', mimetype: 'text/plain', content: 'hello', connect: true });
+  expect(shared).toEqual(expect.objectContaining({ id: file.id, file_access: 'check_file_info' }));
+  expect(await call('files.info', { file: String(file.id) })).toMatchObject({ ok: true, file: { name: 'a.txt', url_private_download: file.url_private_download } });
+  const url = String(file.url_private_download);
+  const withToken = await fetch(url, { headers: { authorization: `Bearer ${BOT_TOKEN}` } });
+  expect(await withToken.text()).toBe('hello');
+  const without = await fetch(url);
+  expect(without.status).toBe(200);
+  expect(without.headers.get('content-type')).toContain('text/html');
+  expect(without.redirected).toBe(true);
+  slack.setGrantedScopes(['chat:write']);
+  expect(await call('files.info', { file: String(file.id) })).toMatchObject({ ok: false, error: 'missing_scope', needed: 'files:read' });
+});

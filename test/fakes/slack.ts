@@ -182,6 +182,36 @@ export interface FakeSlack {
   dropSocketConnections(): number;
   /** The scopes granted to the bot token, sent as `x-oauth-scopes` as Slack does (default: manifest.yml's bot scopes). */
   setGrantedScopes(scopes: string[]): void;
+  /**
+   * Uploads a file as a person would. `file` is the full object (files.info answers it); `shared` is what an
+   * event's `files` carries (for a Slack Connect file, the stub `{id, mode: 'file_access', file_access: 'check_file_info'}`).
+   */
+  addFile(spec: FakeFileSpec): { file: Record<string, unknown>; shared: Record<string, unknown> };
+  /** As a person would: deletes a file (files.info answers file_deleted, its download 404). */
+  deleteFile(id: string): void;
+  /** Every download request the fake saw, on either host. */
+  fileRequests: { host: string; path: string; authorization?: string }[];
+  /** Bytes the fake wrote of each endless file's body, by file id (to show a reader stopped early). */
+  endlessBytesSent: Map<string, number>;
+}
+
+export interface FakeFileSpec {
+  name: string;
+  mimetype: string;
+  filetype?: string;
+  /** The bytes; 'endless' writes forever (no content-length) until the reader hangs up; 'stall' sends headers and a few bytes, then nothing. */
+  content: string | Uint8Array | 'endless' | 'stall';
+  mode?: 'hosted' | 'snippet' | 'external';
+  /** Shared from another organisation (Slack Connect): events carry a stub. */
+  connect?: boolean;
+  /**
+   * How the download is served: at once; after a redirect on the same host (still needing the token);
+   * after a redirect to another host (`localhost` rather than 127.0.0.1) with a presigned URL that needs no
+   * token, as Slack's CDN; or to another host that, like Slack itself, needs the token.
+   */
+  redirect?: 'none' | 'same_host' | 'other_host_presigned' | 'other_host_needs_token';
+  /** The `size` Slack reports (default: the content's length). */
+  size?: number;
 }
 
 export interface EventCallback {
@@ -254,6 +284,10 @@ export async function startFakeSlack(opts: { botScopes?: readonly string[] } = {
   let tsCounter = 0;
   let eventCounter = 0;
   const delays = new Map<string, number>();
+  const files = new Map<string, { spec: FakeFileSpec; file: Record<string, unknown>; deleted?: boolean; sig: string }>();
+  const fileRequests: { host: string; path: string; authorization?: string }[] = [];
+  const endlessBytesSent = new Map<string, number>();
+  let fileCounter = 0;
   const delayTimers = new Set<NodeJS.Timeout>();
 
   const nextTs = () => {
@@ -444,6 +478,12 @@ export async function startFakeSlack(opts: { botScopes?: readonly string[] } = {
         homeViews.set(params.user_id, view);
         return { ok: true, view: { id: `V${nextTs()}`, ...view } };
       }
+      case 'files.info': {
+        const stored = files.get(String(params.file ?? ''));
+        if (!stored) return { ok: false, error: 'file_not_found' };
+        if (stored.deleted) return { ok: false, error: 'file_deleted' };
+        return { ok: true, file: stored.file, comments: [] };
+      }
       case 'usergroups.users.list': {
         const group = String(params.usergroup ?? '');
         return { ok: true, users: usergroups.get(group) ?? [] };
@@ -464,8 +504,83 @@ export async function startFakeSlack(opts: { botScopes?: readonly string[] } = {
     return (byThread.get(`${channel}/${threadTs}`) ?? []).filter((m) => !m.deleted).sort((a, b) => Number(a.ts) - Number(b.ts));
   }
 
+  /** Slack's sign-in page: what a download without a working token ends at, with 200. */
+  const LOGIN_PAGE = '<!DOCTYPE html><html><head><title>Slack</title></head><body><form action="/signin">Sign in to Fake</form></body></html>';
+
+  function sendFileBody(res: ServerResponse, id: string, spec: FakeFileSpec) {
+    if (spec.content === 'endless') {
+      res.writeHead(200, { 'content-type': spec.mimetype });
+      const chunk = Buffer.alloc(64 * 1024, 'a');
+      endlessBytesSent.set(id, 0);
+      const more = () => {
+        while (!res.destroyed) {
+          endlessBytesSent.set(id, (endlessBytesSent.get(id) ?? 0) + chunk.length);
+          if (!res.write(chunk)) {
+            res.once('drain', more);
+            return;
+          }
+        }
+      };
+      res.on('close', () => res.removeAllListeners('drain'));
+      more();
+      return;
+    }
+    if (spec.content === 'stall') {
+      res.writeHead(200, { 'content-type': spec.mimetype });
+      res.write('a few bytes, then nothing');
+      return;
+    }
+    const body = typeof spec.content === 'string' ? Buffer.from(spec.content, 'utf8') : Buffer.from(spec.content);
+    res.writeHead(200, { 'content-type': spec.mimetype, 'content-length': String(body.length) }).end(body);
+  }
+
+  /**
+   * Downloads, as Slack serves them (slack.md §4.1): `/files-pri/<team>-<id>/download/<name>` needs
+   * `Authorization: Bearer <bot token>` and files:read; without them Slack redirects to the sign-in page,
+   * which answers 200 with HTML. Returns false for paths that are not downloads.
+   */
+  function serveFile(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
+    const host = req.headers.host ?? '';
+    const authorization = req.headers.authorization;
+    const record = () => fileRequests.push({ host, path: url.pathname, ...(authorization ? { authorization } : {}) });
+    if (url.pathname === '/' && url.searchParams.has('redir')) {
+      record();
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(LOGIN_PAGE);
+      return true;
+    }
+    const m = /^\/(files-pri|files-origin|cdn)\/(?:T[A-Z0-9]+-)?(F[A-Z0-9]+)(?:\/|$)/.exec(url.pathname);
+    if (!m) return false;
+    record();
+    const [, kind, id] = m as unknown as [string, string, string];
+    const stored = files.get(id);
+    if (!stored || stored.deleted) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('file not found');
+      return true;
+    }
+    if (kind === 'cdn') {
+      // Slack's CDN: a presigned URL, no token needed (and none should arrive).
+      if (url.searchParams.get('sig') !== stored.sig) res.writeHead(403, { 'content-type': 'text/plain' }).end('bad signature');
+      else sendFileBody(res, id, stored.spec);
+      return true;
+    }
+    const authorized = authorization === `Bearer ${BOT_TOKEN}` && granted.includes('files:read');
+    if (!authorized) {
+      const port = (server.address() as AddressInfo).port;
+      res.writeHead(302, { location: `http://${host || `127.0.0.1:${port}`}/?redir=${encodeURIComponent(url.pathname)}` }).end();
+      return true;
+    }
+    const otherHost = `http://localhost:${(server.address() as AddressInfo).port}`;
+    const redirect = kind === 'files-pri' ? (stored.spec.redirect ?? 'none') : 'none';
+    if (redirect === 'same_host') res.writeHead(302, { location: `/files-origin/${TEAM_ID}-${id}/${encodeURIComponent(String(stored.file.name))}` }).end();
+    else if (redirect === 'other_host_presigned') res.writeHead(302, { location: `${otherHost}/cdn/${id}?sig=${stored.sig}` }).end();
+    else if (redirect === 'other_host_needs_token') res.writeHead(302, { location: `${otherHost}/files-origin/${TEAM_ID}-${id}/x` }).end();
+    else sendFileBody(res, id, stored.spec);
+    return true;
+  }
+
   const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
+    if (req.method === 'GET' && serveFile(req, res, url)) return;
     if (req.method === 'POST' && url.pathname.startsWith('/respond/')) {
       const raw = await readBody(req);
       responses.push({ url: `${baseUrl}${url.pathname}`, body: raw ? (JSON.parse(raw) as Record<string, unknown>) : {} });
@@ -769,6 +884,37 @@ export async function startFakeSlack(opts: { botScopes?: readonly string[] } = {
     setGrantedScopes(scopes) {
       granted = [...scopes];
     },
+    addFile(spec) {
+      fileCounter += 1;
+      const id = `F${String(fileCounter).padStart(8, '0')}`;
+      const length = typeof spec.content === 'string' ? Buffer.byteLength(spec.content) : spec.content instanceof Uint8Array ? spec.content.byteLength : 10 * 1024 * 1024;
+      const path = `/files-pri/${TEAM_ID}-${id}`;
+      const file: Record<string, unknown> = {
+        id,
+        created: Math.floor(Date.now() / 1000),
+        name: spec.name,
+        title: spec.name,
+        mimetype: spec.mimetype,
+        filetype: spec.filetype ?? spec.name.split('.').pop() ?? 'text',
+        user: 'U0HUMAN',
+        mode: spec.mode ?? 'hosted',
+        size: spec.size ?? length,
+        is_external: spec.mode === 'external',
+        ...(spec.mode === 'external'
+          ? { url_private: 'https://docs.example.com/d/abc', external_type: 'gdrive' }
+          : { url_private: `${baseUrl}${path}/${encodeURIComponent(spec.name)}`, url_private_download: `${baseUrl}${path}/download/${encodeURIComponent(spec.name)}` }),
+        file_access: 'visible',
+      };
+      files.set(id, { spec, file, sig: randomUUID() });
+      const shared = spec.connect ? { id, mode: 'file_access', file_access: 'check_file_info', created: 0, timestamp: 0, user: 'U0HUMAN' } : file;
+      return { file, shared };
+    },
+    deleteFile(id) {
+      const stored = files.get(id);
+      if (stored) stored.deleted = true;
+    },
+    fileRequests,
+    endlessBytesSent,
     async close() {
       for (const t of delayTimers) clearTimeout(t);
       for (const c of wss.clients) c.terminate();
