@@ -1023,7 +1023,7 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
     return { ...item, capabilities };
   }
 
-  function modelsList(req: IncomingMessage, res: ServerResponse, name: string): void {
+  function modelsList(req: IncomingMessage, res: ServerResponse, name: string) {
     if (!modelsRoute) return sendNotFound(res);
     if (!authorize(req, res)) return;
     if (name !== cluster) return sendError(res, 404, 'cluster_not_found', `The requested cluster '${name}' does not exist.`);
