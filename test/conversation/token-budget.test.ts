@@ -44,11 +44,11 @@ describe('answerReserveTokens', () => {
 });
 
 describe('fitToWindow', () => {
-  const fit = (windowTokens: number, extra: Partial<Parameters<typeof fitToWindow>[0]> = {}) =>
+  const fitThread = (windowTokens: number, extra: Partial<Parameters<typeof fitToWindow>[0]> = {}) =>
     fitToWindow({ system: SYSTEM, turns: thread(), question, windowTokens, reserveForAnswerTokens: answerReserveTokens(windowTokens), ...extra });
 
   it('an 8,192-token window keeps the newest turns of a 60-message thread, in order, and the question last', () => {
-    const r = fit(8192);
+    const r = fitThread(8192);
     expect(r.questionTooLong).toBeUndefined();
     expect(r.droppedTurns).toBeGreaterThan(30);
     expect(r.droppedTurns).toBeLessThan(55);
@@ -67,27 +67,27 @@ describe('fitToWindow', () => {
   });
 
   it('a 131,072-token window takes the same thread whole: no fixed cap drops what the model could take', () => {
-    const r = fit(131_072);
+    const r = fitThread(131_072);
     expect(r.droppedTurns).toBe(0);
     expect(r.messages).toEqual([{ role: 'system', content: SYSTEM }, ...thread(), question]);
   });
 
   it('reports a question longer than the window instead of cutting it, and sends nothing', () => {
     const long: ChatMessage = { role: 'user', content: `Ada: ${'x'.repeat(9000)}` };
-    const r = fit(8192, { question: long });
+    const r = fitThread(8192, { question: long });
     expect(r.messages).toEqual([]);
     expect(r.questionTooLong).toEqual({ tokens: 9005, promptTokens: minimalPromptTokens(SYSTEM, long) });
     expect(r.droppedTurns).toBe(60);
     // The same question fits a larger window whole.
-    const big = fit(131_072, { question: long });
+    const big = fitThread(131_072, { question: long });
     expect(big.questionTooLong).toBeUndefined();
     expect(big.messages.at(-1)).toEqual(long);
   });
 
   it('counts the room for the answer: a question that fits the window but not with the reserve is too long', () => {
     const q: ChatMessage = { role: 'user', content: 'y'.repeat(7000) };
-    expect(fit(8192, { question: q, reserveForAnswerTokens: 0 }).questionTooLong).toBeUndefined();
-    expect(fit(8192, { question: q }).questionTooLong).toBeDefined();
+    expect(fitThread(8192, { question: q, reserveForAnswerTokens: 0 }).questionTooLong).toBeUndefined();
+    expect(fitThread(8192, { question: q }).questionTooLong).toBeDefined();
   });
 
   it('keeps the newest files, leaves out one too big on its own, and places each before the turn that shared it', () => {
@@ -121,8 +121,8 @@ describe('fitToWindow', () => {
   });
 
   it('uses a better tokenizer when given one', () => {
-    const r = fit(8192, { countTokens: (t) => Math.ceil(Buffer.byteLength(t) / 4) });
-    expect(r.droppedTurns).toBeLessThan(fit(8192).droppedTurns);
+    const r = fitThread(8192, { countTokens: (t) => Math.ceil(Buffer.byteLength(t) / 4) });
+    expect(r.droppedTurns).toBeLessThan(fitThread(8192).droppedTurns);
   });
 });
 
