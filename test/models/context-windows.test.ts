@@ -9,6 +9,8 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { MetisError } from '../../src/errors.ts';
 import { GatewayClient } from '../../src/gateway/client.ts';
+import { answerReserveTokens, fitToWindow } from '../../src/conversation/token-budget.ts';
+import type { ChatMessage } from '../../src/gateway/client.ts';
 import { ContextWindows, LEARNED_TTL_MS } from '../../src/models/context-windows.ts';
 import { type FakeGateway, startFakeGateway } from '../fakes/gateway.ts';
 import { capturedLogger } from '../helpers/captured-logger.ts';
@@ -125,5 +127,39 @@ describe('ContextWindows', () => {
     expect(await w.windowOf('DeepSeek-R1')).toEqual({ tokens: 8192, source: 'default' });
     expect(await w.learnFrom(refused(4096), 'DeepSeek-R1')).toEqual({ tokens: 4096, source: 'learned' });
     expect(await w.windowOf('DeepSeek-R1')).toEqual({ tokens: 4096, source: 'learned' });
+  });
+});
+
+describe('the way the answer processor is to use them', () => {
+  it('fits, is refused by the real window, learns it, fits again and is answered: one retry, nothing shown before', async () => {
+    const model = 'Meta-Llama-3.3-70B-Instruct'; // its real window, 16,384, is enforced but not advertised
+    const w = windows({ [model]: 131_072 }); // a setting that promises too much
+    const turns: ChatMessage[] = Array.from({ length: 60 }, (_, i) => ({
+      role: i % 2 === 0 ? 'user' : 'assistant',
+      content: `turn ${i} ${'the quick brown fox jumps over the lazy dog '.repeat(100)}`,
+    }));
+    const question: ChatMessage = { role: 'user', content: 'Ada: and so?' };
+    const ask = async (windowTokens: number) => {
+      const fit = fitToWindow({ system: 'sys', turns, question, windowTokens, reserveForAnswerTokens: answerReserveTokens(windowTokens) });
+      let text = '';
+      for await (const e of gateway.streamChat({ token: 'valid-token', framework: 'api', model, messages: fit.messages, idleTimeoutMs: 10_000 }))
+        if (e.type === 'text') text += e.text;
+      return { fit, text };
+    };
+
+    const first = await w.windowOf(model);
+    expect(first).toEqual({ tokens: 131_072, source: 'setting' });
+    const refusal = await ask(first.tokens).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(refusal).toMatchObject({ code: 'context_too_long' });
+    const learned = await w.learnFrom(refusal, model);
+    expect(learned).toEqual({ tokens: 16_384, source: 'learned' });
+    const second = await ask((learned as { tokens: number }).tokens);
+    expect(second.text).toBe('You said: Ada: and so?');
+    expect(second.fit.droppedTurns).toBeGreaterThan(0);
+    expect(second.fit.messages.at(-1)).toEqual(question);
+    expect(fake.chatRequests).toHaveLength(2);
   });
 });
