@@ -67,6 +67,18 @@ const redisUrl: Parse<string> = (v) => {
   return v;
 };
 
+/** `Model=tokens,Model=tokens`: each model's context window, where the gateway does not give it. */
+const modelTokens: Parse<ReadonlyMap<string, number>> = (v) => {
+  const windows = new Map<string, number>();
+  for (const pair of v.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^(.+?)\s*=\s*(\d+)$/.exec(pair);
+    const tokens = Number(m?.[2]);
+    if (!m || tokens < 1024 || tokens > 10_000_000) throw new Invalid(`must be model=tokens pairs, tokens from 1024 to 10000000, got "${pair}"`);
+    windows.set(m[1] as string, tokens);
+  }
+  return windows;
+};
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const USER_IDS = 'user IDs (like U012ABCDEF, from a profile\'s "Copy member ID")';
 
@@ -236,6 +248,14 @@ const SETTINGS = {
     }),
     /** How often a waiting question checks the (shared) status again. */
     coldStartPollMs: setting({ env: 'METIS_COLD_START_POLL_SECONDS', parse: seconds(1, 600), default: '15', doc: 'how often a waiting question checks the shared status' }),
+    /** Context windows for models the gateway does not describe; a model in neither gets 8,192 tokens. */
+    contextTokens: setting({
+      env: 'METIS_MODEL_CONTEXT_TOKENS',
+      parse: modelTokens,
+      default: '',
+      example: 'Meta-Llama-3.3-70B-Instruct=131072,DeepSeek-R1=65536',
+      doc: "each model's context window in tokens (prompt and answer), `model=tokens` pairs, used when the gateway does not say; others get 8192. A smaller limit the gateway reports when refusing a prompt wins for a day",
+    }),
   },
   logLevel: setting({ env: 'LOG_LEVEL', parse: oneOf(LOG_LEVELS), default: 'info', doc: '`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`' }),
   queue: {

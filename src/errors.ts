@@ -36,7 +36,9 @@ export type ErrorCode =
   | 'context_too_long'
   | 'default_model_unknown'
   | 'button_not_live_model'
-  | 'button_not_this_request';
+  | 'button_not_this_request'
+  | 'question_too_long'
+  | 'question_too_long_everywhere';
 
 export interface ErrorDetails {
   model?: string;
@@ -56,6 +58,8 @@ export interface ErrorDetails {
   requestTokens?: number;
   /** A setting's name, for messages about a bad setting. */
   setting?: string;
+  /** A text's length in characters (a question too long for a model). */
+  chars?: number;
 }
 
 export class MetisError extends Error {
@@ -94,6 +98,14 @@ function listModels(models: string[] | undefined): string {
   const shown = models.slice(0, MAX_LISTED_MODELS).map((m) => `\`${inertEcho(m)}\``);
   const more = models.length > MAX_LISTED_MODELS ? ` and ${models.length - MAX_LISTED_MODELS} more` : '';
   return `${shown.join(', ')}${more}`;
+}
+
+const tokens = (n: number | undefined) => (n === undefined ? 'fewer tokens' : `${n.toLocaleString('en-US')} tokens`);
+
+/** A question's size as counted: the token count is an upper bound, so it says "up to". */
+function questionSize(d: ErrorDetails): string {
+  const chars = d.chars !== undefined ? ` (${d.chars.toLocaleString('en-US')} characters)` : '';
+  return `it may need up to ${tokens(d.requestTokens)}${chars}`;
 }
 
 export const USAGE_TEXT = [
@@ -168,6 +180,12 @@ export function userMessageFor(err: unknown): string {
       return ":grey_question: That button does not name a model that is Live on Metis right now, so this channel's default is unchanged. `/metis-models` shows the current list.";
     case 'button_not_this_request':
       return ':grey_question: That button does not belong to the question it names, so I left both alone.';
+    case 'question_too_long':
+      return `:straight_ruler: Your question is too long for \`${inertEcho(d.model ?? 'this model')}\`: ${questionSize(d)}, and it takes ${tokens(d.contextTokens)} including its answer. I have not sent it. Live models that take it: ${listModels(d.models)}; ask again with \`-m <model>\`.`;
+    case 'question_too_long_everywhere':
+      return `:straight_ruler: Your question is too long for every model Live on Metis right now: ${questionSize(d)}${
+        d.models?.[0] ? `, and the largest window, \`${inertEcho(d.models[0])}\`'s, is ${tokens(d.contextTokens)} including its answer` : ''
+      }. I have not sent it. Please shorten it, or ask in parts.`;
   }
 }
 

@@ -114,7 +114,7 @@ describe('settings declared once', () => {
         auditRetentionDays: 30,
         tokenLimitBackoffMs: 60_000,
       },
-      models: { statusTtlMs: 60_000, coldStartTimeoutMs: 1_800_000, coldStartPollMs: 15_000 },
+      models: { statusTtlMs: 60_000, coldStartTimeoutMs: 1_800_000, coldStartPollMs: 15_000, contextTokens: new Map() },
       logLevel: 'info',
       queue: { prefix: 'metis', workerConcurrency: 500, workerLockMs: 30_000 },
       conversation: { contextMaxChars: 24_000, maxPromptChars: 16_000 },
@@ -122,6 +122,18 @@ describe('settings declared once', () => {
       shutdownGraceMs: 30_000,
       statsIntervalMs: 60_000,
     });
+  });
+
+  it('reads each model\'s context window as model=tokens pairs, and names a bad pair', () => {
+    const c = loadConfig({ ...base, METIS_MODEL_CONTEXT_TOKENS: 'Meta-Llama-3.3-70B-Instruct=131072, DeepSeek-R1 = 65536' });
+    expect([...c.models.contextTokens]).toEqual([
+      ['Meta-Llama-3.3-70B-Instruct', 131_072],
+      ['DeepSeek-R1', 65_536],
+    ]);
+    expect(() => loadConfig({ ...base, METIS_MODEL_CONTEXT_TOKENS: 'gpt-oss-120b=131072,DeepSeek-R1' })).toThrow(
+      'METIS_MODEL_CONTEXT_TOKENS: must be model=tokens pairs, tokens from 1024 to 10000000, got "DeepSeek-R1"',
+    );
+    expect(() => loadConfig({ ...base, METIS_MODEL_CONTEXT_TOKENS: 'tiny=512' })).toThrow(/got "tiny=512"/);
   });
 
   it('takes every duration in seconds (decimals allowed) under a name ending in _SECONDS', () => {

@@ -11,6 +11,9 @@ import {
   translateGatewayFailure,
   translateInBandError,
 } from './errors.ts';
+import { type ModelDetails, parseModelDetails } from './model-details.ts';
+
+export type { ModelDetails } from './model-details.ts';
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
@@ -87,7 +90,9 @@ export class GatewayClient {
     return client;
   }
 
-  private async getJson(path: string, token: string): Promise<unknown> {
+  private async getJson(path: string, token: string): Promise<unknown>;
+  private async getJson(path: string, token: string, opts: { missing: 'undefined' }): Promise<unknown | undefined>;
+  private async getJson(path: string, token: string, opts?: { missing: 'undefined' }): Promise<unknown> {
     await this.options.beforeRequest?.();
     let res: Response;
     try {
@@ -108,6 +113,7 @@ export class GatewayClient {
     } catch {
       // HTML error pages and plain text stay as text.
     }
+    if (res.status === 404 && opts?.missing === 'undefined') return undefined;
     if (!res.ok) throw translateGatewayFailure({ status: res.status, body });
     if (typeof body !== 'object' || body === null)
       throw new MetisError('gateway_unavailable', `GET ${path} answered ${res.status} with a non-JSON body`, {}, true);
@@ -133,6 +139,16 @@ export class GatewayClient {
     const [framework, summary] = Object.entries(cluster.frameworks)[0] ?? ['api', { models: [] }];
     const models = Array.isArray(summary?.models) ? summary.models.filter((m): m is string => typeof m === 'string') : [];
     return { framework, models };
+  }
+
+  /**
+   * What each model accepts (GET /{cluster}/models, §2.4), keyed by model
+   * name. The route is newer than the gateway's main branch, so a 404 (the
+   * HTML page of a gateway without it, or JSON) answers "unknown".
+   */
+  async models(token: string): Promise<Map<string, ModelDetails> | 'unknown'> {
+    const body = await this.getJson(`/${this.options.cluster}/models`, token, { missing: 'undefined' });
+    return body === undefined ? 'unknown' : parseModelDetails(body, this.options.cluster);
   }
 
   /**

@@ -233,6 +233,57 @@ describe('list-endpoints and jobs (§2)', () => {
   });
 });
 
+describe('models and their capabilities (§2.4)', () => {
+  it('lists every model as a bare list, the window in capabilities where known, omitted where not', async () => {
+    fake.setModels([
+      { name: 'gpt-oss-120b', status: 'Live', contextWindowTokens: 131_072 },
+      { name: 'Mistral-Large-3-675B-Instruct-2512', status: 'Stopped', contextWindowTokens: 8192, details: 'no-window' },
+      { name: 'DeepSeek-R1', status: 'Live', details: 'bare' },
+      { name: 'Meta-Llama-3.3-70B-Instruct', status: 'Live' },
+    ]);
+    const res = await get('/metis/models');
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text.startsWith('[{"id": "gpt-oss-120b", "object": "model", "cluster": "metis", "framework": "api"')).toBe(true);
+    const base = { schema_version: 1, api_protocols: ['chat_completions'], input_modalities: ['text'], streaming: true, tool_calling: { supported: false } };
+    expect(JSON.parse(text)).toEqual([
+      { id: 'gpt-oss-120b', object: 'model', cluster: 'metis', framework: 'api', capabilities: { ...base, context_window_tokens: 131_072 } },
+      { id: 'Mistral-Large-3-675B-Instruct-2512', object: 'model', cluster: 'metis', framework: 'api', capabilities: base },
+      { id: 'DeepSeek-R1', object: 'model', cluster: 'metis', framework: 'api' },
+      { id: 'Meta-Llama-3.3-70B-Instruct', object: 'model', cluster: 'metis', framework: 'api', capabilities: base },
+    ]);
+  });
+
+  it('?model_id= gives a one-item list or endpoint_not_found; another cluster is cluster_not_found; a token is required', async () => {
+    fake.setModels([{ name: LIVE_MODEL, status: 'Live', contextWindowTokens: 4096 }]);
+    const one = (await (await get(`/metis/models?model_id=${LIVE_MODEL}`)).json()) as any[];
+    expect(one.map((m) => [m.id, m.capabilities.context_window_tokens])).toEqual([[LIVE_MODEL, 4096]]);
+    const missing = await get('/metis/models?model_id=nope');
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({ error: { code: 'endpoint_not_found', message: 'nope model not found on cluster metis.', info: {} } });
+    const other = await get('/sophia/models');
+    expect(other.status).toBe(404);
+    expect(((await other.json()) as any).error.code).toBe('cluster_not_found');
+    expect((await get('/metis/models', {})).status).toBe(401);
+  });
+
+  it('the window it reports is the one its chat route enforces', async () => {
+    fake.setModels([{ name: LIVE_MODEL, status: 'Live', contextWindowTokens: 10 }]);
+    const [item] = (await (await get('/metis/models')).json()) as any[];
+    const window = item.capabilities.context_window_tokens as number;
+    expect((await post(CHAT, chatBody({ max_tokens: window - 3 }))).status).toBe(200); // "hello there" is 3 tokens
+    expect((await post(CHAT, chatBody({ max_tokens: window - 2 }))).status).toBe(400);
+  });
+
+  it('without the route (gateway HEAD) it answers Django\'s 404 page', async () => {
+    fake.setModelsRoute(false);
+    const res = await get('/metis/models');
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await res.text()).toContain('<h1>Not Found</h1>');
+  });
+});
+
 describe('chat request checks (§1.1, §4)', () => {
   async function expect422(body: unknown, detail: unknown[]): Promise<void> {
     const res = await post(CHAT, body);

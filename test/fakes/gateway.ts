@@ -38,6 +38,13 @@ export interface FakeModel {
    * `internal_endpoint_error` without one. Default: no limit.
    */
   contextWindowTokens?: number;
+  /**
+   * What GET /{cluster}/models says of the model (§2.4): 'window' (the
+   * default) gives a `capabilities` object carrying `context_window_tokens`
+   * when `contextWindowTokens` is set; 'no-window' gives capabilities without
+   * it (as Metis entries have been seen); 'bare' gives no capabilities at all.
+   */
+  details?: 'window' | 'no-window' | 'bare';
 }
 export interface ChatRequestRecord {
   /** The usage the answer reported, when it succeeded. */
@@ -73,6 +80,8 @@ export interface FakeGatewayOptions {
   /** Enforce the gateway's per-user request throttle (§7.1): at most this many requests in any 1 s window. */
   requestsPerSecond?: number;
   maintenanceNotice?: string; // when set, chat → 503 cluster_under_maintenance with this message, jobs → all stopped per §2.3
+  /** Serve GET /{cluster}/models (§2.4, newer than gateway HEAD). Default true; false → Django's 404 page, as HEAD answers. */
+  modelsRoute?: boolean;
 }
 
 export interface FakeGateway {
@@ -81,6 +90,8 @@ export interface FakeGateway {
   requests: { method: string; path: string }[]; // every request received
   setStatus(model: string, status: RawStatus): void;
   setModels(models: FakeModel[]): void;
+  /** Turns GET /{cluster}/models on or off (off: the 404 page a gateway without the route gives). */
+  setModelsRoute(on: boolean): void;
   injectChatFault(fault: ChatFault): void; // queue a fault for the next chat request
   setValidTokens(tokens: string[]): void;
   /** token → kind of 401 the gateway gives, per §6.1 / §6.4: 'expired' | 'policy' | 'wrong-idp' | 'no-group' */
@@ -886,6 +897,7 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
   const framework = options.framework ?? 'api';
   const randomSplits = options.randomSplits ?? true;
   const chunkDelayMs = options.chunkDelayMs ?? 0;
+  let modelsRoute = options.modelsRoute ?? true;
 
   const chatRequests: ChatRequestRecord[] = [];
   const requests: { method: string; path: string }[] = [];
@@ -999,6 +1011,27 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
       stopped,
       cluster_status: { cluster, total_models: models.length, live_models: running.length, stopped_models: stopped.length },
     };
+  }
+
+  /** One item of GET /{cluster}/models (§2.4): the capabilities' optional fields are omitted when unknown. */
+  function modelItem(m: FakeModel): Record<string, unknown> {
+    const item: Record<string, unknown> = { id: m.name, object: 'model', cluster, framework };
+    if (m.details === 'bare') return item;
+    const capabilities: Record<string, unknown> = { schema_version: 1, api_protocols: ['chat_completions'] };
+    if (m.details !== 'no-window' && m.contextWindowTokens !== undefined) capabilities.context_window_tokens = m.contextWindowTokens;
+    Object.assign(capabilities, { input_modalities: ['text'], streaming: true, tool_calling: { supported: false } });
+    return { ...item, capabilities };
+  }
+
+  function modelsList(req: IncomingMessage, res: ServerResponse, name: string) {
+    if (!modelsRoute) return sendNotFound(res);
+    if (!authorize(req, res)) return;
+    if (name !== cluster) return sendError(res, 404, 'cluster_not_found', `The requested cluster '${name}' does not exist.`);
+    const wanted = new URL(req.url ?? '/', 'http://fake').searchParams.get('model_id');
+    if (wanted === null) return sendJson(res, 200, models.map(modelItem));
+    const found = models.find((m) => m.name === wanted);
+    if (!found) return sendError(res, 404, 'endpoint_not_found', `${wanted} model not found on cluster ${cluster}.`);
+    sendJson(res, 200, [modelItem(found)]);
   }
 
   // ── Bodies ──
@@ -1234,6 +1267,7 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
         sendJson(res, 200, jobs());
       },
     },
+    { pattern: /^\/([^/]+)\/models$/, method: 'GET', handle: (req, res, [name = '']) => modelsList(req, res, name) },
     {
       pattern: /^\/([^/]+)\/([^/]+)\/v1\/(chat\/completions|completions|embeddings|responses)$/,
       method: 'POST',
@@ -1303,6 +1337,9 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
     },
     setModels(next) {
       models = next.map((m) => ({ ...m }));
+    },
+    setModelsRoute(on) {
+      modelsRoute = on;
     },
     injectChatFault(fault) {
       faults.push(fault);
