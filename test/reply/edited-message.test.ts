@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, i
 import { METADATA } from '../../src/conversation/build-messages.ts';
 import { EditPacer } from '../../src/reply/edit-pacer.ts';
 import { editedMessageReplies } from '../../src/reply/edited-message.ts';
-import { AnswerAbandoned, ConversationGone, type Reply } from '../../src/reply/reply.ts';
+import { AnswerAbandoned, ConversationGone, type Reply, type ReplyProgress } from '../../src/reply/reply.ts';
 import { createWebClient } from '../../src/reply/web-client.ts';
 import { BOT_TOKEN, type FakeMessage, type FakeSlack, startFakeSlack } from '../fakes/slack.ts';
 import { capturedLogger } from '../helpers/captured-logger.ts';
@@ -35,7 +35,7 @@ afterEach(() => slack.close());
  * One answer's Reply. The interval between streaming edits is long, so an
  * edit goes only when the test flushes (or finishes): each step is exact.
  */
-function replyFor(opts: { maxChars?: number; editsPerMinute?: number } = {}) {
+function replyFor(opts: { maxChars?: number; editsPerMinute?: number; resume?: ReplyProgress } = {}) {
   const captured = capturedLogger('debug');
   const pacer = new EditPacer(redis, `t${randomBytes(4).toString('hex')}`, { editsPerMinute: opts.editsPerMinute ?? 0, minIntervalMs: 60_000 }, captured.logger);
   const replies = editedMessageReplies(createWebClient(BOT_TOKEN, slack.apiUrl, captured.logger), pacer, opts.maxChars ?? 4000);
@@ -46,6 +46,7 @@ function replyFor(opts: { maxChars?: number; editsPerMinute?: number } = {}) {
     requestId: 'Ev0REQUEST',
     asker: { user: 'U0HUMAN', teamId: 'T0001' },
     logger: captured.logger,
+    resume: opts.resume,
     onMessagesChanged: (ts) => reported.push(ts),
   });
   return { reply, reported, pacer, entries: captured.entries };
@@ -174,6 +175,22 @@ describe('the edited-message Reply', () => {
     await reply.finish('Done.');
     expect(shown()[0]?.text).toBe('Done.');
     expect(pacer.take()).toBeGreaterThan(0); // the final edit spent what the budget had
+  });
+
+  it('takes over what an earlier attempt posted: restarts in its first message and removes the rest', async () => {
+    const earlier = replyFor({ maxChars: 200 });
+    await earlier.reply.begin('_Asking…_');
+    earlier.reply.update(codeAnswer());
+    await earlier.reply.flush(); // the worker died here, mid-answer, after several messages
+    const [first, ...rest] = earlier.reply.messageTs;
+    expect(rest.length).toBeGreaterThan(0);
+
+    const { reply, reported } = replyFor({ maxChars: 200, resume: { messageTs: earlier.reply.messageTs } });
+    await reply.begin('_Asking again…_');
+    expect(shown().map((m) => [m.ts, m.text, m.metadata?.event_type])).toEqual([[first, '_Asking again…_', METADATA.pending]]);
+    expect(reported.at(-1)).toEqual([first]);
+    await reply.finish('A shorter answer.');
+    expect(shown().map((m) => [m.ts, m.text])).toEqual([[first, 'A shorter answer.']]);
   });
 
   it('stops with ConversationGone when the conversation is gone, and with AnswerAbandoned once abandoned', async () => {
