@@ -42,7 +42,6 @@ const MAX_LINES = 350;
 const KNOWN = new Set([
   'long src/config.ts',
   'long src/queue/answer-question.ts',
-  'long src/reply/answer-message.ts',
 ]);
 
 const IMPORT = /^\s*(?:import|export)\s[^;]*?\bfrom\s+['"](\.{1,2}\/[^'"]+)['"]|\bimport\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/gm;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { markdownMessage } from '../src/reply/answer-message.ts';
+import { markdownMessage } from '../src/reply/message-builders.ts';
 import { inertEcho, inertMarkdown, inertMrkdwn } from '../src/inert-text.ts';
 
 const J = '\u2060';

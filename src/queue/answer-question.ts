@@ -22,7 +22,9 @@ import type { Logger } from '../logger.ts';
 import type { ModelCatalog, SnapshotView } from '../models/catalog.ts';
 import { chooseModel } from '../models/choose-model.ts';
 import type { ModelPreferences } from '../models/preferences.ts';
-import { AnswerAbandoned, AnswerMessage, ConversationGone, markdownMessage } from '../reply/answer-message.ts';
+import { EditedMessageReply } from '../reply/edited-message.ts';
+import { markdownMessage } from '../reply/message-builders.ts';
+import { AnswerAbandoned, ConversationGone } from '../reply/reply.ts';
 import { fetchThread, findRequestMessages } from '../reply/thread-history.ts';
 import type { EditPacer } from '../reply/edit-pacer.ts';
 import type { UserNames } from '../reply/user-names.ts';
@@ -183,7 +185,7 @@ export function createAnswerProcessor(deps: AnswerDeps) {
       data.answerTs = await findRequestMessages(deps.slack, data.channel, data.threadTs, jobId, data.ts).catch(() => undefined);
     }
 
-    const answer = new AnswerMessage(deps.slack, {
+    const answer = new EditedMessageReply(deps.slack, {
       channel: data.channel,
       threadTs: data.threadTs,
       requestId: jobId,

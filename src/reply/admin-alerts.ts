@@ -8,7 +8,7 @@ import type { WebClient } from '@slack/web-api';
 import type { AccessNotifier, AccessProblem } from '../auth/access-health.ts';
 import type { LoginLapseNotifier } from '../auth/login-lapse.ts';
 import type { Logger } from '../logger.ts';
-import { markdownMessage } from './answer-message.ts';
+import { markdownMessage } from './message-builders.ts';
 
 export function slackAccessNotifier(
   client: WebClient,

@@ -52,7 +52,7 @@ export interface EditPacerOptions {
   syncMs?: number;
 }
 
-/** What one answer's message asks before its edits (see AnswerMessage). */
+/** What one answer's message asks before its edits (see edit-pump.ts). */
 export interface EditPacing {
   /** The wait from the message's last edit to its next (`first`: its first streaming edit). */
   intervalMs(first: boolean): number;

@@ -2,7 +2,7 @@ import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } 
 import { METADATA } from '../../../conversation/build-messages.ts';
 import { MetisError, userMessageFor } from '../../../errors.ts';
 import { decideCancel } from '../../../queue/cancellation.ts';
-import { markdownMessage } from '../../../reply/answer-message.ts';
+import { markdownMessage } from '../../../reply/message-builders.ts';
 import { acknowledgedFirst } from '../acknowledged-first.ts';
 import type { ListenerDeps } from '../types.ts';
 import { buttonClicker } from './clicker.ts';

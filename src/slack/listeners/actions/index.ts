@@ -1,5 +1,5 @@
 import type { App, BlockButtonAction } from '@slack/bolt';
-import { CANCEL_WAIT_ACTION } from '../../../reply/answer-message.ts';
+import { CANCEL_WAIT_ACTION } from '../../../reply/message-builders.ts';
 import { USE_MODEL_ACTION } from '../../views/models.ts';
 import type { ListenerDeps } from '../types.ts';
 import { cancelWaitAction } from './cancel-wait.ts';
