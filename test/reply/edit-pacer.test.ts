@@ -102,7 +102,7 @@ describe('edit pacer', () => {
       const bWorker = Object.keys(entries).find((w) => entries[w]?.startsWith('5:')) as string;
       await redis.hset(key, bWorker, `5:${seconds * 1000 + Math.floor(micros / 1000) - ms}`);
     };
-    await ageB(150);
+    await ageB(100);
     await a.sync();
     expect(a.intervalMs()).toBe(3000);
     await ageB(301);
