@@ -28,6 +28,7 @@ const LAYERS = [
     'stats.ts',
     'redis-connection.ts',
     'redis-clock.ts',
+    'clock.ts',
     'metrics',
   ],
 ];

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { AccessHealth } from '../auth/access-health.ts';
 import { type AccessTokenSource, withAccessToken } from '../auth/access-token.ts';
+import { type Clock, realClock } from '../clock.ts';
 import { MetisError } from '../errors.ts';
 import type { GatewayClient, ModelJob, ModelStatus } from '../gateway/client.ts';
 import type { Logger } from '../logger.ts';
@@ -40,7 +41,6 @@ export interface SnapshotView extends ModelSnapshot {
 }
 
 const RELEASE_LOCK = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** How long the maintenance notice from a 503 stays shown. */
 const NOTICE_TTL_MS = 15 * 60_000;
@@ -52,6 +52,7 @@ export class ModelCatalog {
   readonly freshMs: number;
   /** The default-model problem last logged, so a bad setting is logged once, not at every fetch. */
   private loggedDefaultProblem: string | undefined;
+  private readonly clock: Clock;
 
   constructor(
     private readonly deps: {
@@ -65,8 +66,11 @@ export class ModelCatalog {
       freshMs?: number;
       /** METIS_DEFAULT_MODEL, checked against each model list read. */
       defaultModel?: string;
+      /** Dates snapshots and judges their age (default: the real clock). */
+      clock?: Clock;
     },
   ) {
+    this.clock = deps.clock ?? realClock;
     this.snapshotKey = `${deps.keyPrefix}:models:snapshot`;
     this.lockKey = `${deps.keyPrefix}:models:refresh-lock`;
     this.noticeKey = `${deps.keyPrefix}:models:maintenance-notice`;
@@ -90,12 +94,12 @@ export class ModelCatalog {
    * is none, the gateway's error.
    */
   async snapshot(maxAgeMs = this.freshMs, alreadyRead?: SnapshotView): Promise<SnapshotView> {
-    const deadline = Date.now() + 15_000;
+    const deadline = this.clock.now() + 15_000;
     let first = alreadyRead;
     for (;;) {
       const known = first ?? (await ModelCatalog.lastKnown(this.deps.redis, this.deps.keyPrefix));
       first = undefined;
-      if (known && Date.now() - known.fetchedAt <= maxAgeMs) return known;
+      if (known && this.clock.now() - known.fetchedAt <= maxAgeMs) return known;
       const lockId = randomUUID();
       if ((await this.deps.redis.set(this.lockKey, lockId, 'PX', 20_000, 'NX')) === 'OK') {
         try {
@@ -103,18 +107,18 @@ export class ModelCatalog {
           return { ...fresh, stale: false, ...(known?.maintenanceNotice ? { maintenanceNotice: known.maintenanceNotice } : {}) };
         } catch (err) {
           if (!known || (err instanceof MetisError && err.code === 'access_denied')) throw err;
-          this.deps.logger.warn({ err: err instanceof Error ? err.message : String(err), ageMs: Date.now() - known.fetchedAt }, 'model status unavailable; using the last known');
+          this.deps.logger.warn({ err: err instanceof Error ? err.message : String(err), ageMs: this.clock.now() - known.fetchedAt }, 'model status unavailable; using the last known');
           return { ...known, stale: true };
         } finally {
           await this.deps.redis.eval(RELEASE_LOCK, 1, this.lockKey, lockId).catch(() => undefined);
         }
       }
       // Another process is fetching: wait for its snapshot rather than asking the gateway too.
-      if (Date.now() > deadline) {
+      if (this.clock.now() > deadline) {
         if (known) return { ...known, stale: true };
         throw new MetisError('gateway_unavailable', 'timed out waiting for the model list', {}, true);
       }
-      await sleep(50);
+      await this.clock.sleep(50);
     }
   }
 
@@ -137,7 +141,7 @@ export class ModelCatalog {
         return { name, ...(jobs ? { status: job?.status ?? 'Offline' } : {}), ...(job?.description ? { description: job.description } : {}) };
       }),
       maintenance: up === false,
-      fetchedAt: Date.now(),
+      fetchedAt: this.clock.now(),
     };
     await this.deps.redis.set(this.snapshotKey, JSON.stringify(snapshot));
     if (!snapshot.maintenance) await this.deps.redis.del(this.noticeKey);

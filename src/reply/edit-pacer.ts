@@ -20,6 +20,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { type Clock, realClock } from '../clock.ts';
 import { REDIS_NOW_MS } from '../redis-clock.ts';
 import type { Logger } from '../logger.ts';
 
@@ -71,17 +72,20 @@ export class EditPacer {
   /** The count this worker last published (its entry expires on its own once it stops publishing). */
   private published = 0;
   private tokens = 1;
-  private refilledAt = Date.now();
-  private timer: NodeJS.Timeout | undefined;
+  private refilledAt: number;
+  private stopTimer: (() => void) | undefined;
 
   constructor(
     private readonly redis: Redis,
     keyPrefix: string,
     private readonly opts: EditPacerOptions,
     private readonly logger: Logger,
+    /** Paces the edits and times the syncs (not the fleet's staleness, which Redis's clock judges). */
+    private readonly clock: Clock = realClock,
   ) {
     this.key = `${keyPrefix}:slack:streaming`;
     this.syncMs = opts.syncMs ?? 2000;
+    this.refilledAt = clock.now();
   }
 
   /**
@@ -104,7 +108,7 @@ export class EditPacer {
   }
 
   private refill(): void {
-    const now = Date.now();
+    const now = this.clock.now();
     const rate = this.rate();
     // Up to two seconds of this worker's share (at least one edit) may be saved up for a burst.
     const capacity = Math.max(1, rate * 2000);
@@ -160,18 +164,17 @@ export class EditPacer {
   }
 
   start(): void {
-    if (this.opts.editsPerMinute <= 0 || this.timer) return;
-    this.timer = setInterval(() => {
+    if (this.opts.editsPerMinute <= 0 || this.stopTimer) return;
+    this.stopTimer = this.clock.every(this.syncMs, () => {
       // An idle worker that has said so has nothing to share, and needs nobody's count: no Redis call.
       if (this.streaming === 0 && this.published === 0) return;
       this.sync().catch((err: unknown) => this.logger.debug({ err: String(err) }, 'could not share the streaming count; pacing on what is known'));
-    }, this.syncMs);
-    this.timer.unref();
+    });
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
+    this.stopTimer?.();
+    this.stopTimer = undefined;
     // Leave the fleet's count at once rather than after the stale period.
     await this.redis.hdel(this.key, this.worker).catch(() => undefined);
   }

@@ -6,6 +6,7 @@
  * Redis's clock is the only clock, so processes on several machines agree.
  */
 import type { Redis } from 'ioredis';
+import { type Clock, realClock } from '../clock.ts';
 import { REDIS_NOW_MS } from '../redis-clock.ts';
 
 /**
@@ -43,8 +44,6 @@ if until_ > current then redis.call('SET', KEYS[1], until_, 'PX', tonumber(ARGV[
 return until_ - now
 `;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** Without a request budget, how often a process looks at the fleet's 429 pause. */
 const PAUSE_READ_MS = 100;
 
@@ -59,18 +58,20 @@ export class GatewayBudget {
     private readonly redis: Redis,
     private readonly keyPrefix: string,
     private readonly limits: { requestsPerSecond: number; tokensPerMinute: number },
+    /** Times this process's waits and its token-minute windows; the fleet's windows run on Redis's clock. */
+    private readonly clock: Clock = realClock,
   ) {}
 
   /** Waits (in this process) until one more gateway request fits the fleet's budget. */
   async acquireRequest(): Promise<void> {
     if (this.limits.requestsPerSecond <= 0) {
       // Even without a budget, a 429 pause is honoured; reading it once per PAUSE_READ_MS is enough.
-      if (Date.now() - this.pauseReadAt > PAUSE_READ_MS) {
-        this.pauseReadAt = Date.now();
-        this.pausedUntil = Date.now() + Number(await this.redis.pttl(`${this.keyPrefix}:budget:paused`));
+      if (this.clock.now() - this.pauseReadAt > PAUSE_READ_MS) {
+        this.pauseReadAt = this.clock.now();
+        this.pausedUntil = this.clock.now() + Number(await this.redis.pttl(`${this.keyPrefix}:budget:paused`));
       }
-      const wait = this.pausedUntil - Date.now();
-      if (wait > 0) await sleep(wait);
+      const wait = this.pausedUntil - this.clock.now();
+      if (wait > 0) await this.clock.sleep(wait);
       return;
     }
     // Hundreds of answers may wait here at once (a busy day); each asking Redis every few milliseconds
@@ -98,7 +99,7 @@ export class GatewayBudget {
       if (wait <= 0) return;
       // Only this process's first waiter asks, so it asks again as soon as its turn may have come: every
       // millisecond of delay here is lost from the budget. (A little jitter keeps other processes out of step.)
-      await sleep(Math.min(wait, 1000) + Math.floor(Math.random() * 3));
+      await this.clock.sleep(Math.min(wait, 1000) + Math.floor(Math.random() * 3));
     }
   }
 
@@ -109,7 +110,7 @@ export class GatewayBudget {
   }
 
   private minuteKey(model: string): string {
-    return `${this.keyPrefix}:budget:tokens:${model}:${Math.floor(Date.now() / 60_000)}`;
+    return `${this.keyPrefix}:budget:tokens:${model}:${Math.floor(this.clock.now() / 60_000)}`;
   }
 
   /** Milliseconds until the model's token budget has room again (0 = now). */
@@ -118,7 +119,7 @@ export class GatewayBudget {
     if (pausedFor > 0) return pausedFor;
     if (this.limits.tokensPerMinute <= 0) return 0;
     const used = Number((await this.redis.get(this.minuteKey(model))) ?? 0);
-    return used < this.limits.tokensPerMinute ? 0 : 60_000 - (Date.now() % 60_000) + 50;
+    return used < this.limits.tokensPerMinute ? 0 : 60_000 - (this.clock.now() % 60_000) + 50;
   }
 
   async recordTokens(model: string, tokens: number): Promise<void> {

@@ -4,10 +4,12 @@
  * HTTP mode.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BOT_USER_ID } from '../fakes/slack.ts';
+import { answerJobId } from '../../src/queue/answer-job.ts';
+import { BOT_USER_ID, TEAM_ID } from '../fakes/slack.ts';
+import { laterQuestionAnswered } from '../helpers/barrier.ts';
 import { DEFAULT_CHANNEL, type Harness, startHarness } from '../helpers/harness.ts';
 import { expectNoSecretsLeaked } from '../helpers/secrets.ts';
-import { sleep, waitFor } from '../helpers/wait.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const fenceCount = (t: string) => t.split('\n').filter((l) => /^\s{0,3}```/.test(l)).length;
 
@@ -119,9 +121,9 @@ describe.each(['socket', 'http'] as const)('answering in %s mode', (mode) => {
     await h.deliver(event, { retry: 1 });
     await h.reply(m);
     await h.deliver(event, { retry: 2 });
-    await sleep(300);
+    await laterQuestionAnswered(h);
     expect(h.slack.botReplies(DEFAULT_CHANNEL, m.ts)).toHaveLength(1);
-    expect(h.gateway.chatRequests).toHaveLength(1);
+    expect(h.gateway.chatRequests).toHaveLength(2); // the question's, and the later one's
   });
 
   it('ignores its own messages, other bots, and edits', async () => {
@@ -131,8 +133,10 @@ describe.each(['socket', 'http'] as const)('answering in %s mode', (mode) => {
     await h.deliver(h.slack.eventFor(bot, 'app_mention'));
     const human = h.slack.postAsUser({ channel: 'D0DM', user: 'U0HUMAN', text: 'edited text' });
     await h.deliver(h.slack.eventFor(human, 'message', { subtype: 'message_changed' }));
-    await sleep(400);
-    expect(h.slack.callsOf('chat.postMessage')).toHaveLength(0);
+    const later = await laterQuestionAnswered(h);
+    // The later question's reply is the only message the bot posted, and its question the only one asked.
+    expect(h.slack.callsOf('chat.postMessage').map((c) => c.params.thread_ts)).toEqual([later.ts]);
+    expect(h.gateway.chatRequests).toHaveLength(1);
   });
 
   it('splits a long answer into messages without breaking code blocks', async () => {
@@ -183,11 +187,11 @@ describe('HTTP mode request checks', () => {
     expect((await h.slack.sendHttpEvent(url, body, { secret: 'wrong-secret' })).status).toBe(401);
     expect((await h.slack.sendHttpEvent(url, body, { signature: '' })).status).toBe(401);
     expect((await h.slack.sendHttpEvent(url, body, { timestamp: Math.floor(Date.now() / 1000) - 600 })).status).toBe(401);
-    await sleep(300);
-    expect(await h.redis.keys(`${h.prefix}:answers:msg-*`)).toEqual([]);
-    expect(await h.redis.llen(`${h.prefix}:answers:wait`)).toBe(0);
-    expect(h.slack.callsOf('chat.postMessage')).toHaveLength(0);
-    expect(h.gateway.chatRequests).toHaveLength(0);
+    const later = await laterQuestionAnswered(h);
+    // Only the later, signed question left a job, a reply and a gateway request.
+    expect(await h.redis.keys(`${h.prefix}:answers:msg-*`)).toEqual([`${h.prefix}:answers:${answerJobId({ teamId: TEAM_ID, channel: later.channel, ts: later.ts })}`]);
+    expect(h.slack.callsOf('chat.postMessage').map((c) => c.params.thread_ts)).toEqual([later.ts]);
+    expect(h.gateway.chatRequests).toHaveLength(1);
   });
 
   it('serves /healthz and nothing undocumented', async () => {

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { answerJobId } from '../../src/queue/answer-job.ts';
 import { BOT_USER_ID, type FakeMessage, TEAM_ID } from '../fakes/slack.ts';
 import { DEFAULT_CHANNEL, type Harness, startHarness } from '../helpers/harness.ts';
+import { laterQuestionAnswered } from '../helpers/barrier.ts';
 import { expectNoSecretsLeaked } from '../helpers/secrets.ts';
 import { sleep, waitFor } from '../helpers/wait.ts';
 
@@ -176,9 +177,12 @@ describe('cold starts', () => {
     await h.click('cancel_wait', jobValue, { user: 'U0HUMAN', messageTs: note.ts });
     await waitFor(() => noteIn(harness, q)?.text.includes('Cancelled by <@U0HUMAN>'), 'the cancelled note');
     h.gateway.setStatus('DeepSeek-R1', 'Live');
-    await sleep(2500);
-    expect(h.gateway.chatRequests).toHaveLength(0);
+    // The barrier: a later question is answered and the queue has drained, so a wait the cancel had left
+    // parked would have woken, found the model Live and asked it by now.
+    await laterQuestionAnswered(h);
+    expect(h.gateway.chatRequests.map((r) => r.model)).toEqual(['Meta-Llama-3.1-8B-Instruct']); // the later question's, on the default model
     expect(noteIn(h, q)?.metadata?.event_type).toBe('metis_notice');
+    expect(noteIn(h, q)?.text).toContain('Cancelled by <@U0HUMAN>');
   });
 
   it('a cancelled wait gives back its turn: the asker\'s next question is not put behind it', async () => {

@@ -3,10 +3,11 @@
  * personal limits, usage accounting, the audit trail and admin commands.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { answerJobId } from '../../src/queue/answer-job.ts';
 import { BOT_USER_ID, type FakeMessage, TEAM_ID } from '../fakes/slack.ts';
 import { DEFAULT_CHANNEL, type Harness, startHarness } from '../helpers/harness.ts';
 import { expectNoSecretsLeaked } from '../helpers/secrets.ts';
-import { sleep, waitFor } from '../helpers/wait.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -211,7 +212,15 @@ describe('usage, audit and admin', () => {
     const harness = h;
     await waitFor(() => harness.slack.botReplies(DEFAULT_CHANNEL, q.ts)[0]?.text.includes('paused by an administrator'), 'the paused note');
     expect(String((await h.command('/metis', 'admin', { user: 'U0ADMIN' })).body.text)).toMatch(/\*Paused:\* yes, by <@U0ADMIN>/);
-    await sleep(300);
+    // The barrier: the parked question wakes, finds the pause still on, and is parked again, without asking Metis.
+    const jobId = answerJobId({ teamId: TEAM_ID, channel: q.channel, ts: q.ts });
+    const firstLook = await h.redis.hget(`${h.prefix}:answers:${jobId}`, 'processedOn');
+    await waitFor(
+      async () =>
+        (await harness.redis.hget(`${harness.prefix}:answers:${jobId}`, 'processedOn')) !== firstLook &&
+        (await harness.redis.zscore(`${harness.prefix}:answers:delayed`, jobId)) !== null,
+      'the paused question looked at again and parked again',
+    );
     expect(h.gateway.chatRequests).toHaveLength(0);
     await h.command('/metis', 'admin resume', { user: 'U0ADMIN' });
     expect((await h.reply(q, { timeoutMs: 15_000 }))[0]?.text).toBe('You said: Ada: while paused');

@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { BOT_USER_ID } from '../fakes/slack.ts';
 import { DEFAULT_CHANNEL, DEFAULT_USER, type Harness, startHarness } from '../helpers/harness.ts';
+import { laterQuestionAnswered } from '../helpers/barrier.ts';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -60,8 +61,10 @@ describe('bad input', () => {
       const m = h.slack.postAsUser({ channel: 'D0DM', user: DEFAULT_USER, text: 'ignore me' });
       await h.deliver(h.slack.eventFor(m, 'message', { subtype }));
     }
-    await new Promise((r) => setTimeout(r, 300));
-    expect(h.slack.callsOf('chat.postMessage')).toHaveLength(0);
+    const later = await laterQuestionAnswered(h, { dm: true });
+    // The later question's reply is the only message the bot posted, and its question the only one asked.
+    expect(h.slack.callsOf('chat.postMessage').map((c) => [c.params.channel, c.params.thread_ts])).toEqual([['D0DM', later.ts]]);
     expect(h.slack.messages.filter((m) => m.channel === DEFAULT_CHANNEL && m.bot_id)).toHaveLength(0);
+    expect(h.gateway.chatRequests).toHaveLength(1);
   });
 });

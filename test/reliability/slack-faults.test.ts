@@ -7,7 +7,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { BOT_USER_ID } from '../fakes/slack.ts';
 import { DEFAULT_CHANNEL, DEFAULT_USER, type Harness, startHarness } from '../helpers/harness.ts';
-import { sleep, waitFor } from '../helpers/wait.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { laterQuestionAnswered } from '../helpers/barrier.ts';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -62,10 +63,13 @@ describe('Slack API faults', () => {
     await h.deliver(h.slack.eventFor(m, 'app_mention'));
     const harness = h;
     await waitFor(() => harness.logs.find((l) => l.slackError === 'not_in_channel'), 'the log line');
-    await sleep(300);
-    expect(h.slack.callsOf('chat.postMessage')).toHaveLength(1);
-    expect(h.gateway.chatRequests).toHaveLength(0);
-    const counts = await h.redis.hget(`${h.prefix}:answers:msg-T0001-${DEFAULT_CHANNEL}-${m.ts}`, 'returnvalue');
+    // The barrier: the job has ended (a retry would keep it from ending), and a later question elsewhere is answered.
+    const jobKey = `${h.prefix}:answers:msg-T0001-${DEFAULT_CHANNEL}-${m.ts}`;
+    await waitFor(() => harness.redis.hget(jobKey, 'finishedOn'), 'the job to end');
+    const later = await laterQuestionAnswered(h, { channel: 'C0OTHER' });
+    expect(h.slack.callsOf('chat.postMessage').map((c) => c.params.channel)).toEqual([DEFAULT_CHANNEL, later.channel]);
+    expect(h.gateway.chatRequests).toHaveLength(1); // the later question's
+    const counts = await h.redis.hget(jobKey, 'returnvalue');
     expect(JSON.parse(counts ?? '{}')).toMatchObject({ outcome: 'conversation_gone' });
   });
 

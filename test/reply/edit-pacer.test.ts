@@ -8,7 +8,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { EditPacer, type EditPacerOptions } from '../../src/reply/edit-pacer.ts';
 import { capturedLogger } from '../helpers/captured-logger.ts';
-import { sleep } from '../helpers/wait.ts';
+import { ManualClock } from '../helpers/manual-clock.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 let redis: Redis;
 const { logger } = capturedLogger('debug');
@@ -20,10 +21,10 @@ afterAll(() => redis.disconnect());
 const prefix = () => `p${randomBytes(4).toString('hex')}`;
 
 /** Two workers' pacers on one fleet, streaming `streamingA` and `streamingB` answers, each having published and read once. */
-async function twoWorkers(opts: EditPacerOptions, streamingA: number, streamingB: number): Promise<[EditPacer, EditPacer]> {
+async function twoWorkers(opts: EditPacerOptions, streamingA: number, streamingB: number, clock = new ManualClock()): Promise<[EditPacer, EditPacer]> {
   const keyPrefix = prefix();
-  const a = new EditPacer(redis, keyPrefix, opts, logger);
-  const b = new EditPacer(redis, keyPrefix, opts, logger);
+  const a = new EditPacer(redis, keyPrefix, opts, logger, clock);
+  const b = new EditPacer(redis, keyPrefix, opts, logger, clock);
   for (let i = 0; i < streamingA; i++) a.track();
   for (let i = 0; i < streamingB; i++) b.track();
   await b.sync();
@@ -54,14 +55,22 @@ describe('edit pacer', () => {
   });
 
   it('caps the edits it takes at its share of the budget; final edits count against it', async () => {
-    const [a] = await twoWorkers({ editsPerMinute: 240, minIntervalMs: 100, syncMs: 10_000 }, 1, 3);
+    const clock = new ManualClock();
+    const [a] = await twoWorkers({ editsPerMinute: 240, minIntervalMs: 100, syncMs: 10_000 }, 1, 3, clock);
     // a streams 1 of the fleet's 4 answers: a quarter of 4 edits a second is one a second.
     expect(a.take()).toBe(0);
-    const wait = a.take();
-    expect(wait).toBeGreaterThan(900);
-    expect(wait).toBeLessThanOrEqual(1000);
-    a.spend(); // a final edit: the next streaming edit waits a second longer
-    expect(a.take()).toBeGreaterThan(1900);
+    expect(a.take()).toBe(1000);
+    clock.advance(400);
+    expect(a.take()).toBe(600);
+    clock.advance(600);
+    expect(a.take()).toBe(0);
+    a.spend(); // a final edit is sent anyway, and the next streaming edit waits a second longer
+    expect(a.take()).toBe(2000);
+    clock.advance(2000);
+    expect(a.take()).toBe(0);
+    // Saving up is capped at two seconds of its share: after a quiet minute, two edits at once, then the pace.
+    clock.advance(60_000);
+    expect([a.take(), a.take(), a.take()]).toEqual([0, 0, 1000]);
   });
 
   it('has no fleet budget at 0 edits a minute', () => {
@@ -72,14 +81,34 @@ describe('edit pacer', () => {
   });
 
   it('counts the answers other workers are streaming, and forgets a worker that stopped reporting', async () => {
-    const [a, b] = await twoWorkers({ editsPerMinute: 120, minIntervalMs: 100, syncMs: 100 }, 1, 5);
+    const keyPrefix = prefix();
+    const opts = { editsPerMinute: 120, minIntervalMs: 100, syncMs: 100 };
+    const a = new EditPacer(redis, keyPrefix, opts, logger, new ManualClock());
+    const b = new EditPacer(redis, keyPrefix, opts, logger, new ManualClock());
+    a.track();
+    for (let i = 0; i < 5; i++) b.track();
+    await b.sync();
+    await a.sync();
+    await b.sync();
     // 6 answers across the fleet at 120 edits a minute: one edit every 3 s each.
     expect(a.intervalMs()).toBe(3000);
     expect(b.intervalMs()).toBe(3000);
-    // b dies without a word: after three of its periods, a no longer counts it.
-    await sleep(350);
+    // b dies without a word. Staleness is judged by Redis's clock (the fleet's), so its report is aged there:
+    // just inside three of a's periods it still counts, just past them it is dropped.
+    const key = `${keyPrefix}:slack:streaming`;
+    const ageB = async (ms: number) => {
+      const [seconds, micros] = (await redis.time()).map(Number) as [number, number];
+      const entries = await redis.hgetall(key);
+      const bWorker = Object.keys(entries).find((w) => entries[w]?.startsWith('5:')) as string;
+      await redis.hset(key, bWorker, `5:${seconds * 1000 + Math.floor(micros / 1000) - ms}`);
+    };
+    await ageB(100);
+    await a.sync();
+    expect(a.intervalMs()).toBe(3000);
+    await ageB(301);
     await a.sync();
     expect(a.intervalMs()).toBe(500);
+    expect(Object.values(await redis.hgetall(key))).toEqual([expect.stringMatching(/^1:/)]);
   });
 
   it('leaves the fleet count at once when it stops', async () => {
@@ -92,30 +121,43 @@ describe('edit pacer', () => {
 
   it('an idle worker does not write to Redis; one that has streamed says when it is idle again', async () => {
     const keyPrefix = prefix();
-    const pacer = new EditPacer(redis, keyPrefix, { editsPerMinute: 60, minIntervalMs: 100, syncMs: 50 }, logger);
+    const key = `${keyPrefix}:slack:streaming`;
+    const clock = new ManualClock();
+    const pacer = new EditPacer(redis, keyPrefix, { editsPerMinute: 60, minIntervalMs: 100, syncMs: 50 }, logger, clock);
     pacer.start();
-    await sleep(200);
-    expect(await redis.exists(`${keyPrefix}:slack:streaming`)).toBe(0);
+    // Four periods pass. A sync would have been sent on this same connection before the read below, which
+    // Redis answers in order: the read is the barrier, no waiting needed.
+    clock.advance(200);
+    expect(await redis.exists(key)).toBe(0);
     const done = pacer.track();
-    await sleep(120);
-    expect(await redis.hvals(`${keyPrefix}:slack:streaming`)).toEqual([expect.stringMatching(/^1:/)]);
+    clock.advance(49);
+    expect(await redis.exists(key)).toBe(0); // not before its period
+    clock.advance(1);
+    expect(await redis.hvals(key)).toEqual([expect.stringMatching(/^1:/)]);
     done();
-    await sleep(120);
-    expect(await redis.hvals(`${keyPrefix}:slack:streaming`)).toEqual([expect.stringMatching(/^0:/)]);
+    clock.advance(50);
+    expect(await redis.hvals(key)).toEqual([expect.stringMatching(/^0:/)]);
     await pacer.stop();
+    expect(await redis.exists(key)).toBe(0);
+    clock.advance(500); // stopped: no more syncs
+    expect(await redis.exists(key)).toBe(0);
   });
 
   it('syncs on its own once started', async () => {
     const keyPrefix = prefix();
     const opts = { editsPerMinute: 60, minIntervalMs: 100, syncMs: 50 };
-    const a = new EditPacer(redis, keyPrefix, opts, logger);
-    const b = new EditPacer(redis, keyPrefix, opts, logger);
+    const clock = new ManualClock();
+    const a = new EditPacer(redis, keyPrefix, opts, logger, clock);
+    const b = new EditPacer(redis, keyPrefix, opts, logger, clock);
     a.track();
     b.track();
     a.start();
     b.start();
-    await sleep(250);
-    expect(a.intervalMs()).toBe(2000); // two answers in the fleet at one edit a second
+    expect(a.intervalMs()).toBe(1000); // alone as far as it knows
+    // a publishes first in each period, so it sees b from the second period on.
+    clock.advance(50);
+    clock.advance(50);
+    await waitFor(() => a.intervalMs() === 2000, "a counting b's answer"); // two answers in the fleet at one edit a second
     await a.stop();
     await b.stop();
   });
