@@ -8,7 +8,7 @@
  */
 import type { ModelSnapshot } from './catalog.ts';
 import { MetisError } from '../errors.ts';
-import { defaultModelProblem, resolveModelName } from './model-names.ts';
+import { resolveModelName } from './model-names.ts';
 
 export interface ModelChoice {
   model: string;
