@@ -58,7 +58,7 @@ export class AccessHealth {
     const opened = await this.redis.set(this.stateKey, JSON.stringify(problem), 'NX');
     if (opened !== 'OK') return;
     this.logger.error({ code: problem.code, detail: problem.detail, fix: problem.fix }, 'Metis access needs a person');
-    await this.notifier.needsPerson(problem).catch((err: unknown) => this.logger.error({ err: String(err) }, 'could not alert the admins'));
+    await this.notifier.needsPerson(problem).catch((err: unknown) => this.logger.error({ err }, 'could not alert the admins'));
   }
 
   /** Access worked: close the incident, if there is one, and say so once. */
@@ -71,7 +71,7 @@ export class AccessHealth {
     if ((await this.redis.del(this.stateKey)) !== 1) return;
     const problem = JSON.parse(raw) as AccessProblem;
     this.logger.info({ code: problem.code, downForMs: Date.now() - problem.since }, 'Metis access works again');
-    await this.notifier.recovered(problem).catch((err: unknown) => this.logger.error({ err: String(err) }, 'could not tell the admins'));
+    await this.notifier.recovered(problem).catch((err: unknown) => this.logger.error({ err }, 'could not tell the admins'));
   }
 
   /**

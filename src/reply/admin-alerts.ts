@@ -25,7 +25,7 @@ export function slackAccessNotifier(
     }
     await Promise.all(
       targets.map((channel) =>
-        client.chat.postMessage({ channel, ...markdownMessage(markdown) } as Parameters<WebClient['chat']['postMessage']>[0]).catch((err: unknown) => logger.warn({ channel, err: String(err) }, 'cannot post the access alert')),
+        client.chat.postMessage({ channel, ...markdownMessage(markdown) } as Parameters<WebClient['chat']['postMessage']>[0]).catch((err: unknown) => logger.warn({ channel, err }, 'cannot post the access alert')),
       ),
     );
   };
