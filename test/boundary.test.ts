@@ -21,6 +21,7 @@ const LAYERS = [
   ['http'],
   [
     'config.ts',
+    'config-settings.ts',
     'settings.ts',
     'errors.ts',
     'inert-text.ts',
@@ -40,7 +41,6 @@ const MAX_LINES = 350;
  * without their line numbers, so edits elsewhere in a file do not break it.
  */
 const KNOWN = new Set([
-  'long src/config.ts',
   'long src/queue/answer-question.ts',
   'long src/reply/answer-message.ts',
 ]);
