@@ -29,6 +29,7 @@ const LAYERS = [
     'stats.ts',
     'redis-connection.ts',
     'redis-clock.ts',
+    'redis-keys.ts',
     'metrics',
   ],
 ];

@@ -7,6 +7,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.ts';
+import { redisKeys } from '../redis-keys.ts';
 
 export interface AccessProblem {
   /** Stable code: grant_refused, login_expired, gateway_refused, no_login, token_expired. */
@@ -35,13 +36,13 @@ export class AccessHealth {
     private readonly notifier: AccessNotifier,
     private readonly logger: Logger,
   ) {
-    this.stateKey = `${keyPrefix}:auth:needs-person`;
-    this.probeKey = `${keyPrefix}:auth:probe`;
+    this.stateKey = redisKeys(keyPrefix).authNeedsPerson;
+    this.probeKey = redisKeys(keyPrefix).authProbe;
   }
 
   /** The open incident, if any, read without taking part in alerting (for status views). */
   static async read(redis: Redis, keyPrefix: string): Promise<AccessProblem | undefined> {
-    const raw = await redis.get(`${keyPrefix}:auth:needs-person`);
+    const raw = await redis.get(redisKeys(keyPrefix).authNeedsPerson);
     return raw ? (JSON.parse(raw) as AccessProblem) : undefined;
   }
 

@@ -9,6 +9,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import { MetisError } from '../errors.ts';
 import { type SlackFailure, slackFailure } from '../reply/web-client.ts';
+import { redisKeys } from '../redis-keys.ts';
 
 export interface Asker {
   user: string;
@@ -68,7 +69,7 @@ export class AccessPolicy {
   }
 
   private async userFacts(user: string, workspace: string | undefined): Promise<UserFacts> {
-    const key = `${this.keyPrefix}:slack-user:${user}`;
+    const key = redisKeys(this.keyPrefix).slackUser(user);
     const cached = await this.redis.get(key);
     if (cached) return JSON.parse(cached) as UserFacts;
     let facts: UserFacts = { guest: false, external: false };
@@ -91,7 +92,7 @@ export class AccessPolicy {
   }
 
   private async inGroup(user: string, group: string): Promise<boolean> {
-    const key = `${this.keyPrefix}:slack-usergroup:${group}`;
+    const key = redisKeys(this.keyPrefix).slackUsergroup(group);
     if (!(await this.redis.exists(key))) {
       const res = await this.slack.usergroups.users.list({ usergroup: group });
       const members = res.users ?? [];
