@@ -24,6 +24,7 @@ const LAYERS = [
     'config-settings.ts',
     'settings.ts',
     'errors.ts',
+    'words.ts',
     'inert-text.ts',
     'logger.ts',
     'stats.ts',

@@ -10,6 +10,7 @@ import type { Config } from '../config.ts';
 import { MetisError } from '../errors.ts';
 import { type SlackFailure, slackFailure } from '../reply/web-client.ts';
 import { redisKeys } from '../redis-keys.ts';
+import { WORDS } from '../words.ts';
 
 export interface Asker {
   user: string;
@@ -120,11 +121,11 @@ function checkFailed(f: SlackFailure, err: unknown): MetisError {
 export function refusalText(reason: Exclude<PolicyDecision, { allowed: true }>['reason']): string {
   switch (reason) {
     case 'channel':
-      return ":wave: Sorry, I only answer in the channels my administrators have set up for me. Please ask in one of those, or ask them to add this one.";
+      return WORDS.refused_channel();
     case 'guest':
     case 'external':
-      return ":wave: Sorry, I'm only available to members of this workspace. If you should have access, please ask an administrator to add you.";
+      return WORDS.refused_not_member();
     default:
-      return ":wave: Sorry, I'm not set up to answer you yet. If you should have access, please ask an administrator of the Metis bot.";
+      return WORDS.refused_not_allowed();
   }
 }
