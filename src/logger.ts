@@ -59,6 +59,8 @@ function withoutSecrets(value: unknown, depth = 0, seen = new WeakSet<object>())
   if (Array.isArray(value)) return value.map((v) => withoutSecrets(v, depth + 1, seen));
   const copy: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) copy[k] = SECRET_FIELDS.has(k.toLowerCase()) ? '[redacted]' : withoutSecrets(v, depth + 1, seen);
+  // A Redis client's error names the command it failed on; AUTH and HELLO carry the password in their arguments.
+  if (typeof copy.name === 'string' && /^(auth|hello)$/i.test(copy.name) && 'args' in copy) copy.args = '[redacted]';
   return copy;
 }
 

@@ -70,10 +70,11 @@ describe('logged errors', () => {
       code: 'slack_webapi_request_error',
       original: { config: { headers: { Authorization: 'Bearer xoxb-deep-secret-1' } }, response: { data: { access_token: 'deep-secret-2' } } },
       token: 'deep-secret-3',
+      command: { name: 'auth', args: ['default', 'deep-secret-4'] },
     });
     logger.warn({ err }, 'could not post');
     const out = lines.join('');
-    for (const s of ['deep-secret-1', 'deep-secret-2', 'deep-secret-3']) expect(out).not.toContain(s);
+    for (const s of ['deep-secret-1', 'deep-secret-2', 'deep-secret-3', 'deep-secret-4']) expect(out).not.toContain(s);
     const logged = entries[0]?.err as { type: string; message: string; stack: string; code: string };
     expect(logged).toMatchObject({ type: 'Error', code: 'slack_webapi_request_error' });
     expect(logged.message).toContain('socket hang up');
