@@ -119,7 +119,7 @@ async function start(argv: string[]): Promise<number> {
   try {
     service = await startService(config, { role, logger });
   } catch (err) {
-    logger.fatal({ err: { name: (err as Error).name, message: (err as Error).message } }, 'metis-bot could not start');
+    logger.fatal({ err }, 'metis-bot could not start');
     return 1;
   }
   await new Promise<void>((resolve) => {

@@ -34,6 +34,52 @@ export const REDACT_PATHS = [
   'config.slack.signingSecret',
 ];
 
+/** Field names that hold a secret at any depth of a logged error (an HTTP library's error can carry its request's headers). */
+const SECRET_FIELDS = new Set([
+  'token',
+  'accesstoken',
+  'access_token',
+  'refresh_token',
+  'clientsecret',
+  'client_secret',
+  'authorization',
+  'bottoken',
+  'apptoken',
+  'signingsecret',
+  'cookie',
+  'set-cookie',
+]);
+const MAX_SCRUB_DEPTH = 8;
+
+/** A copy of a logged value with secret-named fields censored at every depth (REDACT_PATHS only reach fixed depths). */
+function withoutSecrets(value: unknown, depth = 0, seen = new WeakSet<object>()): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (seen.has(value) || depth > MAX_SCRUB_DEPTH) return '[elided]';
+  seen.add(value);
+  if (Array.isArray(value)) return value.map((v) => withoutSecrets(v, depth + 1, seen));
+  const copy: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) copy[k] = SECRET_FIELDS.has(k.toLowerCase()) ? '[redacted]' : withoutSecrets(v, depth + 1, seen);
+  // A Redis client's error names the command it failed on; AUTH and HELLO carry the password in their arguments.
+  if (typeof copy.name === 'string' && /^(auth|hello)$/i.test(copy.name) && 'args' in copy) copy.args = '[redacted]';
+  return copy;
+}
+
+/**
+ * pino's standard error serializer (type, message and stack, each with its
+ * `cause` chain, plus the error's own fields), with secret-named fields
+ * censored however deep they sit.
+ */
+export function serializeError(err: unknown): unknown {
+  const out = pino.stdSerializers.err(err as Error) as unknown;
+  if (out === null || typeof out !== 'object') return out;
+  const fields = out as Record<string, unknown>;
+  for (const key of Object.keys(fields)) {
+    if (key === 'type' || key === 'message' || key === 'stack') continue;
+    fields[key] = SECRET_FIELDS.has(key.toLowerCase()) ? '[redacted]' : withoutSecrets(fields[key]);
+  }
+  return out;
+}
+
 /**
  * The logger; without a destination it writes JSON to stdout, or readable
  * lines when stdout is a terminal.
@@ -45,6 +91,7 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       name: 'metis-bot',
       level,
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      serializers: { err: serializeError },
       base: { pid: process.pid, hostname: hostname() },
     },
     destination ?? (pretty ? prettyDestination(process.stdout) : undefined),

@@ -61,3 +61,25 @@ describe('logger lines', () => {
     expect(err).not.toContain('escaped the handlers'); // not Node's own dump: the operator's log has it once
   });
 });
+
+describe('logged errors', () => {
+  it('keep their stack and cause chain, and hide secrets however deep the error carries them', () => {
+    const { logger, lines, entries } = capturedLogger('info');
+    const cause = new Error('socket hang up');
+    const err = Object.assign(new Error('request failed', { cause }), {
+      code: 'slack_webapi_request_error',
+      original: { config: { headers: { Authorization: 'Bearer xoxb-deep-secret-1' } }, response: { data: { access_token: 'deep-secret-2' } } },
+      token: 'deep-secret-3',
+      command: { name: 'auth', args: ['default', 'deep-secret-4'] },
+    });
+    logger.warn({ err }, 'could not post');
+    const out = lines.join('');
+    for (const s of ['deep-secret-1', 'deep-secret-2', 'deep-secret-3', 'deep-secret-4']) expect(out).not.toContain(s);
+    const logged = entries[0]?.err as { type: string; message: string; stack: string; code: string };
+    expect(logged).toMatchObject({ type: 'Error', code: 'slack_webapi_request_error' });
+    expect(logged.message).toContain('socket hang up');
+    expect(logged.stack).toMatch(/caused by: Error: socket hang up/);
+    // the error the code still holds is untouched
+    expect(err.original.config.headers.Authorization).toBe('Bearer xoxb-deep-secret-1');
+  });
+});

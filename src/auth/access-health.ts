@@ -7,6 +7,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.ts';
+import { redisKeys } from '../redis-keys.ts';
 
 export interface AccessProblem {
   /** Stable code: grant_refused, login_expired, gateway_refused, no_login, token_expired. */
@@ -35,13 +36,13 @@ export class AccessHealth {
     private readonly notifier: AccessNotifier,
     private readonly logger: Logger,
   ) {
-    this.stateKey = `${keyPrefix}:auth:needs-person`;
-    this.probeKey = `${keyPrefix}:auth:probe`;
+    this.stateKey = redisKeys(keyPrefix).authNeedsPerson;
+    this.probeKey = redisKeys(keyPrefix).authProbe;
   }
 
   /** The open incident, if any, read without taking part in alerting (for status views). */
   static async read(redis: Redis, keyPrefix: string): Promise<AccessProblem | undefined> {
-    const raw = await redis.get(`${keyPrefix}:auth:needs-person`);
+    const raw = await redis.get(redisKeys(keyPrefix).authNeedsPerson);
     return raw ? (JSON.parse(raw) as AccessProblem) : undefined;
   }
 
@@ -58,7 +59,7 @@ export class AccessHealth {
     const opened = await this.redis.set(this.stateKey, JSON.stringify(problem), 'NX');
     if (opened !== 'OK') return;
     this.logger.error({ code: problem.code, detail: problem.detail, fix: problem.fix }, 'Metis access needs a person');
-    await this.notifier.needsPerson(problem).catch((err: unknown) => this.logger.error({ err: String(err) }, 'could not alert the admins'));
+    await this.notifier.needsPerson(problem).catch((err: unknown) => this.logger.error({ err }, 'could not alert the admins'));
   }
 
   /** Access worked: close the incident, if there is one, and say so once. */
@@ -71,7 +72,7 @@ export class AccessHealth {
     if ((await this.redis.del(this.stateKey)) !== 1) return;
     const problem = JSON.parse(raw) as AccessProblem;
     this.logger.info({ code: problem.code, downForMs: Date.now() - problem.since }, 'Metis access works again');
-    await this.notifier.recovered(problem).catch((err: unknown) => this.logger.error({ err: String(err) }, 'could not tell the admins'));
+    await this.notifier.recovered(problem).catch((err: unknown) => this.logger.error({ err }, 'could not tell the admins'));
   }
 
   /**

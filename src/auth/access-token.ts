@@ -23,6 +23,7 @@ import { clientCredentialsGrant, GlobusError, globusConfiguration, refreshGrant 
 import { TokenCrypto } from './token-crypto.ts';
 import { countRenewal } from '../metrics/instrument.ts';
 import { renewAtFor, type StoredAccess, TokenStore } from './token-store.ts';
+import { redisKeys } from '../redis-keys.ts';
 
 export interface AccessTokenSource {
   readonly mode: AccessMode['kind'];
@@ -81,8 +82,8 @@ class SharedAccessToken implements AccessTokenSource {
     private readonly opts: SharedTokenOptions,
   ) {
     this.store = new TokenStore(opts.redis, opts.keyPrefix, new TokenCrypto(opts.keys), opts.logger);
-    this.lockKey = `${opts.keyPrefix}:auth:renew-lock`;
-    this.rejectedKey = `${opts.keyPrefix}:auth:rejected`;
+    this.lockKey = redisKeys(opts.keyPrefix).authRenewLock;
+    this.rejectedKey = redisKeys(opts.keyPrefix).authRejected;
     this.lockTtlMs = opts.lockTtlMs ?? 30_000;
     this.waitForPeerMs = opts.waitForPeerMs ?? this.lockTtlMs + 5_000;
     this.globus = globusConfiguration({

@@ -6,6 +6,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { TokenStore } from './token-store.ts';
+import { redisKeys } from '../redis-keys.ts';
 
 export interface LoginLapsePolicy {
   /** How long a login lasts before ALCF asks for a new one. */
@@ -39,7 +40,7 @@ export async function checkLoginLapse(opts: {
   const dueAt = stored.loggedInAt + opts.policy.maxAgeMs;
   if (now < dueAt - opts.policy.warnBeforeMs) return 'not-yet';
   // Keyed by the login's time: a new login is warned about in its turn.
-  const claimed = await opts.redis.set(`${opts.keyPrefix}:auth:relogin-warned:${stored.loggedInAt}`, String(now), 'PX', opts.policy.maxAgeMs, 'NX');
+  const claimed = await opts.redis.set(redisKeys(opts.keyPrefix).reloginWarned(stored.loggedInAt), String(now), 'PX', opts.policy.maxAgeMs, 'NX');
   if (claimed !== 'OK') return 'already-warned';
   await opts.notifier.reloginDue({ loggedInAt: stored.loggedInAt, dueAt });
   return 'warned';

@@ -6,6 +6,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.ts';
 import type { TokenCrypto } from './token-crypto.ts';
+import { redisKeys } from '../redis-keys.ts';
 
 export interface StoredAccess {
   mode: 'client-credentials' | 'user-login';
@@ -36,7 +37,7 @@ export class TokenStore {
     private readonly crypto: TokenCrypto,
     private readonly logger: Logger,
   ) {
-    this.key = `${keyPrefix}:auth:access`;
+    this.key = redisKeys(keyPrefix).authAccess;
   }
 
   async read(): Promise<StoredAccess | undefined> {

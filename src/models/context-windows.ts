@@ -6,6 +6,7 @@
  * the fleet through Redis for a while, and wins whenever it is lower: it is
  * what the model behind the gateway actually enforced.
  */
+import { redisKeys } from '../redis-keys.ts';
 import type { Redis } from 'ioredis';
 import { isMetisError } from '../errors.ts';
 import type { ModelDetails } from '../gateway/client.ts';
@@ -61,7 +62,7 @@ export class ContextWindows {
   }
 
   private learnedKey(model: string): string {
-    return `${this.deps.keyPrefix}:context-window:learned:${model}`;
+    return redisKeys(this.deps.keyPrefix).contextWindowLearned(model);
   }
 
   /** The window of one model. */

@@ -5,6 +5,7 @@
  * channel may have a default (`/metis model`).
  */
 import type { Redis } from 'ioredis';
+import { redisKeys } from '../redis-keys.ts';
 
 /** Threads remember their model this long after their last question. */
 const THREAD_TTL_SECONDS = 30 * 24 * 3600;
@@ -16,11 +17,11 @@ export class ModelPreferences {
   ) {}
 
   private threadKey(channel: string, threadTs: string) {
-    return `${this.keyPrefix}:thread-model:${channel}:${threadTs}`;
+    return redisKeys(this.keyPrefix).threadModel(channel, threadTs);
   }
 
   private get channelKey() {
-    return `${this.keyPrefix}:channel-model`;
+    return redisKeys(this.keyPrefix).channelModel;
   }
 
   async forThread(channel: string, threadTs: string): Promise<{ thread?: string; channel?: string }> {

@@ -11,6 +11,7 @@ import { ANSWER_QUEUE } from '../queue/answer-job.ts';
 import { REDIS_NOW_MS } from '../redis-clock.ts';
 import { oldestWaitSeconds } from '../metrics/instrument.ts';
 import { setScrapeSources } from '../metrics/registry.ts';
+import { redisKeys } from '../redis-keys.ts';
 
 /** Requests in the budget's sliding one-second window, by Redis's clock (as the budget itself counts). */
 const REQUESTS_IN_WINDOW = `
@@ -29,7 +30,7 @@ export function opsSources(opts: { redis: Redis; config: Config; tokenStore?: To
     queueCounts: () => answers().getJobCounts(),
     oldestWaitSeconds: () => oldestWaitSeconds(answers()),
     gatewayBudget: async () => ({
-      inUse: Number(await redis.eval(REQUESTS_IN_WINDOW, 1, `${config.queue.prefix}:budget:requests`)),
+      inUse: Number(await redis.eval(REQUESTS_IN_WINDOW, 1, redisKeys(config.queue.prefix).budgetRequests)),
       limit: config.sharing.gatewayRequestsPerSecond,
     }),
     token: async () => {

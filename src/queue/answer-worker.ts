@@ -42,12 +42,12 @@ export function createAnswerWorker(opts: {
     if (job?.finishedOn) void opts.onFinished?.(job).catch(() => undefined);
     if (err instanceof RetryLater) return; // logged by the processor
     if (err.name === 'UnrecoverableError') return; // the user was told; logged by the processor
-    opts.logger.error({ requestId: job?.id, err: { name: err.name, message: err.message } }, 'answer job failed');
+    opts.logger.error({ requestId: job?.id, err }, 'answer job failed');
   });
   // A job whose lock could not be renewed may already run elsewhere: stop this copy writing to Slack.
   worker.on('lockRenewalFailed', (jobIds) => {
     for (const id of jobIds) worker.cancelJob(id, 'lock lost');
   });
-  worker.on('error', (err) => opts.logger.error({ err: { name: err.name, message: err.message } }, 'queue worker error'));
+  worker.on('error', (err) => opts.logger.error({ err }, 'queue worker error'));
   return worker;
 }

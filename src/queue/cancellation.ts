@@ -4,6 +4,7 @@
  * the request wakes.
  */
 import type { Redis } from 'ioredis';
+import { redisKeys } from '../redis-keys.ts';
 
 const KEEP_SECONDS = 24 * 3600;
 
@@ -14,7 +15,7 @@ export class Cancellations {
   ) {}
 
   private key(jobId: string) {
-    return `${this.keyPrefix}:cancelled:${jobId}`;
+    return redisKeys(this.keyPrefix).cancelled(jobId);
   }
 
   async cancel(jobId: string, by: string): Promise<void> {

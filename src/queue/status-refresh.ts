@@ -69,7 +69,7 @@ export function createStatusRefreshWorker(opts: { connection: Redis; prefix: str
     },
     { connection: opts.connection, prefix: opts.prefix, concurrency: 1 },
   );
-  worker.on('failed', (_job, err) => opts.logger.warn({ err: err.message }, 'model status refresh failed'));
-  worker.on('error', (err) => opts.logger.warn({ err: err.message }, 'model status worker error'));
+  worker.on('failed', (_job, err) => opts.logger.warn({ err }, 'model status refresh failed'));
+  worker.on('error', (err) => opts.logger.warn({ err }, 'model status worker error'));
   return worker;
 }

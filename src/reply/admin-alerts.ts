@@ -9,6 +9,7 @@ import type { AccessNotifier, AccessProblem } from '../auth/access-health.ts';
 import type { LoginLapseNotifier } from '../auth/login-lapse.ts';
 import type { Logger } from '../logger.ts';
 import { markdownMessage } from './message-builders.ts';
+import { WORDS } from '../words.ts';
 
 export function slackAccessNotifier(
   client: WebClient,
@@ -25,33 +26,20 @@ export function slackAccessNotifier(
     }
     await Promise.all(
       targets.map((channel) =>
-        client.chat.postMessage({ channel, ...markdownMessage(markdown) } as Parameters<WebClient['chat']['postMessage']>[0]).catch((err: unknown) => logger.warn({ channel, err: String(err) }, 'cannot post the access alert')),
+        client.chat.postMessage({ channel, ...markdownMessage(markdown) } as Parameters<WebClient['chat']['postMessage']>[0]).catch((err: unknown) => logger.warn({ channel, err }, 'cannot post the access alert')),
       ),
     );
   };
   const minutes = (ms: number) => Math.max(1, Math.round(ms / 60_000));
   return {
     needsPerson: (p: AccessProblem) =>
-      send(
-        [
-          ':rotating_light: **Metis access needs an administrator.**',
-          `**Cause:** ${p.detail}`,
-          `**Fix:** ${p.fix}`,
-          `Until then, questions wait up to ${minutes(admin.accessWaitMs)} min and are answered as soon as access works.`,
-        ].join('\n'),
-      ),
+      send(WORDS.access_needs_person({ detail: p.detail, fix: p.fix, waitMinutes: minutes(admin.accessWaitMs) })),
     recovered: (p: AccessProblem) =>
-      send(`:white_check_mark: **Metis access works again** (it was down ${minutes(Date.now() - p.since)} min: ${p.code}).`),
+      send(WORDS.access_recovered({ downMinutes: minutes(Date.now() - p.since), code: p.code })),
     reloginDue: ({ loggedInAt, dueAt }) => {
       const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
       const daysLeft = Math.max(0, Math.ceil((dueAt - Date.now()) / 86_400_000));
-      return send(
-        [
-          ':hourglass: **The Metis login this bot uses is due for renewal.**',
-          `ALCF asks for a new login periodically; this one was made ${day(loggedInAt)} and lapses about ${day(dueAt)} (in ${daysLeft} day${daysLeft === 1 ? '' : 's'}).`,
-          '**Fix:** run `metis-bot auth login` (or `metis-bot auth import FILE`) before then, so questions keep being answered.',
-        ].join('\n'),
-      );
+      return send(WORDS.relogin_due({ madeOn: day(loggedInAt), lapsesOn: day(dueAt), daysLeft }));
     },
   };
 }

@@ -8,6 +8,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { Redis } from 'ioredis';
 import { slackFailure } from './web-client.ts';
+import { redisKeys } from '../redis-keys.ts';
 
 export interface UserNamesOptions {
   /** users.info calls one request may make; further unknown ids stay ids. */
@@ -35,11 +36,11 @@ export class UserNames {
   }
 
   private key(id: string) {
-    return `${this.keyPrefix}:slack-name:${id}`;
+    return redisKeys(this.keyPrefix).slackName(id);
   }
 
   private get pausedKey() {
-    return `${this.keyPrefix}:slack-name:paused`;
+    return redisKeys(this.keyPrefix).slackNamePaused;
   }
 
   /** A name for every id: the cached or looked-up name, else the id itself. Never throws. */

@@ -88,7 +88,7 @@ export async function startSlackListener(opts: {
 
   registerListeners(app, opts.deps);
   app.error(async (err) => {
-    logger.error({ err: { name: err.name, message: err.message, code: (err as { code?: string }).code } }, 'Slack listener error');
+    logger.error({ err }, 'Slack listener error');
     throw err; // HTTP mode answers non-2xx so Slack redelivers
   });
 

@@ -6,6 +6,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Redis } from 'ioredis';
+import { redisKeys } from '../redis-keys.ts';
 
 /** Slack's window: a request dated further than this from now, in either direction, is refused. */
 export const MAX_SKEW_SECONDS = 300;
@@ -57,7 +58,7 @@ export class SeenSignatures {
   ) {}
 
   private key(signature: string): string {
-    return `${this.keyPrefix}:slack:seen-signature:${signature.slice('v0='.length)}`;
+    return redisKeys(this.keyPrefix).seenSignature(signature.slice('v0='.length));
   }
 
   /** True the first time a signature is claimed within the TTL, false for a replay. */

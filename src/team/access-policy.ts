@@ -9,6 +9,8 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import { MetisError } from '../errors.ts';
 import { type SlackFailure, slackFailure } from '../reply/web-client.ts';
+import { redisKeys } from '../redis-keys.ts';
+import { WORDS } from '../words.ts';
 
 export interface Asker {
   user: string;
@@ -68,7 +70,7 @@ export class AccessPolicy {
   }
 
   private async userFacts(user: string, workspace: string | undefined): Promise<UserFacts> {
-    const key = `${this.keyPrefix}:slack-user:${user}`;
+    const key = redisKeys(this.keyPrefix).slackUser(user);
     const cached = await this.redis.get(key);
     if (cached) return JSON.parse(cached) as UserFacts;
     let facts: UserFacts = { guest: false, external: false };
@@ -91,7 +93,7 @@ export class AccessPolicy {
   }
 
   private async inGroup(user: string, group: string): Promise<boolean> {
-    const key = `${this.keyPrefix}:slack-usergroup:${group}`;
+    const key = redisKeys(this.keyPrefix).slackUsergroup(group);
     if (!(await this.redis.exists(key))) {
       const res = await this.slack.usergroups.users.list({ usergroup: group });
       const members = res.users ?? [];
@@ -119,11 +121,11 @@ function checkFailed(f: SlackFailure, err: unknown): MetisError {
 export function refusalText(reason: Exclude<PolicyDecision, { allowed: true }>['reason']): string {
   switch (reason) {
     case 'channel':
-      return ":wave: Sorry, I only answer in the channels my administrators have set up for me. Please ask in one of those, or ask them to add this one.";
+      return WORDS.refused_channel();
     case 'guest':
     case 'external':
-      return ":wave: Sorry, I'm only available to members of this workspace. If you should have access, please ask an administrator to add you.";
+      return WORDS.refused_not_member();
     default:
-      return ":wave: Sorry, I'm not set up to answer you yet. If you should have access, please ask an administrator of the Metis bot.";
+      return WORDS.refused_not_allowed();
   }
 }

@@ -7,6 +7,7 @@
  */
 import type { Redis } from 'ioredis';
 import { REDIS_NOW_MS } from '../redis-clock.ts';
+import { redisKeys } from '../redis-keys.ts';
 
 /** BullMQ priorities go up to 2^21; beyond, everyone heavy is equally last. */
 const MAX_PRIORITY = 2_097_152;
@@ -50,7 +51,7 @@ export class FairShare {
   ) {}
 
   private get pendingKey() {
-    return `${this.keyPrefix}:fair:pending`;
+    return redisKeys(this.keyPrefix).fairPending;
   }
 
   /**
@@ -58,7 +59,7 @@ export class FairShare {
    * first). A redelivered message (same job id) is not counted twice.
    */
   async enqueued(user: string, jobId: string): Promise<number> {
-    const pending = Number(await this.redis.eval(COUNT_ONCE, 2, `${this.keyPrefix}:fair:seen:${jobId}`, this.pendingKey, user, SEEN_SECONDS));
+    const pending = Number(await this.redis.eval(COUNT_ONCE, 2, redisKeys(this.keyPrefix).fairSeen(jobId), this.pendingKey, user, SEEN_SECONDS));
     return Math.min(MAX_PRIORITY, Math.max(1, pending));
   }
 
@@ -73,7 +74,7 @@ export class FairShare {
     const claimed = await this.redis.eval(
       CLAIM_SLOT,
       1,
-      `${this.keyPrefix}:fair:running:${user}`,
+      redisKeys(this.keyPrefix).fairRunning(user),
       jobId,
       this.userConcurrency,
       STALE_RUNNING_MS,
@@ -83,6 +84,6 @@ export class FairShare {
 
   async stop(user: string, jobId: string): Promise<void> {
     if (this.userConcurrency <= 0) return;
-    await this.redis.zrem(`${this.keyPrefix}:fair:running:${user}`, jobId);
+    await this.redis.zrem(redisKeys(this.keyPrefix).fairRunning(user), jobId);
   }
 }

@@ -4,6 +4,7 @@
  * every worker.
  */
 import type { Redis } from 'ioredis';
+import { redisKeys } from '../redis-keys.ts';
 
 export interface PauseState {
   by: string;
@@ -17,7 +18,7 @@ export class QueueControl {
   ) {}
 
   private get key() {
-    return `${this.keyPrefix}:paused`;
+    return redisKeys(this.keyPrefix).paused;
   }
 
   async paused(): Promise<PauseState | undefined> {

@@ -7,6 +7,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.ts';
+import { redisKeys } from '../redis-keys.ts';
 
 export interface UsageRecord {
   user: string;
@@ -53,7 +54,7 @@ export class UsageLedger {
   ) {}
 
   private dayKey(day: string) {
-    return `${this.keyPrefix}:usage:${day}`;
+    return redisKeys(this.keyPrefix).usageDay(day);
   }
 
   async record(r: UsageRecord): Promise<void> {
@@ -112,11 +113,11 @@ export class UsageLedger {
     this.logger.info({ audit: kept }, 'audit');
     const minId = Date.now() - this.audit.retentionDays * 86_400_000;
     const fields = Object.entries(kept).flatMap(([k, v]) => (v === undefined ? [] : [k, String(v)]));
-    await this.redis.xadd(`${this.keyPrefix}:audit`, 'MINID', '~', String(minId), '*', ...fields);
+    await this.redis.xadd(redisKeys(this.keyPrefix).audit, 'MINID', '~', String(minId), '*', ...fields);
   }
 
   async recentAudit(count = 20): Promise<Record<string, string>[]> {
-    const rows = await this.redis.xrevrange(`${this.keyPrefix}:audit`, '+', '-', 'COUNT', count);
+    const rows = await this.redis.xrevrange(redisKeys(this.keyPrefix).audit, '+', '-', 'COUNT', count);
     return rows.map(([id, fields]) => {
       const o: Record<string, string> = { id };
       for (let i = 0; i < fields.length; i += 2) o[fields[i] as string] = fields[i + 1] as string;

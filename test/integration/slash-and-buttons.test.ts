@@ -76,7 +76,9 @@ describe('after the acknowledgement', () => {
     expect(String(body.text)).not.toContain('fatal_error');
     const line = h.logs.find((l) => l.msg === 'could not answer a slash command or button');
     expect(line).toMatchObject({ what: '/metis-models', user: 'U0NEW', channel: DEFAULT_CHANNEL });
-    expect(String(line?.err)).toContain('fatal_error');
+    const logged = line?.err as { message: string; stack: string };
+    expect(logged.message).toContain('fatal_error');
+    expect(logged.stack).toMatch(/\n\s+at /); // in full: the operator sees where it came from
     // The bot lives on: the next command is answered.
     expect(JSON.stringify((await h.command('/metis-models', '', { user: 'U0NEW' })).body.blocks)).toContain('of 5 Live');
   });

@@ -51,9 +51,9 @@ export function acknowledgedFirst<A extends Interaction>(
       }
       await handler(args, reply, asker);
     } catch (err) {
-      deps.logger.warn({ err: String(err), what: opts.what, user: asker.user, channel: asker.channel }, 'could not answer a slash command or button');
+      deps.logger.warn({ err, what: opts.what, user: asker.user, channel: asker.channel }, 'could not answer a slash command or button');
       await reply({ response_type: 'ephemeral', text: userMessageFor(err) }).catch((e: unknown) =>
-        deps.logger.warn({ err: String(e), what: opts.what, user: asker.user }, 'could not answer through response_url'),
+        deps.logger.warn({ err: e, what: opts.what, user: asker.user }, 'could not answer through response_url'),
       );
     }
   };

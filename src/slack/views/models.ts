@@ -7,6 +7,7 @@
 import { defaultModelProblem } from '../../models/model-names.ts';
 import type { ModelInfo, SnapshotView } from '../../models/catalog.ts';
 import { inertEcho } from '../../inert-text.ts';
+import { WORDS } from '../../words.ts';
 
 export const USE_MODEL_ACTION = 'use_model';
 
@@ -51,15 +52,15 @@ export function sortedModels(models: ModelInfo[]): ModelInfo[] {
 }
 
 function statusWord(m: ModelInfo): string {
-  return m.status ? `${EMOJI[m.status]} *${m.status}*` : ':grey_question: *status unknown*';
+  return m.status ? `${EMOJI[m.status]} *${m.status}*` : WORDS.status_unknown();
 }
 
 function caveats(snapshot: SnapshotView, now: number): object[] {
   const out: object[] = [];
   if (snapshot.maintenance || snapshot.maintenanceNotice)
-    out.push(section(`:construction: *Metis is under maintenance*${snapshot.maintenanceNotice ? `: ${inertEcho(snapshot.maintenanceNotice)}` : '.'}`));
+    out.push(section(WORDS.maintenance_heading({ notice: snapshot.maintenanceNotice })));
   if (snapshot.stale)
-    out.push(context(`:warning: Metis could not be reached just now; this is the last known status, from ${age(now - snapshot.fetchedAt)} ago.`));
+    out.push(context(WORDS.status_stale({ age: age(now - snapshot.fetchedAt) })));
   return out;
 }
 
@@ -85,7 +86,7 @@ export function modelListMessage(snapshot: SnapshotView, opts: { channelDefault?
     }
     if (chunk) blocks.push(section(chunk));
   }
-  blocks.push(context('Ask with `@metis -m <model> …` (a unique part of the name is enough). `/metis-models <model>` shows one model.'));
+  blocks.push(context(WORDS.models_list_hint()));
   const live = models.filter((m) => m.status === 'Live').map((m) => inertEcho(m.name));
   const text = `${liveCount} of ${models.length} Metis models Live${live.length ? `: ${live.join(', ')}` : ''}`;
   return { text, blocks: blocks.slice(0, MAX_BLOCKS) };
@@ -102,16 +103,16 @@ function uniqueFragment(model: string, all: ModelInfo[]): string | undefined {
 export function modelDetailMessage(model: ModelInfo, snapshot: SnapshotView, opts: { channelDefault?: string; now?: number }): SlackMessage {
   const now = opts.now ?? Date.now();
   const readiness: Record<string, string> = {
-    Live: 'Ready now.',
-    Offline: 'Not loaded right now; a question to it waits while Metis loads it.',
-    Starting: 'Being loaded; a question to it waits until it is Live.',
-    Queued: 'Waiting for resources on Metis; a question to it waits until it is Live.',
+    Live: WORDS.readiness_live(),
+    Offline: WORDS.readiness_offline(),
+    Starting: WORDS.readiness_starting(),
+    Queued: WORDS.readiness_queued(),
   };
   const lines = [
     `*\`${inertEcho(model.name)}\`* — ${statusWord(model)}`,
     model.description && inertEcho(model.description),
     model.status ? readiness[model.status] : undefined,
-    `Use it: \`@metis -m ${inertEcho(uniqueFragment(model.name, snapshot.models) ?? model.name)} <your question>\`${opts.channelDefault === model.name ? ' (it is already the default here)' : ''}.`,
+    WORDS.use_model_hint({ fragment: uniqueFragment(model.name, snapshot.models) ?? model.name, isDefault: opts.channelDefault === model.name }),
   ].filter(Boolean);
   return {
     text: `${inertEcho(model.name)}: ${model.status ?? 'status unknown'}`,
@@ -124,22 +125,15 @@ export function modelDetailMessage(model: ModelInfo, snapshot: SnapshotView, opt
  * Metis offers it, else the first Live model (saying the setting is wrong).
  */
 export function fallbackModelText(configured: string | undefined, offered: string[] | undefined): string {
-  if (!configured) return 'the first Live model';
-  if (offered && defaultModelProblem(offered, configured))
-    return `the first Live model (the bot's default, \`METIS_DEFAULT_MODEL=${inertEcho(configured)}\`, is not a model Metis offers; an administrator should fix it)`;
+  if (!configured) return WORDS.fallback_first_live();
+  if (offered && defaultModelProblem(offered, configured)) return WORDS.fallback_default_unknown({ configured });
   return `\`${inertEcho(configured)}\``;
 }
 
 export function helpMessage(opts: { channelDefault?: string; fallback: string }): SlackMessage {
   const text = [
-    '*Metis in Slack*',
-    '• `@metis <question>` in a channel, or a DM to me: I answer in the thread; the thread is the conversation.',
-    '• `@metis -m <model> <question>`: pick a model (a unique part of its name is enough). A thread keeps the model last named with `-m` in it.',
-    '• `/metis-models`: every model and whether it is Live, Starting, Queued or Offline (`/metis-models public` to share it).',
-    "• `/metis model <name>`: set this channel's default model; `/metis model` shows it; `/metis model clear` removes it.",
-    opts.channelDefault
-      ? `This channel's default model: \`${inertEcho(opts.channelDefault)}\`.`
-      : `This channel has no default model; I use ${opts.fallback}.`,
+    ...WORDS.help_lines(),
+    opts.channelDefault ? WORDS.channel_default_here({ model: opts.channelDefault }) : WORDS.channel_default_none({ fallback: opts.fallback }),
   ].join('\n');
   return { text, blocks: [section(text)] };
 }

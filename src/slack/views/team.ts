@@ -5,6 +5,7 @@ import type { SnapshotView } from '../../models/catalog.ts';
 import type { AdminStatus } from '../../team/admin-status.ts';
 import type { UsageTotals } from '../../team/usage.ts';
 import { inertEcho } from '../../inert-text.ts';
+import { WORDS } from '../../words.ts';
 
 export interface PersonalUsage {
   today: UsageTotals;
@@ -32,7 +33,7 @@ export function usageText(u: PersonalUsage): string {
   const limits: string[] = [];
   if (u.limits.requestsPerHour > 0) limits.push(`${u.standing.requestsThisHour} of ${u.limits.requestsPerHour} questions this hour`);
   if (u.limits.tokensPerDay > 0) limits.push(`${n(u.standing.tokensToday)} of ${n(u.limits.tokensPerDay)} tokens today`);
-  lines.push(limits.length ? `Limits: ${limits.join('; ')}.` : 'No personal limits are set.');
+  lines.push(limits.length ? `Limits: ${limits.join('; ')}.` : WORDS.no_personal_limits());
   return lines.join('\n');
 }
 
@@ -54,8 +55,8 @@ export interface TopRow {
 
 export function adminText(s: AdminStatus, now = Date.now()): string {
   const access = s.access.problem
-    ? `:rotating_light: needs a person since ${minutes(now - s.access.problem.since)} ago: ${inertEcho(s.access.problem.detail)}\nFix: ${inertEcho(s.access.problem.fix)}`
-    : `:white_check_mark: working (${s.access.mode}${s.access.expiresAt ? `; token expires in ${minutes(s.access.expiresAt - now)}` : ''})`;
+    ? WORDS.admin_access_problem({ since: minutes(now - s.access.problem.since), detail: s.access.problem.detail, fix: s.access.problem.fix })
+    : WORDS.admin_access_working({ mode: s.access.mode, ...(s.access.expiresAt ? { expiresIn: minutes(s.access.expiresAt - now) } : {}) });
   const q = s.queue;
   return [
     '*Metis bot status*',
@@ -66,9 +67,7 @@ export function adminText(s: AdminStatus, now = Date.now()): string {
     `*Gateway budget:* ${s.budget.requestsPerSecond > 0 ? `${s.budget.requestsPerSecond} requests/s` : 'no request budget'}; ${s.budget.tokensPerMinute > 0 ? `${n(s.budget.tokensPerMinute)} tokens/min per model` : 'no token budget'}`,
     ...(s.defaultModelProblem
       ? [
-          `*Default model:* :warning: \`METIS_DEFAULT_MODEL=${s.defaultModelProblem.configured}\` is not a model Metis offers${
-            s.defaultModelProblem.suggestion ? ` (did you mean \`${s.defaultModelProblem.suggestion}\`?)` : ''
-          }; questions without a model use the first Live model. Fix the setting and restart the bot.`,
+          `*Default model:* ${WORDS.default_model_setting_wrong({ configured: s.defaultModelProblem.configured, suggestion: s.defaultModelProblem.suggestion })}`,
         ]
       : []),
   ].join('\n');
@@ -86,7 +85,7 @@ export function homeView(opts: {
     section(
       opts.snapshot
         ? `*Live models* (${live.length} of ${opts.snapshot.models.length}): ${live.join(', ') || '_none right now_'}\nEverything: \`/metis-models\``
-        : '*Models:* not fetched yet; try `/metis-models`.',
+        : WORDS.home_models_not_fetched(),
     ),
     section(usageText(opts.usage)),
     section(
@@ -94,10 +93,10 @@ export function homeView(opts: {
         ? `*Channel defaults you set*\n${Object.entries(opts.defaults)
             .map(([c, m]) => `<#${c}>: \`${inertEcho(m)}\``)
             .join('\n')}`
-        : '*Channel defaults you set:* none (`/metis model <name>` in a channel)',
+        : WORDS.home_no_defaults(),
     ),
   ];
   if (opts.admin) blocks.push({ type: 'divider' }, section(adminText(opts.admin)));
-  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: 'Ask with `@metis <question>` in a channel, or message me here.' }] });
+  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: WORDS.home_ask_hint() }] });
   return { type: 'home', blocks };
 }

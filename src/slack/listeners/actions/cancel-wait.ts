@@ -6,6 +6,7 @@ import { markdownMessage } from '../../../reply/message-builders.ts';
 import { acknowledgedFirst } from '../acknowledged-first.ts';
 import type { ListenerDeps } from '../types.ts';
 import { buttonClicker } from './clicker.ts';
+import { WORDS } from '../../../words.ts';
 
 type CancelArgs = SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs;
 
@@ -22,7 +23,7 @@ export function cancelWaitAction(deps: ListenerDeps) {
     if (!jobId) return;
     const request = await deps.findRequest(jobId);
     if (!request) {
-      await reply({ response_type: 'ephemeral', text: 'That question has already been answered or cancelled.' });
+      await reply({ response_type: 'ephemeral', text: WORDS.cancel_already_done() });
       return;
     }
     const messageTs = body.message?.ts ?? body.container?.message_ts;
@@ -33,7 +34,7 @@ export function cancelWaitAction(deps: ListenerDeps) {
       return;
     }
     if (decision === 'not_allowed') {
-      await reply({ response_type: 'ephemeral', text: `Only <@${request.user}>, who asked, or an administrator of the bot can cancel this wait.` });
+      await reply({ response_type: 'ephemeral', text: WORDS.cancel_not_allowed({ asker: request.user }) });
       return;
     }
     await deps.cancellations.cancel(jobId, clicker.user);
@@ -43,7 +44,7 @@ export function cancelWaitAction(deps: ListenerDeps) {
       await client.chat.update({
         channel: request.channel,
         ts: messageTs,
-        ...markdownMessage(`:no_entry_sign: _Cancelled by <@${clicker.user}>._`, undefined, [clicker.user]),
+        ...markdownMessage(WORDS.cancelled_by({ user: clicker.user }), undefined, [clicker.user]),
         metadata: { event_type: METADATA.notice, event_payload: { request_id: jobId } },
       } as Parameters<typeof client.chat.update>[0]);
     }

@@ -1,9 +1,9 @@
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { MetisError, userMessageFor } from '../../../errors.ts';
 import { acknowledgedFirst } from '../acknowledged-first.ts';
-import { channelDefaultSetText } from '../commands/metis-model.ts';
 import type { ListenerDeps } from '../types.ts';
 import { buttonClicker } from './clicker.ts';
+import { WORDS } from '../../../words.ts';
 
 type UseModelArgs = SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs;
 
@@ -18,7 +18,7 @@ export function useModelAction(deps: ListenerDeps) {
   return acknowledgedFirst<UseModelArgs>(deps, { what: 'use model', asker: buttonClicker, allowedOnly: true }, async ({ action }, reply, clicker) => {
     const snapshot = await deps.models.read();
     if (!snapshot) {
-      await reply({ response_type: 'ephemeral', text: ':hourglass: I am fetching the model list from Metis; try again in a few seconds.' });
+      await reply({ response_type: 'ephemeral', text: WORDS.models_loading() });
       return;
     }
     const model = snapshot.models.find((m) => m.name === action.value && m.status === 'Live');
@@ -31,6 +31,6 @@ export function useModelAction(deps: ListenerDeps) {
       return;
     }
     await deps.preferences.setChannelDefault(clicker.channel, model.name, clicker.user);
-    await reply({ response_type: 'in_channel', text: channelDefaultSetText(clicker.user, model.name, model.status) });
+    await reply({ response_type: 'in_channel', text: WORDS.channel_default_set({ user: clicker.user, model: model.name, status: model.status }) });
   });
 }

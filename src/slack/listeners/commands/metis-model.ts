@@ -2,18 +2,9 @@ import { fallbackModelText } from '../../views/models.ts';
 import type { SlashCommand } from '@slack/bolt';
 import { isMetisError, userMessageFor } from '../../../errors.ts';
 import { resolveModelName } from '../../../models/model-names.ts';
-import { inertEcho } from '../../../inert-text.ts';
 import type { ListenerDeps } from '../types.ts';
 import type { CommandReply } from './command-reply.ts';
-
-/**
- * What the channel is told when someone sets its default model (with
- * `/metis model` or the "Use in this channel" button). `model` is a name from
- * the catalog, never the person's own words.
- */
-export function channelDefaultSetText(user: string, model: string, status: string | undefined): string {
-  return `<@${user}> set this channel's default model to \`${inertEcho(model)}\`${status && status !== 'Live' ? ` (${status} on Metis right now)` : ''}.`;
-}
+import { WORDS } from '../../../words.ts';
 
 /**
  * `/metis model [name|clear]`: show, set or clear the channel's default
@@ -29,19 +20,19 @@ export async function modelSubcommand(deps: ListenerDeps, command: SlashCommand,
     await reply({
       response_type: 'ephemeral',
       text: current
-        ? `This channel's default model is \`${inertEcho(current)}\`. Change it with \`/metis model <name>\`, or \`/metis model clear\`.`
-        : `This channel has no default model; I use ${fallbackModelText(deps.defaultModel, offered)}. Set one with \`/metis model <name>\`.`,
+        ? WORDS.channel_default_is({ model: current })
+        : WORDS.channel_default_none_set_one({ fallback: fallbackModelText(deps.defaultModel, offered) }),
     });
     return;
   }
   if (['clear', 'none', 'reset'].includes(wanted.toLowerCase())) {
     await deps.preferences.setChannelDefault(channel, undefined);
-    await reply({ response_type: 'in_channel', text: `<@${command.user_id}> cleared this channel's default model.` });
+    await reply({ response_type: 'in_channel', text: WORDS.channel_default_cleared({ user: command.user_id }) });
     return;
   }
   const snapshot = await deps.models.read();
   if (!snapshot) {
-    await reply({ response_type: 'ephemeral', text: ':hourglass: I am fetching the model list from Metis; try again in a few seconds.' });
+    await reply({ response_type: 'ephemeral', text: WORDS.models_loading() });
     return;
   }
   try {
@@ -51,7 +42,7 @@ export async function modelSubcommand(deps: ListenerDeps, command: SlashCommand,
     );
     await deps.preferences.setChannelDefault(channel, model, command.user_id);
     const status = snapshot.models.find((m) => m.name === model)?.status;
-    await reply({ response_type: 'in_channel', text: channelDefaultSetText(command.user_id, model, status) });
+    await reply({ response_type: 'in_channel', text: WORDS.channel_default_set({ user: command.user_id, model, status }) });
   } catch (err) {
     if (!isMetisError(err)) throw err;
     await reply({ response_type: 'ephemeral', text: userMessageFor(err) });

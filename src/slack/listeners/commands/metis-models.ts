@@ -4,6 +4,7 @@ import { modelDetailMessage, modelListMessage } from '../../views/models.ts';
 import { acknowledgedFirst } from '../acknowledged-first.ts';
 import type { ListenerDeps } from '../types.ts';
 import { type CommandArgs, commandAsker } from './command-reply.ts';
+import { WORDS } from '../../../words.ts';
 
 /**
  * `/metis-models [public] [model]`: every model with its status, or one
@@ -18,7 +19,7 @@ export function metisModelsCommand(deps: ListenerDeps) {
     const responseType = isPublic ? 'in_channel' : 'ephemeral';
     const [snapshot, channelDefault] = await Promise.all([deps.models.read(), deps.preferences.channelDefault(command.channel_id)]);
     if (!snapshot) {
-      await reply({ response_type: 'ephemeral', text: ':hourglass: I am fetching the model list from Metis for the first time; try again in a few seconds.' });
+      await reply({ response_type: 'ephemeral', text: WORDS.models_loading_first() });
       return;
     }
     if (words.length === 0) {

@@ -3,6 +3,7 @@ import { monthDays, utcDay } from '../../../team/usage.ts';
 import { type PersonalUsage, teamUsageText, usageText } from '../../views/team.ts';
 import type { ListenerDeps } from '../types.ts';
 import type { CommandReply } from './command-reply.ts';
+import { WORDS } from '../../../words.ts';
 
 /** A person's usage today and this month, with their limits. */
 export async function personalUsage(deps: ListenerDeps, user: string): Promise<PersonalUsage> {
@@ -19,7 +20,7 @@ export async function personalUsage(deps: ListenerDeps, user: string): Promise<P
 export async function usageSubcommand(deps: ListenerDeps, command: SlashCommand, words: string[], reply: CommandReply): Promise<void> {
   if (words[0]?.toLowerCase() === 'team') {
     if (!deps.team.admins.includes(command.user_id)) {
-      await reply({ response_type: 'ephemeral', text: ':lock: Only the bot\'s administrators (METIS_ADMIN_USERS) can see the team\'s usage. `/metis usage` shows yours.' });
+      await reply({ response_type: 'ephemeral', text: WORDS.team_usage_admin_only() });
       return;
     }
     const days = monthDays();

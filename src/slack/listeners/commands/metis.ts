@@ -1,11 +1,11 @@
 import { fallbackModelText, helpMessage } from '../../views/models.ts';
 import { acknowledgedFirst } from '../acknowledged-first.ts';
-import { inertEcho } from '../../../inert-text.ts';
 import type { ListenerDeps } from '../types.ts';
 import { type CommandArgs, commandAsker } from './command-reply.ts';
 import { adminSubcommand } from './metis-admin.ts';
 import { modelSubcommand } from './metis-model.ts';
 import { usageSubcommand } from './metis-usage.ts';
+import { WORDS } from '../../../words.ts';
 
 /** `/metis`: help, and the subcommands `model`, `usage` and `admin`. */
 export function metisCommand(deps: ListenerDeps) {
@@ -21,7 +21,7 @@ export function metisCommand(deps: ListenerDeps) {
       default: {
         const [channelDefault, snapshot] = await Promise.all([deps.preferences.channelDefault(command.channel_id), deps.models.read()]);
         const help = helpMessage({ channelDefault, fallback: fallbackModelText(deps.defaultModel, snapshot?.models.map((m) => m.name)) });
-        const prefix = sub && sub.toLowerCase() !== 'help' ? `:grey_question: I don't know \`/metis ${inertEcho(sub.slice(0, 40))}\`.\n` : '';
+        const prefix = sub && sub.toLowerCase() !== 'help' ? `${WORDS.unknown_subcommand({ sub })}\n` : '';
         await reply({ response_type: 'ephemeral', text: `${prefix}${help.text}` });
       }
     }
