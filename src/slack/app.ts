@@ -33,9 +33,15 @@ export async function startSlackListener(opts: {
   ops: OpsEndpoints;
   /** Where HTTP mode records the signatures it has seen, fleet-wide. */
   redis: Redis;
+  /** Who the bot is, as the process read it at start: Bolt is told rather than asking Slack itself. */
+  identity: { userId: string; botId?: string };
 }): Promise<SlackListener> {
   const { config, logger } = opts;
+  // For the Socket Mode connection (apps.connections.open, with the app token); the listeners' Web API calls go
+  // through the process's one client (deps.slack), and Bolt's own client makes none.
   const clientOptions = { slackApiUrl: config.slack.apiUrl, retryConfig: { retries: 2 }, fetch: countingSlackFetch(globalThis.fetch) };
+  // Bolt would otherwise call auth.test at start (and, not knowing the bot id, on events) through a client of its own.
+  const botIdentity = { botUserId: opts.identity.userId, botId: opts.identity.botId, tokenVerificationEnabled: false };
   const boltLogger = slackLogger(logger.child({ component: 'bolt' }));
 
   const opsRoutes: CustomRoute[] = OPS_PATHS.map((path) => ({
@@ -65,9 +71,9 @@ export async function startSlackListener(opts: {
     ? new App({
         token: config.slack.botToken,
         receiver: new AckAfterHandling(socketReceiver),
+        ...botIdentity,
         clientOptions,
         logger: boltLogger,
-        deferInitialization: true,
       })
     : new App({
         token: config.slack.botToken,
@@ -81,9 +87,9 @@ export async function startSlackListener(opts: {
             boltLogger,
           }),
         ),
+        ...botIdentity,
         clientOptions,
         logger: boltLogger,
-        deferInitialization: true,
       });
 
   registerListeners(app, opts.deps);
@@ -92,8 +98,6 @@ export async function startSlackListener(opts: {
     throw err; // HTTP mode answers non-2xx so Slack redelivers
   });
 
-  // init() runs auth.test and fails cleanly on a bad bot token or an unreachable Slack.
-  await app.init();
   const started = config.slack.appToken ? await app.start() : await app.start(config.port);
   const httpServer = config.slack.appToken ? undefined : (started as Server);
   logger.info({ mode: config.slack.appToken ? 'socket' : 'http' }, 'Slack listener started');

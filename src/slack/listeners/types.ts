@@ -1,3 +1,4 @@
+import type { WebClient } from '@slack/web-api';
 import type { AnswerJobData } from '../../queue/answer-job.ts';
 import type { CancellableRequest, Cancellations } from '../../queue/cancellation.ts';
 import type { ModelStatusReader } from '../../queue/status-refresh.ts';
@@ -14,6 +15,8 @@ export type EnqueueAnswer = (request: AnswerJobData) => Promise<void>;
 
 /** What the Slack listeners may use: all of it fast (Redis, cached Slack lookups), none of it the gateway. */
 export interface ListenerDeps {
+  /** The process's one Slack Web API client (Bolt's own `client` is never used: it has its own retry settings). */
+  slack: WebClient;
   enqueue: EnqueueAnswer;
   models: ModelStatusReader;
   preferences: ModelPreferences;

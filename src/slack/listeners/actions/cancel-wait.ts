@@ -18,7 +18,7 @@ type CancelArgs = SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareAr
  */
 export function cancelWaitAction(deps: ListenerDeps) {
   // No allow-list check: the asker passed it to be queued, and the check below is stricter.
-  return acknowledgedFirst<CancelArgs>(deps, { what: 'cancel', asker: buttonClicker, allowedOnly: false }, async ({ body, action, client }, reply, clicker) => {
+  return acknowledgedFirst<CancelArgs>(deps, { what: 'cancel', asker: buttonClicker, allowedOnly: false }, async ({ body, action }, reply, clicker) => {
     const jobId = action.value;
     if (!jobId) return;
     const request = await deps.findRequest(jobId);
@@ -41,12 +41,12 @@ export function cancelWaitAction(deps: ListenerDeps) {
     const removed = await deps.removeWaiting(jobId);
     deps.logger.info({ requestId: jobId, user: clicker.user, removed }, 'wait cancelled');
     if (removed && messageTs) {
-      await client.chat.update({
+      await deps.slack.chat.update({
         channel: request.channel,
         ts: messageTs,
         ...markdownMessage(WORDS.cancelled_by({ user: clicker.user }), undefined, [clicker.user]),
         metadata: { event_type: METADATA.notice, event_payload: { request_id: jobId } },
-      } as Parameters<typeof client.chat.update>[0]);
+      } as Parameters<typeof deps.slack.chat.update>[0]);
     }
   });
 }

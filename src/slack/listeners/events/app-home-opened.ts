@@ -5,7 +5,7 @@ import type { ListenerDeps } from '../types.ts';
 
 /** The App Home tab: Live models, my usage and limits, the channel defaults I set; for admins, the bot's state. */
 export function appHomeOpened(deps: ListenerDeps) {
-  return async ({ event, client }: SlackEventMiddlewareArgs<'app_home_opened'> & AllMiddlewareArgs) => {
+  return async ({ event }: SlackEventMiddlewareArgs<'app_home_opened'> & AllMiddlewareArgs) => {
     if (event.tab !== 'home') return;
     const isAdmin = deps.team.admins.includes(event.user);
     const [snapshot, usage, defaults, admin] = await Promise.all([
@@ -14,6 +14,6 @@ export function appHomeOpened(deps: ListenerDeps) {
       deps.preferences.defaultsSetBy(event.user),
       isAdmin ? deps.team.adminStatus() : Promise.resolve(undefined),
     ]);
-    await client.views.publish({ user_id: event.user, view: homeView({ snapshot, usage, defaults, admin }) as Parameters<typeof client.views.publish>[0]['view'] });
+    await deps.slack.views.publish({ user_id: event.user, view: homeView({ snapshot, usage, defaults, admin }) as Parameters<typeof deps.slack.views.publish>[0]['view'] });
   };
 }

@@ -1,0 +1,61 @@
+/**
+ * The listener role: the queue questions go on, the model-status reader, and
+ * the Slack app (Socket Mode or signed HTTP) that acknowledges, checks and
+ * enqueues, using the process's one Slack client and the identity it read.
+ */
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import { AnswerQueue } from '../queue/answer-queue.ts';
+import { ModelStatusReader } from '../queue/status-refresh.ts';
+import { startSlackListener, type SlackListener } from '../slack/app.ts';
+import type { ListenerDeps } from '../slack/listeners/types.ts';
+import { readAdminStatus } from '../team/admin-status.ts';
+import type { Closers } from './closers.ts';
+import { openRedis } from './redis-ready.ts';
+import type { Shared } from './shared.ts';
+
+export async function startListenerRole(config: Config, shared: Shared, logger: Logger, closers: Closers): Promise<SlackListener> {
+  const { redis, team, tokenStore } = shared;
+  const prefix = config.queue.prefix;
+  // Adding to the queue fails fast when Redis is down, so the person hears about it at once.
+  const queueConnection = await openRedis(config.redisUrl, 'queue-redis', { maxRetriesPerRequest: 1 }, logger, closers);
+  const queue = new AnswerQueue(queueConnection, prefix, config.gateway.attempts, (err) => logger.warn({ err: err.message }, 'queue error'));
+  closers.add('queue', () => queue.close());
+  const models = new ModelStatusReader(redis, prefix, config.models.statusTtlMs, queueConnection);
+  closers.add('status-queue', () => models.close());
+
+  const deps: ListenerDeps = {
+    slack: shared.slack,
+    enqueue: async (request) => {
+      const jobId = await queue.add(request, (id) => team.fairShare.enqueued(request.user, id));
+      logger.info({ requestId: jobId, channel: request.channel, user: request.user, source: request.source }, 'request queued');
+    },
+    models,
+    preferences: shared.preferences,
+    cancellations: shared.cancellations,
+    findRequest: (jobId) => queue.findOpen(jobId),
+    removeWaiting: async (jobId) => {
+      const removed = await queue.removeIfParked(jobId);
+      // A removed job never finishes in a worker, so its turn is given back here, or the asker's
+      // later questions would queue behind it for good.
+      if (removed) await team.fairShare.finished(removed.user).catch((err: unknown) => logger.warn({ err, requestId: jobId }, 'could not release a cancelled question\'s turn'));
+      return removed !== undefined;
+    },
+    defaultModel: config.gateway.defaultModel,
+    team: {
+      policy: team.policy,
+      usage: team.usage,
+      limits: team.limits,
+      limitSettings: { requestsPerHour: config.sharing.userRequestsPerHour, tokensPerDay: config.sharing.userTokensPerDay },
+      control: team.control,
+      admins: config.admin.users,
+      adminStatus: () => readAdminStatus({ redis, config, queue, control: team.control, tokenStore }),
+    },
+    logger,
+  };
+  const listener = await startSlackListener({ config, logger, ops: shared.ops, redis, identity: shared.identity, deps });
+  closers.add('slack-listener', () => listener.stop());
+  const socketConnected = listener.socketConnected;
+  if (socketConnected) shared.ops.readiness.push({ name: 'slack', check: () => (socketConnected() ? undefined : 'the Socket Mode connection to Slack is down') });
+  return listener;
+}

@@ -1,0 +1,133 @@
+/**
+ * The worker role: the Metis access token and its renewal, the gateway
+ * client under the fleet's budget, the model catalog, the answer worker and
+ * the model-status worker. At shutdown it stops taking questions and lets
+ * answers in flight finish under SHUTDOWN_GRACE before closing.
+ */
+import type { Worker } from 'bullmq';
+import { AccessHealth } from '../auth/access-health.ts';
+import { createAccessTokenSource } from '../auth/access-token.ts';
+import { checkLoginLapse } from '../auth/login-lapse.ts';
+import type { Config } from '../config.ts';
+import { GatewayClient } from '../gateway/client.ts';
+import type { Logger } from '../logger.ts';
+import { countingGatewayFetch, observeAnswerWorker } from '../metrics/instrument.ts';
+import { ModelCatalog } from '../models/catalog.ts';
+import { createAnswerWorker } from '../queue/answer-worker.ts';
+import { createStatusRefreshWorker } from '../queue/status-refresh.ts';
+import { slackAccessNotifier } from '../reply/admin-alerts.ts';
+import { EditPacer } from '../reply/edit-pacer.ts';
+import { UserNames } from '../reply/user-names.ts';
+import { GatewayBudget } from '../team/gateway-budget.ts';
+import type { Closers } from './closers.ts';
+import { openRedis } from './redis-ready.ts';
+import type { Shared } from './shared.ts';
+
+/** How often a worker checks whether the shared token is due for renewal. */
+const RENEWAL_CHECK_MS = 60_000;
+
+export async function startWorkerRole(config: Config, shared: Shared, logger: Logger, closers: Closers): Promise<void> {
+  const { redis, slack, tokenStore, team } = shared;
+  const prefix = config.queue.prefix;
+  const notifier = slackAccessNotifier(slack, config.admin, logger);
+  const accessHealth = new AccessHealth(redis, prefix, notifier, logger);
+  if (config.access.kind === 'user-login' && !(await tokenStore?.read()))
+    throw new Error('no Metis login is stored yet: run `metis-bot auth login` (or `metis-bot auth import FILE`) with the same REDIS_URL and TOKEN_ENCRYPTION_KEY, then start again');
+  const tokens = createAccessTokenSource(config.access, { redis, keyPrefix: prefix, keys: config.tokenEncryptionKeys, logger, health: accessHealth });
+
+  // Renew before expiry even when nobody is asking questions; warn ahead of ALCF's periodic re-login.
+  const loginPolicy = { maxAgeMs: config.admin.loginMaxAgeMs, warnBeforeMs: config.admin.loginWarnMs };
+  const renewal = setInterval(() => {
+    tokens.renewIfDue().catch((err: unknown) => logger.warn({ err: String(err) }, 'scheduled token renewal failed'));
+    if (tokenStore && config.access.kind === 'user-login' && loginPolicy.maxAgeMs > 0)
+      checkLoginLapse({ store: tokenStore, redis, keyPrefix: prefix, policy: loginPolicy, notifier }).catch((err: unknown) =>
+        logger.warn({ err: String(err) }, 'could not check when the Metis login lapses'),
+      );
+  }, RENEWAL_CHECK_MS);
+  renewal.unref();
+  closers.add('token-renewal', async () => clearInterval(renewal));
+
+  const budget = new GatewayBudget(redis, prefix, {
+    requestsPerSecond: config.sharing.gatewayRequestsPerSecond,
+    tokensPerMinute: config.sharing.gatewayTokensPerMinute,
+  });
+  const gateway = new GatewayClient({
+    baseUrl: config.gateway.url,
+    cluster: config.gateway.cluster,
+    beforeRequest: () => budget.acquireRequest(),
+    fetch: countingGatewayFetch(shared.http.fetch),
+  });
+  const catalog = new ModelCatalog({
+    gateway,
+    tokens,
+    health: accessHealth,
+    redis,
+    keyPrefix: prefix,
+    logger,
+    freshMs: config.models.statusTtlMs,
+    defaultModel: config.gateway.defaultModel,
+  });
+  const editPacer = new EditPacer(redis, prefix, { editsPerMinute: config.slackOutput.editsPerMinute, minIntervalMs: config.slackOutput.editIntervalMs }, logger);
+  editPacer.start();
+  closers.add('edit-pacer', () => editPacer.stop());
+
+  // Blocking reads wait as long as they must, so this connection never gives up on a command.
+  const connection = await openRedis(config.redisUrl, 'worker-redis', { maxRetriesPerRequest: null }, logger, closers);
+  // Typed loosely, as the metrics read only the timing fields every job has.
+  const worker: Worker = createAnswerWorker({
+    connection,
+    prefix,
+    concurrency: config.queue.workerConcurrency,
+    lockMs: config.queue.workerLockMs,
+    deps: {
+      slack,
+      gateway,
+      catalog,
+      preferences: shared.preferences,
+      cancellations: shared.cancellations,
+      tokens,
+      health: accessHealth,
+      userNames: new UserNames(slack, redis, prefix),
+      policy: team.policy,
+      budget,
+      fairShare: team.fairShare,
+      limits: team.limits,
+      usage: team.usage,
+      control: team.control,
+      editPacer,
+      // Read at start (a refused token stops it there), so it is known here.
+      botIdentity: async () => shared.identity,
+      config,
+      logger,
+    },
+    onFinished: (job) => team.fairShare.finished(job.data.user),
+    logger,
+  });
+  observeAnswerWorker(worker);
+  shared.ops.readiness.push(
+    { name: 'workers', check: () => (worker.isRunning() ? undefined : 'the answer worker is not running') },
+    { name: 'metis_access', check: () => AccessHealth.read(redis, prefix).then((p) => p && `${p.code}: ${p.detail}. Fix: ${p.fix}`) },
+  );
+  closers.add('worker', () => drain(worker, config.shutdownGraceMs, logger));
+
+  const statusWorker = createStatusRefreshWorker({ connection, prefix, catalog, logger });
+  // Forced: a status refresh is cheap to redo, and an unforced close can wait forever on a blocking read that a Redis restart left hanging.
+  closers.add('status-worker', () => statusWorker.close(true));
+  logger.info({ concurrency: config.queue.workerConcurrency, access: tokens.mode }, 'queue worker started');
+}
+
+/**
+ * Takes no more questions and lets answers in flight finish; past the deadline, closes anyway and leaves them to
+ * stalled-job recovery. (pause, not close: a graceful close cannot be turned into a forced one.)
+ */
+async function drain(worker: Worker, graceMs: number, logger: Logger): Promise<void> {
+  const drained = worker.pause().then(() => 'drained' as const);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'timeout'>((r) => {
+    timer = setTimeout(() => r('timeout'), graceMs);
+  });
+  const outcome = await Promise.race([drained, deadline]);
+  clearTimeout(timer);
+  if (outcome === 'timeout') logger.warn({ graceMs }, 'answers still running at the shutdown deadline; handing them back');
+  await worker.close(true);
+}
