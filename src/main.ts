@@ -33,7 +33,7 @@ import { countingGatewayFetch, countingSlackFetch, observeAnswerWorker } from '.
 import type { Logger } from './logger.ts';
 import { logProcessStats } from './stats.ts';
 import { AnswerQueue } from './queue/answer-queue.ts';
-import type { BotIdentity } from './queue/answer-question.ts';
+import type { BotIdentity } from './queue/answer/processor.ts';
 import { createAnswerWorker } from './queue/answer-worker.ts';
 import { slackAccessNotifier } from './reply/admin-alerts.ts';
 import { startSlackListener, type SlackListener } from './slack/app.ts';

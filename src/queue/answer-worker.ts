@@ -7,7 +7,7 @@ import { type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.ts';
 import { ANSWER_QUEUE, type AnswerJobData, type AnswerJobResult } from './answer-job.ts';
-import { type AnswerDeps, createAnswerProcessor, RetryLater } from './answer-question.ts';
+import { type AnswerDeps, createAnswerProcessor, RetryLater } from './answer/processor.ts';
 
 export function createAnswerWorker(opts: {
   connection: Redis;
