@@ -32,7 +32,7 @@ import type { GatewayBudget } from '../../team/gateway-budget.ts';
 import { limitMessage, type UsageLimits } from '../../team/limits.ts';
 import type { QueueControl } from '../../team/queue-control.ts';
 import { type AuditEntry, estimateTokens, type UsageLedger } from '../../team/usage.ts';
-import type { AnswerJobData, AnswerJobResult } from '../answer-job.ts';
+import { type AnswerJobData, type AnswerJobResult, type AnswerProgress, type AnswerRequest, progressOf, requestOf } from '../answer-job.ts';
 import type { Cancellations } from '../cancellation.ts';
 import { countStreaming } from '../../metrics/instrument.ts';
 import { firstSignOfLifeSeconds, firstTextSeconds, secondsSince } from '../../metrics/registry.ts';
@@ -127,7 +127,8 @@ function waitingForModelNote(model: string, snapshot: SnapshotView): string {
 export function createAnswerProcessor(deps: AnswerDeps) {
   // Three parameters: BullMQ passes an abort signal only to processors that declare it.
   return async function answerQuestion(job: Job<AnswerJobData>, lockToken: string | undefined, signal: AbortSignal | undefined): Promise<AnswerJobResult> {
-    const data = { ...job.data };
+    const request = requestOf(job.data);
+    const data: AnswerRequest & AnswerProgress = { ...request, ...progressOf(job.data) };
     const jobId = String(job.id);
     const log = deps.logger.child({ requestId: jobId, channel: data.channel, user: data.user, attempt: job.attemptsMade + 1 });
     /** This request's line in the audit trail. */
@@ -200,7 +201,7 @@ export function createAnswerProcessor(deps: AnswerDeps) {
       data.answerTs = answer.messageTs;
       // Only a waiting note is worth remembering: streaming edits are not saved, so what they show is not known.
       data.shown = data.note !== undefined ? answer.shown : undefined;
-      saving = saving.then(() => job.updateData(data)).catch((err: unknown) => log.warn({ err: String(err) }, 'could not save the request state'));
+      saving = saving.then(() => job.updateData({ ...request, progress: progressOf(data) })).catch((err: unknown) => log.warn({ err: String(err) }, 'could not save the request state'));
       return saving;
     };
     // Lost the job's lock (Redis trouble, a long pause): another worker now owns the answer.
