@@ -41,7 +41,6 @@ const MAX_LINES = 350;
  */
 const KNOWN = new Set([
   'long src/config.ts',
-  'long src/queue/answer/processor.ts',
   'long src/reply/answer-message.ts',
 ]);
 

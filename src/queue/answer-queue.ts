@@ -6,6 +6,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { QueueReadings } from '../team/admin-status.ts';
+import { ANSWER_BACKOFF } from './answer/outcome.ts';
 import { ANSWER_JOB, ANSWER_QUEUE, type AnswerJobData, type AnswerRequest, answerJobId, progressOf } from './answer-job.ts';
 
 /** Completed jobs are kept this long so a late Slack retry still finds its job and is ignored. */
@@ -28,7 +29,7 @@ export class AnswerQueue {
       prefix,
       defaultJobOptions: {
         attempts,
-        backoff: { type: 'metis' },
+        backoff: ANSWER_BACKOFF,
         removeOnComplete: { age: KEEP_COMPLETED_SECONDS },
         removeOnFail: { age: KEEP_FAILED_SECONDS },
       },
