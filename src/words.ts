@@ -222,6 +222,12 @@ export const WORDS = {
   status_trying_again: () => '_Trying again…_',
   status_asking: (d: { model: string }) => `_Asking \`${d.model}\`…_`,
   status_gateway_busy: (d: { seconds: number }) => `_Metis is busy right now; trying again in ${d.seconds} s…_`,
+  status_waiting: () => '_Waiting…_',
+  status_thinking: (d: { model: string }) => `_\`${d.model}\` is thinking…_`,
+  waiting_gateway_busy: () => '_Metis is busy; your question is next in line…_',
+  empty_answer: () => '_(The model returned an empty answer.)_',
+  /** The notice used when the gateway says "maintenance" without one of its own. */
+  maintenance_default_notice: () => 'Metis is under maintenance.',
 };
 
 /** The code of a sentence in the table. */

@@ -37,16 +37,6 @@ const LAYERS = [
 ];
 const MAX_LINES = 350;
 
-/**
- * Violations that exist today and are being removed step by step. The test
- * fails on a violation missing from this list (nothing new gets in) and on an
- * entry that no longer happens (the list cannot go stale). Imports are named
- * without their line numbers, so edits elsewhere in a file do not break it.
- */
-const KNOWN = new Set([
-  'long src/queue/answer-question.ts',
-]);
-
 const IMPORT = /^\s*(?:import|export)\s[^;]*?\bfrom\s+['"](\.{1,2}\/[^'"]+)['"]|\bimport\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/gm;
 // Sorted so that the cycle search starts from the same file on every file system.
 const files = readdirSync('src', { recursive: true, encoding: 'utf8' })
@@ -103,12 +93,7 @@ describe('layers of src/', () => {
     expect(edges.length).toBeGreaterThan(150); // a broken regex would find almost nothing
   });
 
-  test('no import runs upwards, no import cycle, no source file over 350 lines (beyond KNOWN)', () => {
-    expect(violations().filter((v) => !KNOWN.has(v.key)).map((v) => v.where)).toEqual([]);
-  });
-
-  test('every KNOWN violation still exists (remove an entry once it is fixed)', () => {
-    const found = new Set(violations().map((v) => v.key));
-    expect([...KNOWN].filter((k) => !found.has(k))).toEqual([]);
+  test('no import runs upwards, no import cycle, no source file over 350 lines', () => {
+    expect(violations().map((v) => v.where)).toEqual([]);
   });
 });

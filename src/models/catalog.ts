@@ -16,6 +16,7 @@ import { MetisError } from '../errors.ts';
 import type { GatewayClient, ModelJob, ModelStatus } from '../gateway/client.ts';
 import type { Logger } from '../logger.ts';
 import { defaultModelProblem } from './model-names.ts';
+import { WORDS } from '../words.ts';
 
 export interface ModelInfo {
   name: string;
@@ -163,6 +164,6 @@ export class ModelCatalog {
 
   /** Remembers the maintenance notice a 503 carried, to show it in the model list. */
   async noteMaintenance(notice: string | undefined): Promise<void> {
-    await this.deps.redis.set(this.noticeKey, notice || 'Metis is under maintenance.', 'PX', NOTICE_TTL_MS);
+    await this.deps.redis.set(this.noticeKey, notice || WORDS.maintenance_default_notice(), 'PX', NOTICE_TTL_MS);
   }
 }

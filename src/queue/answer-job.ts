@@ -1,5 +1,5 @@
-/** What the listener hands to the workers for one question. */
-export interface AnswerJobData {
+/** What was asked: the listener writes it, and no worker ever changes it. */
+export interface AnswerRequest {
   source: 'mention' | 'dm';
   teamId?: string;
   channel: string;
@@ -16,6 +16,10 @@ export interface AnswerJobData {
   eventId?: string;
   /** When Slack delivered the event (epoch ms), for queue-wait metrics. */
   receivedAt: number;
+}
+
+/** How far the answer got: what workers write back so that the next attempt or wake-up carries on. */
+export interface AnswerProgress {
   /** Messages an earlier attempt of this job already posted (reused, never duplicated). */
   answerTs?: string[];
   /** Since when this request has been waiting for Metis access to be fixed (epoch ms). */
@@ -35,6 +39,33 @@ export interface AnswerJobData {
   shown?: string;
 }
 
+/**
+ * A job's data: the request, and its progress under one key of its own.
+ *
+ * Progress stays in `job.data` (written with `updateData`) rather than in
+ * BullMQ's `job.progress`: `updateData` is one plain write that every BullMQ
+ * move keeps, while `updateProgress` also publishes an event per save to the
+ * queue's event stream, which nobody reads. Jobs queued by an earlier release
+ * carry the progress keys at the top level; `progressOf` reads those too, so a
+ * rolling deploy resumes their answers in their own messages.
+ */
+export type AnswerJobData = AnswerRequest & { progress?: AnswerProgress };
+
+const PROGRESS_KEYS = ['answerTs', 'accessWaitSince', 'model', 'coldStartSince', 'notLiveAt', 'admitted', 'note', 'noteCancellable', 'shown'] as const;
+const REQUEST_KEYS = ['source', 'teamId', 'channel', 'user', 'text', 'ts', 'threadTs', 'inThread', 'eventId', 'receivedAt'] as const;
+
+/** What a job has done so far, from either shape of its data (a copy: changing it changes nothing stored). */
+export function progressOf(data: AnswerJobData): AnswerProgress {
+  if (data.progress) return { ...data.progress };
+  const old = data as AnswerRequest & AnswerProgress;
+  return Object.fromEntries(PROGRESS_KEYS.filter((k) => old[k] !== undefined).map((k) => [k, old[k]])) as AnswerProgress;
+}
+
+/** What was asked, from either shape of a job's data. */
+export function requestOf(data: AnswerJobData): AnswerRequest {
+  return Object.fromEntries(REQUEST_KEYS.filter((k) => data[k] !== undefined).map((k) => [k, data[k]])) as unknown as AnswerRequest;
+}
+
 export interface AnswerJobResult {
   outcome: 'answered' | 'usage' | 'error' | 'conversation_gone' | 'cancelled' | 'refused' | 'limited';
   model?: string;
@@ -47,7 +78,7 @@ export const ANSWER_QUEUE = 'answers';
 export const ANSWER_JOB = 'answer';
 
 /** One job per Slack message: retries of the same event (and a DM seen as two events) map to one id. */
-export function answerJobId(d: Pick<AnswerJobData, 'teamId' | 'channel' | 'ts'>): string {
+export function answerJobId(d: Pick<AnswerRequest, 'teamId' | 'channel' | 'ts'>): string {
   // BullMQ ids may not contain ':' and may not be plain integers. Each part is escaped so that no two
   // messages share an id (a forged `1:2` and `1_2` would otherwise collide); Slack's own ids and
   // timestamps contain none of these characters, so a real message's id is unchanged.

@@ -6,7 +6,8 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { QueueReadings } from '../team/admin-status.ts';
-import { ANSWER_JOB, ANSWER_QUEUE, type AnswerJobData, answerJobId } from './answer-job.ts';
+import { ANSWER_BACKOFF } from './answer/outcome.ts';
+import { ANSWER_JOB, ANSWER_QUEUE, type AnswerJobData, type AnswerRequest, answerJobId, progressOf } from './answer-job.ts';
 
 /** Completed jobs are kept this long so a late Slack retry still finds its job and is ignored. */
 const KEEP_COMPLETED_SECONDS = 60 * 60;
@@ -28,7 +29,7 @@ export class AnswerQueue {
       prefix,
       defaultJobOptions: {
         attempts,
-        backoff: { type: 'metis' },
+        backoff: ANSWER_BACKOFF,
         removeOnComplete: { age: KEEP_COMPLETED_SECONDS },
         removeOnFail: { age: KEEP_FAILED_SECONDS },
       },
@@ -40,7 +41,7 @@ export class AnswerQueue {
    * Adds the job (a second add for the same message is a no-op) and returns
    * its id. `priority` orders waiting jobs (1 first): fair turns between people.
    */
-  async add(data: AnswerJobData, priority?: (jobId: string) => Promise<number>): Promise<string> {
+  async add(data: AnswerRequest, priority?: (jobId: string) => Promise<number>): Promise<string> {
     const jobId = answerJobId(data);
     await this.queue.add(ANSWER_JOB, data, { jobId, ...(priority ? { priority: await priority(jobId) } : {}) });
     return jobId;
@@ -50,7 +51,7 @@ export class AnswerQueue {
   /** A question not yet finished: who asked, where, and the messages its answer has posted so far. */
   async findOpen(jobId: string): Promise<{ user: string; channel: string; messageTs: string[] } | undefined> {
     const job = await this.queue.getJob(jobId);
-    return job && !job.finishedOn ? { user: job.data.user, channel: job.data.channel, messageTs: job.data.answerTs ?? [] } : undefined;
+    return job && !job.finishedOn ? { user: job.data.user, channel: job.data.channel, messageTs: progressOf(job.data).answerTs ?? [] } : undefined;
   }
 
   /**

@@ -1,13 +1,15 @@
 /**
  * The consumer side: a BullMQ worker running the answer processor. Retries
- * are decided by what the processor throws: RetryLater carries its own delay;
- * UnrecoverableError ends the job (the user has already been told).
+ * are decided by what the processor throws (the policy is in
+ * answer/outcome.ts): RetryLater carries its own delay; UnrecoverableError
+ * ends the job (the user has already been told).
  */
 import { type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.ts';
 import { ANSWER_QUEUE, type AnswerJobData, type AnswerJobResult } from './answer-job.ts';
-import { type AnswerDeps, createAnswerProcessor, RetryLater } from './answer-question.ts';
+import { type AnswerDeps, createAnswerProcessor } from './answer/processor.ts';
+import { answerBackoff, RetryLater } from './answer/outcome.ts';
 
 export function createAnswerWorker(opts: {
   connection: Redis;
@@ -30,10 +32,7 @@ export function createAnswerWorker(opts: {
     // silently after one stall, which would leave its placeholder behind; a job that keeps killing
     // workers still stops after this many.
     maxStalledCount: 10,
-    settings: {
-      backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) =>
-        err instanceof RetryLater ? err.delayMs : Math.min(30_000, 1_000 * 2 ** attemptsMade),
-    },
+    settings: { backoffStrategy: answerBackoff },
   });
   worker.on('completed', (job) => {
     void opts.onFinished?.(job).catch(() => undefined);

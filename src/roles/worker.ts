@@ -4,6 +4,7 @@
  * the model-status worker. At shutdown it stops taking questions and lets
  * answers in flight finish under SHUTDOWN_GRACE before closing.
  */
+import { editedMessageReplies } from '../reply/edited-message.ts';
 import type { Worker } from 'bullmq';
 import { AccessHealth } from '../auth/access-health.ts';
 import { createAccessTokenSource } from '../auth/access-token.ts';
@@ -95,6 +96,7 @@ export async function startWorkerRole(config: Config, shared: Shared, logger: Lo
       usage: team.usage,
       control: team.control,
       editPacer,
+      replies: editedMessageReplies(shared.slack, editPacer, config.slackOutput.messageMaxChars),
       // Read at start (a refused token stops it there), so it is known here.
       botIdentity: async () => shared.identity,
       config,

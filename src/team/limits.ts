@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import { type Clock, realClock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import { utcDay } from './usage.ts';
+import { WORDS } from '../words.ts';
 
 export type LimitKind = 'user_requests_per_hour' | 'user_tokens_per_day' | 'channel_requests_per_hour';
 
@@ -83,10 +84,10 @@ export function limitMessage(d: Exclude<LimitDecision, { ok: true }>, now = Date
   const when = minutes < 120 ? `in ${minutes} min (${at} UTC)` : `at ${at} UTC`;
   switch (d.kind) {
     case 'user_requests_per_hour':
-      return `:hourglass: You've reached your limit of ${d.limit} questions an hour. It resets ${when}.`;
+      return WORDS.limit_user_hour({ limit: d.limit, when });
     case 'channel_requests_per_hour':
-      return `:hourglass: This channel has reached its limit of ${d.limit} questions an hour. It resets ${when}.`;
+      return WORDS.limit_channel_hour({ limit: d.limit, when });
     case 'user_tokens_per_day':
-      return `:hourglass: You've used your ${d.limit.toLocaleString('en-US')} tokens for today. The limit resets ${when}.`;
+      return WORDS.limit_user_tokens({ limit: d.limit, when });
   }
 }

@@ -1,0 +1,86 @@
+/**
+ * The processor for one question: from the queued Slack message to the
+ * finished answer (or one clear message) in its thread.
+ *
+ * It reads top to bottom: the gate (allow lists, usage help, a sign of life),
+ * admit (ready to ask, or parked), build the context, stream the answer,
+ * record it. Whatever goes wrong after the gate is triaged into retry, park
+ * or fail. A parked question (its model is not Live, Metis is under
+ * maintenance, access needs a person…: see parking.ts) is a delayed job that
+ * holds no worker slot and wakes to check again; the note in its thread says
+ * why, and becomes the answer. outcome.ts maps every outcome onto BullMQ.
+ */
+import type { Job } from 'bullmq';
+import { userMessageFor } from '../../errors.ts';
+import type { AnswerJobData, AnswerJobResult } from '../answer-job.ts';
+import { admit, passGate } from './admit.ts';
+import { buildContext } from './context.ts';
+import type { AnswerDeps } from './deps.ts';
+import { type Outcome, toBullMQ } from './outcome.ts';
+import { record } from './record.ts';
+import { type AnswerRun, openRun } from './run.ts';
+import { stream } from './stream.ts';
+import { triage } from './triage.ts';
+import { WORDS } from '../../words.ts';
+
+export type { AnswerDeps, BotIdentity } from './deps.ts';
+
+export function createAnswerProcessor(deps: AnswerDeps) {
+  // Three parameters: BullMQ passes an abort signal only to processors that declare it.
+  return async function answerQuestion(job: Job<AnswerJobData>, lockToken: string | undefined, signal: AbortSignal | undefined): Promise<AnswerJobResult> {
+    const run = openRun(deps, job, lockToken, signal);
+    try {
+      return await toBullMQ(job, lockToken, await answer(run, deps));
+    } finally {
+      await run.release(); // the asker's running slot, the streaming count
+    }
+  };
+}
+
+async function answer(run: AnswerRun, deps: AnswerDeps): Promise<Outcome> {
+  const gate = await passGate(run, deps);
+  if (gate.kind !== 'through') return gate;
+  let outcome: Outcome;
+  try {
+    const go = await admit(run, deps, gate);
+    if (go.kind !== 'proceed') outcome = go;
+    else {
+      const context = await buildContext(run, deps, go);
+      const streamed = await stream(run, deps, go, context);
+      outcome = { kind: 'finish', result: await record(run, deps, go, context, streamed) };
+    }
+    // A note that cannot be shown is triaged like any other failure.
+    if (outcome.kind === 'park') await conclude(run, outcome);
+    return outcome;
+  } catch (err) {
+    outcome = await triage(run, deps, err);
+  }
+  await conclude(run, outcome);
+  return outcome;
+}
+
+/** What the thread shows for an outcome before BullMQ hears of it. */
+async function conclude(run: AnswerRun, outcome: Outcome): Promise<void> {
+  const { progress: p, reply } = run;
+  if (!reply) return;
+  switch (outcome.kind) {
+    case 'park':
+      if (outcome.note !== undefined) {
+        p.note = outcome.note;
+        p.noteCancellable = outcome.cancellable;
+      }
+      // Only a note that changed is edited (within the edit budget): a parked question wakes often.
+      await reply.showWaiting(p.note ?? WORDS.status_waiting(), p.noteCancellable ? run.jobId : undefined);
+      await run.saveProgress();
+      return;
+    case 'retry':
+      if (outcome.status === undefined) return;
+      reply.setStatus(outcome.status);
+      await reply.flush().catch(() => undefined);
+      return;
+    case 'fail':
+      await reply.fail(userMessageFor(outcome.error));
+      await run.audit({ model: outcome.model, outcome: 'error', code: outcome.code, totalMs: Date.now() - run.request.receivedAt }).catch(() => undefined);
+      return;
+  }
+}

@@ -1,0 +1,62 @@
+/** After the answer is shown: usage, limits, budget and audit in one round trip, the notes it owes, and its log line. */
+import type { BuiltMessages } from '../../conversation/build-messages.ts';
+import { MetisError, userMessageFor } from '../../errors.ts';
+import { estimateTokens } from '../../team/usage.ts';
+import type { AnswerJobResult } from '../answer-job.ts';
+import type { Proceed } from './admit.ts';
+import type { AnswerDeps } from './deps.ts';
+import type { AnswerRun } from './run.ts';
+import type { Streamed } from './stream.ts';
+import { WORDS } from '../../words.ts';
+
+export async function record(run: AnswerRun, deps: AnswerDeps, go: Proceed, context: BuiltMessages, streamed: Streamed): Promise<AnswerJobResult> {
+  const { request: r, log, job } = run;
+  const reply = run.reply ?? run.openReply();
+  const model = go.model;
+  const estimated = streamed.promptTokens === undefined || streamed.completionTokens === undefined;
+  const promptTokens = streamed.promptTokens ?? estimateTokens(context.messages.map((m) => m.content).join('\n'));
+  const completionTokens = streamed.completionTokens ?? estimateTokens(streamed.text);
+  // All the bookkeeping at once (auto-pipelined into one round trip). The answer is already shown:
+  // if Redis is briefly unreachable, the counts are lost but the request is not failed.
+  await Promise.all([
+    deps.usage.record({ user: r.user, channel: r.channel, model, promptTokens, completionTokens }),
+    deps.limits.recordTokens(r.user, promptTokens + completionTokens),
+    deps.budget.recordTokens(model, promptTokens + completionTokens),
+    run.audit({
+      model,
+      outcome: 'answered',
+      promptTokens,
+      completionTokens,
+      tokensEstimated: estimated,
+      queueWaitMs: job.processedOn ? job.processedOn - r.receivedAt : undefined,
+      totalMs: Date.now() - r.receivedAt,
+      question: go.prompt.prompt,
+    }),
+  ]).catch((err: unknown) => log.warn({ err: String(err) }, 'could not record usage for an answered question'));
+  if (go.ignoredDefault) {
+    await reply.note(
+      userMessageFor(new MetisError('default_model_unknown', 'METIS_DEFAULT_MODEL is not offered', { setting: 'METIS_DEFAULT_MODEL', model: go.ignoredDefault, models: [model] })),
+    );
+  }
+  if (context.promptTruncatedFrom !== undefined) {
+    await reply.note(
+      WORDS.prompt_truncated({ chars: context.promptTruncatedFrom, usedChars: deps.config.conversation.maxPromptChars }),
+    );
+  }
+  log.info(
+    {
+      outcome: 'answered',
+      model,
+      promptTokens: streamed.promptTokens,
+      completionTokens: streamed.completionTokens,
+      answerChars: streamed.finalText.length,
+      contextTurns: context.messages.length - 2,
+      droppedTurns: context.droppedTurns,
+      coldStartMs: run.progress.coldStartSince ? Date.now() - run.progress.coldStartSince : undefined,
+      queueWaitMs: job.processedOn ? job.processedOn - r.receivedAt : undefined,
+      totalMs: Date.now() - r.receivedAt,
+    },
+    'answered',
+  );
+  return { outcome: 'answered', model, promptTokens: streamed.promptTokens, completionTokens: streamed.completionTokens };
+}

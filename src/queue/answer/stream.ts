@@ -1,0 +1,86 @@
+/** Asks the gateway and streams the visible part of the answer into its message, ending with the whole text. */
+import { withAccessToken } from '../../auth/access-token.ts';
+import type { BuiltMessages } from '../../conversation/build-messages.ts';
+import { visibleAnswer } from '../../conversation/reasoning.ts';
+import { isMetisError, MetisError } from '../../errors.ts';
+import type { ChatMessage } from '../../gateway/client.ts';
+import { firstTextSeconds, secondsSince } from '../../metrics/registry.ts';
+import type { Proceed } from './admit.ts';
+import type { AnswerDeps } from './deps.ts';
+import type { AnswerRun } from './run.ts';
+import { WORDS } from '../../words.ts';
+
+/** What was visible is worked out at most this often: edits go out once a second anyway. */
+const VISIBLE_EVERY_MS = 100;
+
+export interface Streamed {
+  /** Everything the model wrote, reasoning included. */
+  text: string;
+  /** What the answer's message shows in the end. */
+  finalText: string;
+  promptTokens?: number;
+  completionTokens?: number;
+}
+
+export async function stream(run: AnswerRun, deps: AnswerDeps, go: Proceed, context: BuiltMessages): Promise<Streamed> {
+  const reply = run.reply ?? run.openReply();
+  let visibleAt = 0;
+  const out = await streamAnswer(deps, go.snapshot.framework, go.model, context.messages, run.lockLost, (raw) => {
+    const now = Date.now();
+    if (run.hasText && now - visibleAt < VISIBLE_EVERY_MS) return;
+    visibleAt = now;
+    const v = visibleAnswer(raw, { final: false });
+    if (v.text.length > 0 && !run.hasText) firstTextSeconds.observe(secondsSince(run.request.receivedAt));
+    if (v.text.length > 0) run.hasText = true;
+    if (v.thinking && v.text.length === 0) reply.setStatus(WORDS.status_thinking({ model: go.model }));
+    reply.update(v.text);
+  });
+  const finalText = visibleAnswer(out.text, { final: true }).text.trim() || WORDS.empty_answer();
+  await reply.finish(finalText);
+  return { ...out, finalText };
+}
+
+/**
+ * Streams the answer, renewing an expired token once (a 401 always comes
+ * before any text, so nothing shown is repeated).
+ */
+async function streamAnswer(
+  deps: AnswerDeps,
+  framework: string,
+  model: string,
+  messages: ChatMessage[],
+  lockLost: AbortSignal | undefined,
+  onText: (raw: string) => void,
+): Promise<Omit<Streamed, 'finalText'>> {
+  return withAccessToken(
+    deps.tokens,
+    async (token) => {
+      const out: Omit<Streamed, 'finalText'> = { text: '' };
+      const deadline = AbortSignal.timeout(deps.config.gateway.requestTimeoutMs);
+      try {
+        for await (const ev of deps.gateway.streamChat({
+          token,
+          framework,
+          model,
+          messages,
+          idleTimeoutMs: deps.config.gateway.streamIdleTimeoutMs,
+          signal: lockLost ? AbortSignal.any([deadline, lockLost]) : deadline,
+        })) {
+          if (ev.type === 'text') {
+            out.text += ev.text;
+            onText(out.text);
+          } else {
+            out.promptTokens = ev.promptTokens;
+            out.completionTokens = ev.completionTokens;
+          }
+        }
+        return out;
+      } catch (err) {
+        if (deadline.aborted && !isMetisError(err))
+          throw new MetisError('gateway_timeout', 'answer took longer than METIS_REQUEST_TIMEOUT_SECONDS', { model }, false, { cause: err });
+        throw err;
+      }
+    },
+    deps.health,
+  );
+}
