@@ -108,7 +108,7 @@ export class ModelCatalog {
           return { ...fresh, stale: false, ...(known?.maintenanceNotice ? { maintenanceNotice: known.maintenanceNotice } : {}) };
         } catch (err) {
           if (!known || (err instanceof MetisError && err.code === 'access_denied')) throw err;
-          this.deps.logger.warn({ err: err instanceof Error ? err.message : String(err), ageMs: this.clock.now() - known.fetchedAt }, 'model status unavailable; using the last known');
+          this.deps.logger.warn({ err, ageMs: this.clock.now() - known.fetchedAt }, 'model status unavailable; using the last known');
           return { ...known, stale: true };
         } finally {
           await this.deps.redis.eval(RELEASE_LOCK, 1, this.lockKey, lockId).catch(() => undefined);
@@ -131,7 +131,7 @@ export class ModelCatalog {
       jobs = await withAccessToken(tokens, (token) => gateway.modelStatuses(token), health);
     } catch (err) {
       // Without status we can still answer; the gateway's own live check decides.
-      this.deps.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'model status unavailable; listing models without it');
+      this.deps.logger.warn({ err }, 'model status unavailable; listing models without it');
     }
     this.checkDefaultModel(list.models);
     const up = await gateway.clusterUp();

@@ -168,7 +168,7 @@ export class EditPacer {
     this.stopTimer = this.clock.every(this.syncMs, () => {
       // An idle worker that has said so has nothing to share, and needs nobody's count: no Redis call.
       if (this.streaming === 0 && this.published === 0) return;
-      this.sync().catch((err: unknown) => this.logger.debug({ err: String(err) }, 'could not share the streaming count; pacing on what is known'));
+      this.sync().catch((err: unknown) => this.logger.debug({ err }, 'could not share the streaming count; pacing on what is known'));
     });
   }
 

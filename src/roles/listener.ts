@@ -19,7 +19,7 @@ export async function startListenerRole(config: Config, shared: Shared, logger: 
   const prefix = config.queue.prefix;
   // Adding to the queue fails fast when Redis is down, so the person hears about it at once.
   const queueConnection = await openRedis(config.redisUrl, 'queue-redis', { maxRetriesPerRequest: 1 }, logger, closers);
-  const queue = new AnswerQueue(queueConnection, prefix, config.gateway.attempts, (err) => logger.warn({ err: err.message }, 'queue error'));
+  const queue = new AnswerQueue(queueConnection, prefix, config.gateway.attempts, (err) => logger.warn({ err }, 'queue error'));
   closers.add('queue', () => queue.close());
   const models = new ModelStatusReader(redis, prefix, config.models.statusTtlMs, queueConnection);
   closers.add('status-queue', () => models.close());

@@ -40,7 +40,7 @@ export async function connect(redis: Redis, url: string): Promise<void> {
  */
 export async function openRedis(url: string, name: string, options: RedisOptions, logger: Logger, closers: Closers): Promise<Redis> {
   const redis = redisConnection(url, options);
-  redis.on('error', (err) => logger.warn({ err: err.message, redis: redisWhere(url), connection: name }, 'Redis connection error (REDIS_URL)'));
+  redis.on('error', (err) => logger.warn({ err, redis: redisWhere(url), connection: name }, 'Redis connection error (REDIS_URL)'));
   closers.add(name, () => redis.quit());
   await connect(redis, url);
   return redis;

@@ -39,10 +39,10 @@ export async function startWorkerRole(config: Config, shared: Shared, logger: Lo
   // Renew before expiry even when nobody is asking questions; warn ahead of ALCF's periodic re-login.
   const loginPolicy = { maxAgeMs: config.admin.loginMaxAgeMs, warnBeforeMs: config.admin.loginWarnMs };
   const renewal = setInterval(() => {
-    tokens.renewIfDue().catch((err: unknown) => logger.warn({ err: String(err) }, 'scheduled token renewal failed'));
+    tokens.renewIfDue().catch((err: unknown) => logger.warn({ err }, 'scheduled token renewal failed'));
     if (tokenStore && config.access.kind === 'user-login' && loginPolicy.maxAgeMs > 0)
       checkLoginLapse({ store: tokenStore, redis, keyPrefix: prefix, policy: loginPolicy, notifier }).catch((err: unknown) =>
-        logger.warn({ err: String(err) }, 'could not check when the Metis login lapses'),
+        logger.warn({ err }, 'could not check when the Metis login lapses'),
       );
   }, RENEWAL_CHECK_MS);
   renewal.unref();

@@ -32,7 +32,7 @@ export async function record(run: AnswerRun, deps: AnswerDeps, go: Proceed, cont
       totalMs: Date.now() - r.receivedAt,
       question: go.prompt.prompt,
     }),
-  ]).catch((err: unknown) => log.warn({ err: String(err) }, 'could not record usage for an answered question'));
+  ]).catch((err: unknown) => log.warn({ err }, 'could not record usage for an answered question'));
   if (go.ignoredDefault) {
     await reply.note(
       userMessageFor(new MetisError('default_model_unknown', 'METIS_DEFAULT_MODEL is not offered', { setting: 'METIS_DEFAULT_MODEL', model: go.ignoredDefault, models: [model] })),

@@ -99,7 +99,7 @@ export function openRun(deps: AnswerDeps, job: Job<AnswerJobData>, lockToken: st
         p.shown = p.note !== undefined ? run.reply.shown : undefined;
       }
       // Read when the write goes out (after any save in flight), so it carries the latest progress.
-      saving = saving.then(() => job.updateData({ ...request, progress: { ...run.progress } })).catch((err: unknown) => log.warn({ err: String(err) }, 'could not save the request state'));
+      saving = saving.then(() => job.updateData({ ...request, progress: { ...run.progress } })).catch((err: unknown) => log.warn({ err }, 'could not save the request state'));
       return saving;
     },
     saved: () => saving,

@@ -125,12 +125,12 @@ export async function triage(run: AnswerRun, deps: AnswerDeps, caught: unknown):
   }
   // Redis restarting: the job (and its placeholder) is safe; let the queue try it again shortly.
   if (rule === 'redis-retry') {
-    log.warn({ err: String(err) }, 'Redis trouble mid-request; the request will be retried');
+    log.warn({ err }, 'Redis trouble mid-request; the request will be retried');
     return { kind: 'retry', cause: err };
   }
   if (rule === 'retry' && isMetisError(err)) {
     const delayMs = retryDelayMs(err, run.job.attemptsMade + 1, deps.config.gateway.retryBaseMs);
-    log.warn({ code: err.code, err: err.message, delayMs, model }, 'transient failure; the request will be retried');
+    log.warn({ err, code: err.code, delayMs, model }, 'transient failure; the request will be retried');
     return { kind: 'retry', cause: err, delayMs, status: WORDS.status_gateway_busy({ seconds: Math.ceil(delayMs / 1000) }) };
   }
   const code = isMetisError(err) ? err.code : 'internal';
@@ -146,12 +146,12 @@ export async function triage(run: AnswerRun, deps: AnswerDeps, caught: unknown):
 export async function triageGate(run: AnswerRun, deps: AnswerDeps, err: unknown): Promise<Retry | Finish> {
   const { log } = run;
   if (run.attemptsLeft() && isRedisTrouble(err)) {
-    log.warn({ err: String(err) }, 'Redis trouble while checking the allow lists; the request will be retried');
+    log.warn({ err }, 'Redis trouble while checking the allow lists; the request will be retried');
     return { kind: 'retry', cause: err };
   }
   if (run.attemptsLeft() && isMetisError(err) && err.retryable) {
     const delayMs = Math.max(err.details.retryAfterMs ?? 0, retryDelayMs(err, run.job.attemptsMade + 1, deps.config.gateway.retryBaseMs));
-    log.warn({ code: err.code, err: err.message, delayMs }, 'could not check the allow lists; the request will be retried');
+    log.warn({ err, code: err.code, delayMs }, 'could not check the allow lists; the request will be retried');
     return { kind: 'retry', cause: err, delayMs };
   }
   const code = isMetisError(err) ? err.code : 'internal';
