@@ -51,7 +51,8 @@ describe('toBullMQ', () => {
     const job = await queue.getJob('j1');
     expect(job?.attemptsMade).toBe(0);
     const until = await delayedUntil(queue, 'j1');
-    expect(until).toBeGreaterThanOrEqual(startedAt + 60_000);
+    // BullMQ keeps the delay relative to the time its script saw, which can differ from ours by a millisecond or two.
+    expect(until).toBeGreaterThanOrEqual(startedAt + 60_000 - 5);
     expect(until).toBeLessThan(Date.now() + 60_000 + 1);
     await queue.close();
   });
