@@ -3,7 +3,6 @@
  * says, for each one that fails, what to do. Read-only except that a
  * service account may obtain a token (as the bot would on its first question).
  */
-import { readFileSync } from 'node:fs';
 import { SocketModeReceiver } from '@slack/bolt';
 import { Redis } from 'ioredis';
 import { createAccessTokenSource } from '../auth/access-token.ts';
@@ -12,6 +11,7 @@ import { TokenStore } from '../auth/token-store.ts';
 import { type Config, ConfigError, loadConfig } from '../config.ts';
 import { GatewayClient } from '../gateway/client.ts';
 import type { Logger } from '../logger.ts';
+import { shippedManifestScopes } from './manifest.ts';
 
 export interface CheckResult {
   name: string;
@@ -40,23 +40,6 @@ function withTimeout<T>(p: Promise<T>, what: string, ms = TIMEOUT_MS): Promise<T
     timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms / 1000} s`)), ms);
   });
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** The bot scopes manifest.yml asks for; undefined when the manifest is not next to the program. */
-export function manifestScopes(): string[] | undefined {
-  let text: string;
-  try {
-    text = readFileSync(new URL('../../manifest.yml', import.meta.url), 'utf8');
-  } catch {
-    return undefined;
-  }
-  const scopes: string[] = [];
-  for (const line of (text.split(/^\s*bot:\s*$/m)[1] ?? '').split('\n').slice(1)) {
-    const m = /^\s*-\s*([a-z:._-]+)/.exec(line);
-    if (!m) break;
-    scopes.push(m[1] as string);
-  }
-  return scopes;
 }
 
 async function checkRedis(config: Config): Promise<{ results: CheckResult[]; redis?: Redis }> {
@@ -117,7 +100,7 @@ async function checkSlack(config: Config): Promise<CheckResult[]> {
     return [fail('slack', `auth.test refused the bot token: ${body.error}`, 'set SLACK_BOT_TOKEN to the Bot User OAuth Token (xoxb-…) from the app\'s "OAuth & Permissions" page; reinstall the app if it was revoked')];
   }
   results.push(ok('slack', `bot @${body.user} in workspace ${body.team}`));
-  const wanted = manifestScopes();
+  const wanted = shippedManifestScopes();
   const granted = (res.headers.get('x-oauth-scopes') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   if (!wanted) results.push(warn('slack scopes', 'manifest.yml not found next to the program; scopes not compared', 'run doctor from the bot\'s folder'));
   else {

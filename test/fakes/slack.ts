@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { manifestBotScopes } from '../../src/ops/manifest.ts';
 
 export const TEAM_ID = 'T0001';
 export const BOT_USER_ID = 'U0BOT';
@@ -25,31 +26,7 @@ export const SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
 const UPDATE_TEXT_LIMIT = 4000;
 const MARKDOWN_LIMIT = 12_000;
 
-/**
- * The bot scopes a manifest asks for (`oauth_config.scopes.bot`). No YAML
- * library is installed, so this reads just that list: block keys by
- * indentation, `- item` entries, `#` comments.
- */
-export function manifestBotScopes(yaml: string): string[] {
-  const path = ['oauth_config', 'scopes', 'bot'];
-  const stack: { key: string; indent: number }[] = [];
-  const scopes: string[] = [];
-  for (const raw of yaml.split('\n')) {
-    const line = raw.replace(/\s+#.*$/, '').replace(/^\s*#.*$/, '');
-    if (line.trim() === '') continue;
-    const indent = line.length - line.trimStart().length;
-    const item = /^\s*-\s+(.+?)\s*$/.exec(line);
-    const inBot = stack.length === path.length && stack.every((s, i) => s.key === path[i]);
-    if (item && inBot && indent >= (stack[stack.length - 1]?.indent ?? 0)) {
-      scopes.push((item[1] as string).replace(/^["']|["']$/g, ''));
-      continue;
-    }
-    const key = /^\s*([A-Za-z0-9_]+):\s*$/.exec(line);
-    while (stack.length && (stack[stack.length - 1] as { indent: number }).indent >= indent) stack.pop();
-    if (key) stack.push({ key: key[1] as string, indent });
-  }
-  return scopes;
-}
+export { manifestBotScopes };
 
 export const MANIFEST_SCOPES = manifestBotScopes(readFileSync(new URL('../../manifest.yml', import.meta.url), 'utf8'));
 
