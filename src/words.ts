@@ -35,13 +35,15 @@ export interface ErrorDetails {
   chars?: number;
 }
 
-const MAX_LISTED_MODELS = 12;
+/** The first `most` items, described and comma-separated, then how many more there are. */
+function listSome<T>(items: readonly T[], most: number, describe: (item: T) => string): string {
+  const more = items.length > most ? ` and ${items.length - most} more` : '';
+  return `${items.slice(0, most).map(describe).join(', ')}${more}`;
+}
 
 function listModels(models: string[] | undefined): string {
   if (!models || models.length === 0) return 'none are available to this account right now';
-  const shown = models.slice(0, MAX_LISTED_MODELS).map((m) => `\`${inertEcho(m)}\``);
-  const more = models.length > MAX_LISTED_MODELS ? ` and ${models.length - MAX_LISTED_MODELS} more` : '';
-  return `${shown.join(', ')}${more}`;
+  return listSome(models, 12, (m) => `\`${inertEcho(m)}\``);
 }
 
 const tokens = (n: number) => n.toLocaleString('en-US');
@@ -287,13 +289,8 @@ export const FILE_SKIP_WORDS: Record<FileSkipReason, (s: FileSkipped) => string>
   download_failed: () => 'the download failed',
 };
 
-const MAX_LISTED_FILES = 10;
-
-function listFiles<T extends { name: string }>(items: T[], describe: (item: T) => string): string {
-  const shown = items.slice(0, MAX_LISTED_FILES).map(describe);
-  const more = items.length > MAX_LISTED_FILES ? ` and ${items.length - MAX_LISTED_FILES} more` : '';
-  return `${shown.join(', ')}${more}`;
-}
+/** Files named in one line, at most. */
+const LISTED_FILES = 10;
 
 /**
  * The line that tells a person which shared files the answer read and which
@@ -306,11 +303,11 @@ export function filesNote(read: FileRead[], skipped: FileSkipped[]): string | un
   const parts: string[] = [];
   if (read.length) {
     parts.push(
-      `Read: ${listFiles(read, (r) => `${inertEcho(r.name)}${r.truncated ? ` (the first ${(r.keptChars ?? 0).toLocaleString('en-US')} characters)` : ''}`)}.`,
+      `Read: ${listSome(read, LISTED_FILES, (r) => `${inertEcho(r.name)}${r.truncated ? ` (the first ${(r.keptChars ?? 0).toLocaleString('en-US')} characters)` : ''}`)}.`,
     );
   }
   if (skipped.length) {
-    parts.push(`Skipped: ${listFiles(skipped, (s) => `${inertEcho(s.name)} (${FILE_SKIP_WORDS[s.reason](s)})`)}.`);
+    parts.push(`Skipped: ${listSome(skipped, LISTED_FILES, (s) => `${inertEcho(s.name)} (${FILE_SKIP_WORDS[s.reason](s)})`)}.`);
   }
   return `:paperclip: ${parts.join(' ')}`;
 }
