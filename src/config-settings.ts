@@ -239,10 +239,6 @@ export const SETTINGS = {
     /** A job's lock; a killed worker's answer is taken over by another after about this long. */
     workerLockMs: setting({ env: 'WORKER_LOCK_SECONDS', parse: seconds(2, 600), default: '30', doc: "a job's lock; if its worker dies, another takes the answer over after about this long" }),
   },
-  conversation: {
-    contextMaxChars: setting({ env: 'METIS_CONTEXT_MAX_CHARS', parse: int(1000, 1_000_000), default: '24000', doc: 'most characters of thread context sent to the model; oldest turns go first' }),
-    maxPromptChars: setting({ env: 'METIS_MAX_PROMPT_CHARS', parse: int(100, 1_000_000), default: '16000', doc: 'longest single message sent; longer ones are cut, with a note in the thread' }),
-  },
   /** Streaming edits: at least `editIntervalMs` apart per message; `editsPerMinute` shared by the fleet (0: no fleet budget). */
   slackOutput: {
     editIntervalMs: setting({

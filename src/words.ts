@@ -219,7 +219,6 @@ export const WORDS = {
     `:hourglass: _The team's per-minute token budget for \`${d.model}\` is used up; your question is next in line (about ${d.seconds} s)._`,
   waiting_token_limit: (d: { model: string; seconds: number }) =>
     `:hourglass: _The per-minute token limit for \`${d.model}\` is used up; your question is next in line (about ${d.seconds} s)._`,
-  prompt_truncated: (d: { chars: number; usedChars: number }) => `:scissors: Your message was ${tokens(d.chars)} characters; I used the first ${tokens(d.usedChars)}.`,
   status_working: () => '_Working on it…_',
   status_trying_again: () => '_Trying again…_',
   status_asking: (d: { model: string }) => `_Asking \`${d.model}\`…_`,
@@ -248,9 +247,12 @@ export type FileSkipReason =
   | 'timeout'
   | 'external'
   | 'unreadable_pdf'
-  | 'download_failed';
+  | 'download_failed'
+  | 'no_room';
 
 export interface FileSkipped {
+  /** Slack's file id, when known. */
+  id?: string;
   name: string;
   reason: FileSkipReason;
   /** The cap it went over, in bytes (too_big, total_cap). */
@@ -260,6 +262,7 @@ export interface FileSkipped {
 }
 
 export interface FileRead {
+  id?: string;
   name: string;
   /** Only its first `keptChars` characters went in (the rest was over the per-file or total cap). */
   truncated?: boolean;
@@ -287,6 +290,7 @@ export const FILE_SKIP_WORDS: Record<FileSkipReason, (s: FileSkipped) => string>
   external: () => 'it is stored outside Slack',
   unreadable_pdf: () => 'no text could be read from the PDF',
   download_failed: () => 'the download failed',
+  no_room: () => "the conversation already fills the model's context window",
 };
 
 /** Files named in one line, at most. */

@@ -1,7 +1,8 @@
 /**
- * Turns a Slack thread into the chat messages sent to the model: the bot's
- * own answers as `assistant` turns, people's messages as `user` turns that say
- * who spoke, oldest turns dropped first to stay within the budget.
+ * Turns a Slack thread into the conversation sent to the model: the bot's
+ * own answers as `assistant` turns, people's messages as `user` turns that
+ * say who spoke, and the question last. Nothing is cut here: what fits the
+ * model's window is decided in tokens by token-budget.ts.
  */
 import type { ChatMessage } from '../gateway/client.ts';
 import type { ThreadMessage } from './thread-message.ts';
@@ -30,16 +31,23 @@ export interface BuildInput {
   botUserId?: string;
   botId?: string;
   userNames: ReadonlyMap<string, string>;
-  maxContextChars: number;
-  maxPromptChars: number;
+  /** The channel's instructions (`/metis instructions`), added to the system prompt. */
+  instructions?: string;
 }
 
-export interface BuiltMessages {
-  messages: ChatMessage[];
-  /** The prompt was longer than allowed and was cut. */
-  promptTruncatedFrom?: number;
-  /** Earlier turns left out to stay within the budget. */
-  droppedTurns: number;
+export interface Conversation {
+  system: string;
+  /** Earlier turns, oldest first, without the question. */
+  turns: ChatMessage[];
+  /** For each turn, the ts of the Slack message it came from (files shared there go before it). */
+  turnTs: string[];
+  question: ChatMessage;
+}
+
+/** The system prompt, with the channel's instructions when it has some (a person's text, labelled as such). */
+export function systemPrompt(instructions?: string): string {
+  const text = instructions?.trim();
+  return text ? `${SYSTEM_PROMPT}\n\nThis channel's members asked you to follow these instructions:\n${text}` : SYSTEM_PROMPT;
 }
 
 /**
@@ -58,47 +66,30 @@ export function userIdsIn(input: Pick<BuildInput, 'history' | 'prompt' | 'trigge
   return [...ids];
 }
 
-export function buildMessages(input: BuildInput): BuiltMessages {
+export function conversationOf(input: BuildInput): Conversation {
   const name = (id: string | undefined) => (id ? (input.userNames.get(id) ?? id) : 'someone');
   const isOwn = (m: ThreadMessage) =>
     (input.botId !== undefined && m.botId === input.botId) || (input.botUserId !== undefined && m.user === input.botUserId);
 
-  let prompt = slackToPlainText(input.prompt, input.userNames);
-  let promptTruncatedFrom: number | undefined;
-  if (prompt.length > input.maxPromptChars) {
-    promptTruncatedFrom = prompt.length;
-    prompt = prompt.slice(0, input.maxPromptChars);
-  }
-  const latest: ChatMessage = { role: 'user', content: `${name(input.triggerUser)}: ${prompt}` };
-
-  const earlier: ChatMessage[] = [];
+  const question: ChatMessage = { role: 'user', content: `${name(input.triggerUser)}: ${slackToPlainText(input.prompt, input.userNames)}` };
+  const turns: ChatMessage[] = [];
+  const turnTs: string[] = [];
   for (const m of input.history) {
     if (m.ts === input.triggerTs) continue;
     if (isOwn(m)) {
       if (m.metadataType === METADATA.pending || m.metadataType === METADATA.notice) continue;
-      if (m.text.trim()) earlier.push({ role: 'assistant', content: m.text });
+      if (m.text.trim()) {
+        turns.push({ role: 'assistant', content: m.text });
+        turnTs.push(m.ts);
+      }
       continue;
     }
     const text = slackToPlainText(stripBotMention(m.text, input.botUserId), input.userNames).trim();
-    if (!text) continue;
+    // A message that only shared a file still carries the file: keep a turn saying who shared it.
+    if (!text && !m.files?.length) continue;
     const speaker = m.user ? name(m.user) : 'a bot';
-    earlier.push({ role: 'user', content: `${speaker}: ${text.slice(0, input.maxPromptChars)}` });
+    turns.push({ role: 'user', content: `${speaker}: ${text || '(shared a file)'}` });
+    turnTs.push(m.ts);
   }
-
-  let budget = input.maxContextChars - SYSTEM_PROMPT.length - latest.content.length;
-  const kept: ChatMessage[] = [];
-  for (let i = earlier.length - 1; i >= 0; i--) {
-    const m = earlier[i] as ChatMessage;
-    if (m.content.length > budget) break;
-    budget -= m.content.length;
-    kept.unshift(m);
-  }
-  // A thread may not start with an assistant turn for some chat templates.
-  while (kept[0]?.role === 'assistant') kept.shift();
-
-  return {
-    messages: [{ role: 'system', content: SYSTEM_PROMPT }, ...kept, latest],
-    ...(promptTruncatedFrom !== undefined ? { promptTruncatedFrom } : {}),
-    droppedTurns: earlier.length - kept.length,
-  };
+  return { system: systemPrompt(input.instructions), turns, turnTs, question };
 }

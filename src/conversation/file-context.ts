@@ -48,6 +48,8 @@ export const DEFAULT_FILE_LIMITS: FileLimits = {
 
 /** One file's text as it goes to the model. */
 export interface FilePart {
+  /** Slack's file id: which message shared it is known from this. */
+  id: string;
   name: string;
   text: string;
 }
@@ -57,6 +59,21 @@ export interface SharedFiles {
   /** What the summary line names as read (with truncation), in the order of `parts`. */
   read: FileRead[];
   skipped: FileSkipped[];
+}
+
+const FILE_FIELDS = ['id', 'name', 'title', 'mimetype', 'filetype', 'size', 'mode', 'url_private', 'url_private_download', 'file_access'] as const;
+
+/**
+ * The files of a Slack message or event, with only the fields read here:
+ * Slack's file objects carry dozens of thumbnails and links, and they are
+ * kept in the queued job. Undefined when there are none.
+ */
+export function pickFiles(files: unknown): SlackFile[] | undefined {
+  if (!Array.isArray(files)) return undefined;
+  const picked = files
+    .filter((f): f is Record<string, unknown> => typeof f === 'object' && f !== null && typeof (f as { id?: unknown }).id === 'string')
+    .map((f) => Object.fromEntries(FILE_FIELDS.filter((k) => f[k] !== undefined).map((k) => [k, f[k]])) as unknown as SlackFile);
+  return picked.length ? picked : undefined;
 }
 
 export type FileKind = 'text' | 'pdf' | 'image' | 'binary' | 'unknown';
@@ -145,27 +162,23 @@ export async function pdfText(bytes: Uint8Array): Promise<string | undefined> {
  * Adds one file's text within the per-file and total character caps.
  * Returns false when nothing of it fits (the total is used up).
  */
-export function addPart(files: SharedFiles, name: string, text: string, limits: FileLimits): boolean {
+export function addPart(files: SharedFiles, file: { id: string; name: string }, text: string, limits: FileLimits): boolean {
+  const { name } = file;
   const used = files.parts.reduce((n, p) => n + p.text.length, 0);
   const room = Math.min(limits.maxFileChars, limits.maxTotalChars - used);
   if (room <= 0) return false;
   const kept = text.length > room ? text.slice(0, room) : text;
-  files.parts.push({ name, text: kept });
-  files.read.push(kept.length < text.length ? { name, truncated: true, keptChars: kept.length } : { name });
+  files.parts.push({ id: file.id, name, text: kept });
+  files.read.push(kept.length < text.length ? { id: file.id, name, truncated: true, keptChars: kept.length } : { id: file.id, name });
   return true;
 }
 
 /** One file as the model reads it: its name, then its text between clear fences. */
-export function labelFilePart(part: FilePart): string {
+export function labelFilePart(part: Pick<FilePart, 'name' | 'text'>): string {
   // The name is a person's text: one line, no fence look-alikes.
   const name = part.name.replace(/[\r\n]+/g, ' ').replace(/`/g, "'");
   // A fence longer than any run of backticks inside, so the file cannot end its own fence.
   const longest = (part.text.match(/`+/g) ?? []).reduce((n, run) => Math.max(n, run.length), 0);
   const fence = '`'.repeat(Math.max(3, longest + 1));
   return `File "${name}" (shared in this conversation):\n${fence}\n${part.text}\n${fence}`;
-}
-
-/** All files' texts as one block of context (empty when none was read). */
-export function filesContext(parts: FilePart[]): string {
-  return parts.map(labelFilePart).join('\n\n');
 }

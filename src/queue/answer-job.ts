@@ -1,3 +1,5 @@
+import type { SlackFile } from '../conversation/file-context.ts';
+
 /** What was asked: the listener writes it, and no worker ever changes it. */
 export interface AnswerRequest {
   source: 'mention' | 'dm';
@@ -13,6 +15,8 @@ export interface AnswerRequest {
   threadTs: string;
   /** The message is a reply in an existing thread, so the thread is context. */
   inThread: boolean;
+  /** Files shared with the question (only the fields needed to read them). */
+  files?: SlackFile[];
   eventId?: string;
   /** When Slack delivered the event (epoch ms), for queue-wait metrics. */
   receivedAt: number;
@@ -52,7 +56,7 @@ export interface AnswerProgress {
 export type AnswerJobData = AnswerRequest & { progress?: AnswerProgress };
 
 const PROGRESS_KEYS = ['answerTs', 'accessWaitSince', 'model', 'coldStartSince', 'notLiveAt', 'admitted', 'note', 'noteCancellable', 'shown'] as const;
-const REQUEST_KEYS = ['source', 'teamId', 'channel', 'user', 'text', 'ts', 'threadTs', 'inThread', 'eventId', 'receivedAt'] as const;
+const REQUEST_KEYS = ['source', 'teamId', 'channel', 'user', 'text', 'ts', 'threadTs', 'inThread', 'files', 'eventId', 'receivedAt'] as const;
 
 /** What a job has done so far, from either shape of its data (a copy: changing it changes nothing stored). */
 export function progressOf(data: AnswerJobData): AnswerProgress {

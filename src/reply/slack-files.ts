@@ -171,7 +171,7 @@ export async function readSharedFiles(deps: SlackFilesDeps, files: readonly Slac
   for (const shared of files) {
     if (seen.has(shared.id)) continue;
     seen.add(shared.id);
-    const skip = (f: SlackFile, reason: FileSkipReason, extra: Partial<FileSkipped> = {}) => out.skipped.push({ name: fileName(f), reason, ...extra });
+    const skip = (f: SlackFile, reason: FileSkipReason, extra: Partial<FileSkipped> = {}) => out.skipped.push({ id: shared.id, name: fileName(f), reason, ...extra });
     if (tried >= limits.maxFiles) {
       skip(shared, 'too_many', { limitFiles: limits.maxFiles });
       continue;
@@ -228,7 +228,7 @@ export async function readSharedFiles(deps: SlackFilesDeps, files: readonly Slac
       skip(f, kind === 'pdf' ? 'unreadable_pdf' : 'binary');
       continue;
     }
-    if (!addPart(out, fileName(f), text, limits)) skip(f, 'total_cap');
+    if (!addPart(out, { id: shared.id, name: fileName(f) }, text, limits)) skip(f, 'total_cap');
   }
   return out;
 }

@@ -6,6 +6,7 @@
  */
 import type { WebClient } from '@slack/web-api';
 import { METADATA } from '../conversation/build-messages.ts';
+import { pickFiles } from '../conversation/file-context.ts';
 import type { ThreadMessage } from '../conversation/thread-message.ts';
 import { withRateLimitWait } from './web-client.ts';
 
@@ -46,8 +47,9 @@ export async function findRequestMessages(client: WebClient, channel: string, th
 /**
  * The thread's messages up to and including `upToTs`, oldest first: only the
  * newest ones, read backwards a page at a time until they hold `budgetChars`
- * of text (the model is sent no more than that), so a thread of thousands of
- * messages costs a page or two of a tight, workspace-wide rate tier.
+ * of text, so a thread of thousands of messages costs a page or two of a
+ * tight, workspace-wide rate tier. A model's window in tokens is a budget
+ * that reads enough: no token is shorter than one character.
  */
 export async function fetchThread(client: WebClient, channel: string, threadTs: string, upToTs: string, budgetChars: number): Promise<ThreadMessage[]> {
   const byTs = new Map<string, ThreadMessage>();
@@ -68,6 +70,7 @@ export async function fetchThread(client: WebClient, channel: string, threadTs: 
         botId: m.bot_id,
         text,
         metadataType: (m as { metadata?: { event_type?: string } }).metadata?.event_type,
+        files: pickFiles((m as { files?: unknown }).files),
       });
       // One huge message counts only as much as the budget it could fill.
       chars += Math.min(text.length, budgetChars);

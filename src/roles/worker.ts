@@ -7,13 +7,15 @@
 import { editedMessageReplies } from '../reply/edited-message.ts';
 import type { Worker } from 'bullmq';
 import { AccessHealth } from '../auth/access-health.ts';
-import { createAccessTokenSource } from '../auth/access-token.ts';
+import { createAccessTokenSource, withAccessToken } from '../auth/access-token.ts';
 import { checkLoginLapse } from '../auth/login-lapse.ts';
 import type { Config } from '../config.ts';
 import { GatewayClient } from '../gateway/client.ts';
 import type { Logger } from '../logger.ts';
 import { countingGatewayFetch, observeAnswerWorker } from '../metrics/instrument.ts';
 import { ModelCatalog } from '../models/catalog.ts';
+import { ContextWindows } from '../models/context-windows.ts';
+import { readSharedFiles } from '../reply/slack-files.ts';
 import { createAnswerWorker } from '../queue/answer-worker.ts';
 import { createStatusRefreshWorker } from '../queue/status-refresh.ts';
 import { slackAccessNotifier } from '../reply/admin-alerts.ts';
@@ -68,6 +70,13 @@ export async function startWorkerRole(config: Config, shared: Shared, logger: Lo
     freshMs: config.models.statusTtlMs,
     defaultModel: config.gateway.defaultModel,
   });
+  const contextWindows = new ContextWindows({
+    redis,
+    keyPrefix: prefix,
+    configured: config.models.contextTokens,
+    describe: () => withAccessToken(tokens, (token) => gateway.models(token), accessHealth),
+    logger,
+  });
   const editPacer = new EditPacer(redis, prefix, { editsPerMinute: config.slackOutput.editsPerMinute, minIntervalMs: config.slackOutput.editIntervalMs }, logger);
   editPacer.start();
   closers.add('edit-pacer', () => editPacer.stop());
@@ -96,6 +105,8 @@ export async function startWorkerRole(config: Config, shared: Shared, logger: Lo
       usage: team.usage,
       control: team.control,
       editPacer,
+      contextWindows,
+      readFiles: (files, log) => readSharedFiles({ client: slack, fetch: shared.http.fetch, token: config.slack.botToken, log }, files),
       replies: editedMessageReplies(shared.slack, editPacer, config.slackOutput.messageMaxChars),
       // Read at start (a refused token stops it there), so it is known here.
       botIdentity: async () => shared.identity,

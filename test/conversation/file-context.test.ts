@@ -8,7 +8,6 @@ import {
   classifyFile,
   DEFAULT_FILE_LIMITS,
   decodeText,
-  filesContext,
   isLoginPage,
   labelFilePart,
   needsFileInfo,
@@ -17,6 +16,9 @@ import {
 } from '../../src/conversation/file-context.ts';
 import { filesNote } from '../../src/errors.ts';
 import { minimalPdf } from '../helpers/pdf.ts';
+
+/** Read and skipped entries carry Slack's file id, which these comparisons leave out. */
+const withoutIds = <T extends { id?: string }>(xs: T[]) => xs.map(({ id: _id, ...rest }) => rest);
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 
@@ -93,23 +95,22 @@ describe('addPart and labels', () => {
   it('keeps a file within the per-file and total caps, saying how much went in', () => {
     const limits = { ...DEFAULT_FILE_LIMITS, maxFileChars: 10, maxTotalChars: 15 };
     const files = empty();
-    expect(addPart(files, 'a.txt', '0123456789abc', limits)).toBe(true);
-    expect(addPart(files, 'b.txt', 'xyz', limits)).toBe(true);
-    expect(addPart(files, 'c.txt', '0123456789', limits)).toBe(true);
-    expect(addPart(files, 'd.txt', 'more', limits)).toBe(false);
+    expect(addPart(files, { id: 'Fa', name: 'a.txt' }, '0123456789abc', limits)).toBe(true);
+    expect(addPart(files, { id: 'Fb', name: 'b.txt' }, 'xyz', limits)).toBe(true);
+    expect(addPart(files, { id: 'Fc', name: 'c.txt' }, '0123456789', limits)).toBe(true);
+    expect(addPart(files, { id: 'Fd', name: 'd.txt' }, 'more', limits)).toBe(false);
     expect(files.parts).toEqual([
-      { name: 'a.txt', text: '0123456789' },
-      { name: 'b.txt', text: 'xyz' },
-      { name: 'c.txt', text: '01' },
+      { id: 'Fa', name: 'a.txt', text: '0123456789' },
+      { id: 'Fb', name: 'b.txt', text: 'xyz' },
+      { id: 'Fc', name: 'c.txt', text: '01' },
     ]);
-    expect(files.read).toEqual([{ name: 'a.txt', truncated: true, keptChars: 10 }, { name: 'b.txt' }, { name: 'c.txt', truncated: true, keptChars: 2 }]);
+    expect(withoutIds(files.read)).toEqual([{ name: 'a.txt', truncated: true, keptChars: 10 }, { name: 'b.txt' }, { name: 'c.txt', truncated: true, keptChars: 2 }]);
   });
 
   it('labels each file with its name, fenced so that its own backticks cannot end the fence', () => {
     const text = 'code:\n````\nx\n````';
     const labelled = labelFilePart({ name: 'notes\n.md', text });
     expect(labelled).toBe(`File "notes .md" (shared in this conversation):\n\`\`\`\`\`\n${text}\n\`\`\`\`\``);
-    expect(filesContext([{ name: 'a', text: '1' }, { name: 'b', text: '2' }])).toBe('File "a" (shared in this conversation):\n```\n1\n```\n\nFile "b" (shared in this conversation):\n```\n2\n```');
   });
 });
 

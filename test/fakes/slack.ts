@@ -87,6 +87,8 @@ export interface FakeMessage {
   /** How many chat.update calls changed it. */
   edits: number;
   deleted?: boolean;
+  /** Files shared with the message, as events and conversations.replies carry them. */
+  files?: Record<string, unknown>[];
 }
 
 export interface ApiCall {
@@ -105,7 +107,7 @@ export interface FakeSlack {
   calls: ApiCall[];
   messages: FakeMessage[];
   /** A message a person writes; returns its ts. Stored, so conversations.replies sees it. */
-  postAsUser(m: { channel: string; user: string; text: string; thread_ts?: string; bot_id?: string }): FakeMessage;
+  postAsUser(m: { channel: string; user: string; text: string; thread_ts?: string; bot_id?: string; files?: Record<string, unknown>[] }): FakeMessage;
   /** The thread as Slack shows it: the root and its replies, oldest first, without deleted ones. */
   thread(channel: string, threadTs: string): FakeMessage[];
   /** Bot messages in a thread after a given ts. */
@@ -420,6 +422,7 @@ export async function startFakeSlack(opts: { botScopes?: readonly string[] } = {
             text: m.blocks ? (m.fallback ?? '') : m.text,
             ...(m.blocks ? { blocks: m.blocks } : {}),
             ...(withMeta && m.metadata ? { metadata: m.metadata } : {}),
+            ...(m.files ? { files: m.files } : {}),
           })),
           has_more: more,
           response_metadata: { next_cursor: more ? Buffer.from(String(nextSkip)).toString('base64') : '' },
@@ -706,6 +709,7 @@ export async function startFakeSlack(opts: { botScopes?: readonly string[] } = {
         text: m.text,
         markdown: false,
         edits: 0,
+        ...(m.files ? { files: m.files } : {}),
       };
       store(msg);
       return msg;
@@ -761,6 +765,7 @@ export async function startFakeSlack(opts: { botScopes?: readonly string[] } = {
           event_ts: m.ts,
           ...(type === 'message' ? { channel_type: isIm ? 'im' : 'channel' } : {}),
           ...(m.bot_id ? { bot_id: m.bot_id } : {}),
+          ...(m.files ? { files: m.files, ...(type === 'message' ? { subtype: 'file_share' } : {}) } : {}),
           team: TEAM_ID,
           ...extra,
         },

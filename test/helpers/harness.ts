@@ -42,7 +42,7 @@ export interface Harness {
   /** Delivers an event the way the harness's mode does (signed HTTP POST or Socket Mode envelope). */
   deliver(body: ReturnType<FakeSlack['eventFor']>, opts?: { retry?: number }): Promise<{ status?: number }>;
   /** As a person would: writes `text` in `channel` (optionally in a thread) and delivers the event. */
-  mention(opts: { channel?: string; user?: string; text: string; thread_ts?: string }): Promise<FakeMessage>;
+  mention(opts: { channel?: string; user?: string; text: string; thread_ts?: string; files?: Record<string, unknown>[] }): Promise<FakeMessage>;
   dm(opts: { channel?: string; user?: string; text: string; thread_ts?: string }): Promise<FakeMessage>;
   /**
    * Runs a slash command as a person would; resolves with what the person sees: `body` is the acknowledgement's
@@ -131,8 +131,8 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
       await slack.sendSocketEvent(body, { retryAttempt: o.retry });
       return {};
     },
-    async mention({ channel = DEFAULT_CHANNEL, user = DEFAULT_USER, text, thread_ts }) {
-      const m = slack.postAsUser({ channel, user, text, thread_ts });
+    async mention({ channel = DEFAULT_CHANNEL, user = DEFAULT_USER, text, thread_ts, files }) {
+      const m = slack.postAsUser({ channel, user, text, thread_ts, files });
       const r = await harness.deliver(slack.eventFor(m, 'app_mention'));
       if (r.status !== undefined && r.status !== 200) throw new Error(`event delivery answered ${r.status}`);
       return m;

@@ -72,9 +72,10 @@ describe.each(['socket', 'http'] as const)('answering in %s mode', (mode) => {
     expect(messages[4]?.content).toBe('Ada: and how fast is it?');
   });
 
-  it('trims the oldest context first to the configured budget', async () => {
+  it("trims the oldest context first to the model's window", async () => {
     await h.stop();
-    h = await startHarness({ mode, env: { METIS_CONTEXT_MAX_CHARS: '1000' } });
+    // 2,000 tokens, of which 1,024 are kept for the answer.
+    h = await startHarness({ mode, env: { METIS_MODEL_CONTEXT_TOKENS: 'Meta-Llama-3.1-8B-Instruct=2000' } });
     const root = h.slack.postAsUser({ channel: DEFAULT_CHANNEL, user: 'U0HUMAN', text: `OLDEST ${'x'.repeat(400)}` });
     h.slack.postAsUser({ channel: DEFAULT_CHANNEL, user: 'U0HUMAN', text: `MIDDLE ${'y'.repeat(300)}`, thread_ts: root.ts });
     const q = await h.mention({ text: `<@${BOT_USER_ID}> latest`, thread_ts: root.ts });

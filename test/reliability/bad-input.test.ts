@@ -14,14 +14,15 @@ afterEach(async () => {
 });
 
 describe('bad input', () => {
-  it('a 100 kB message is cut to the configured cap, with a note saying so', async () => {
-    h = await startHarness({ mode: 'http', env: { METIS_MAX_PROMPT_CHARS: '5000' } });
-    const big = 'x'.repeat(100_000);
-    const q = await h.mention({ text: `<@${BOT_USER_ID}> ${big}` });
-    const replies = await h.reply(q, { count: 2, timeoutMs: 15_000 });
-    const sent = h.gateway.chatRequests.at(-1)?.body.messages.at(-1).content as string;
-    expect(sent.length).toBeLessThanOrEqual(5000 + 'Ada: '.length);
-    expect(replies.at(-1)?.text).toContain('Your message was 100,000 characters; I used the first 5,000.');
+  it('a 100 kB message is not cut silently: its size and the way on are said, the gateway is not asked, and the bot lives on', async () => {
+    h = await startHarness({ mode: 'http' });
+    const q = await h.mention({ text: `<@${BOT_USER_ID}> ${'x'.repeat(100_000)}` });
+    const [answer] = await h.reply(q, { timeoutMs: 15_000 });
+    expect(answer?.text).toContain('Your question is too long for every model Live on Metis right now');
+    expect(answer?.text).toContain('100,0');
+    expect(h.gateway.chatRequests).toHaveLength(0);
+    const [still] = await h.reply(await h.mention({ text: `<@${BOT_USER_ID}> still there?` }));
+    expect(still?.text).toBe('You said: Ada: still there?');
   });
 
   it('unicode survives the round trip: emoji, right-to-left text, combining marks, zero-width joiners', async () => {

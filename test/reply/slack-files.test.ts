@@ -13,6 +13,9 @@ import { BOT_TOKEN, type FakeFileSpec, type FakeSlack, MANIFEST_SCOPES, startFak
 import { capturedLogger } from '../helpers/captured-logger.ts';
 import { minimalPdf } from '../helpers/pdf.ts';
 
+/** Read and skipped entries carry Slack's file id, which these comparisons leave out. */
+const withoutIds = <T extends { id?: string }>(xs: T[]) => xs.map(({ id: _id, ...rest }) => rest);
+
 let slack: FakeSlack;
 let pool: PooledFetch;
 let captured: ReturnType<typeof capturedLogger>;
@@ -42,12 +45,12 @@ describe('readSharedFiles', () => {
       share({ name: 'paper.pdf', mimetype: 'application/pdf', filetype: 'pdf', content: minimalPdf(['Hello PDF']) }),
       share({ name: 'data.csv', mimetype: 'text/csv', filetype: 'csv', content: 'a,b\n1,2\n' }),
     ]);
-    expect(got.parts).toEqual([
+    expect(got.parts.map(({ name, text }) => ({ name, text }))).toEqual([
       { name: 'build.log', text: 'ERROR: disk full\n' },
       { name: 'paper.pdf', text: 'Hello PDF' },
       { name: 'data.csv', text: 'a,b\n1,2\n' },
     ]);
-    expect(got.skipped).toEqual([]);
+    expect(withoutIds(got.skipped)).toEqual([]);
     expect(slack.fileRequests.map((r) => r.authorization)).toEqual([`Bearer ${BOT_TOKEN}`, `Bearer ${BOT_TOKEN}`, `Bearer ${BOT_TOKEN}`]);
   });
 
@@ -57,8 +60,8 @@ describe('readSharedFiles', () => {
       share({ name: 'src.zip', mimetype: 'application/zip', content: new Uint8Array([0x50, 0x4b, 3, 4]) }),
       share({ name: 'core.dump', mimetype: 'application/octet-stream', filetype: 'binary', content: new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 0, 0, 1]) }),
     ]);
-    expect(got.parts).toEqual([]);
-    expect(got.skipped).toEqual([
+    expect(got.parts.map(({ name, text }) => ({ name, text }))).toEqual([]);
+    expect(withoutIds(got.skipped)).toEqual([
       { name: 'plot.png', reason: 'image' },
       { name: 'src.zip', reason: 'binary' },
       { name: 'core.dump', reason: 'binary' },
@@ -76,11 +79,11 @@ describe('readSharedFiles', () => {
       ],
       { maxFileBytes: 2048 },
     );
-    expect(got.skipped).toEqual([
+    expect(withoutIds(got.skipped)).toEqual([
       { name: 'big.csv', reason: 'too_big', limitBytes: 2048 },
       { name: 'endless.log', reason: 'too_big', limitBytes: 2048 },
     ]);
-    expect(got.parts).toEqual([{ name: 'after.txt', text: 'still read' }]);
+    expect(got.parts.map(({ name, text }) => ({ name, text }))).toEqual([{ name: 'after.txt', text: 'still read' }]);
     expect(slack.fileRequests.some((r) => r.path.includes('big.csv'))).toBe(false);
     const [id] = [...slack.endlessBytesSent.keys()];
     // Socket buffers hold a few MB at most; reading it all would never end.
@@ -90,20 +93,20 @@ describe('readSharedFiles', () => {
   it('stops at the total: bytes downloaded, characters kept, and files per question', async () => {
     const bySize = await read([textFile('a.txt', 'a'.repeat(600)), textFile('b.txt', 'b'.repeat(600))], { maxTotalBytes: 1000 });
     expect(bySize.parts.map((p) => p.name)).toEqual(['a.txt']);
-    expect(bySize.skipped).toEqual([{ name: 'b.txt', reason: 'total_cap', limitBytes: 1000 }]);
+    expect(withoutIds(bySize.skipped)).toEqual([{ name: 'b.txt', reason: 'total_cap', limitBytes: 1000 }]);
 
     const byChars = await read([textFile('c.txt', 'c'.repeat(50)), textFile('d.txt', 'd'.repeat(50)), textFile('e.txt', 'e')], { maxTotalChars: 80 });
-    expect(byChars.read).toEqual([{ name: 'c.txt' }, { name: 'd.txt', truncated: true, keptChars: 30 }]);
-    expect(byChars.skipped).toEqual([{ name: 'e.txt', reason: 'total_cap' }]);
+    expect(withoutIds(byChars.read)).toEqual([{ name: 'c.txt' }, { name: 'd.txt', truncated: true, keptChars: 30 }]);
+    expect(withoutIds(byChars.skipped)).toEqual([{ name: 'e.txt', reason: 'total_cap' }]);
 
     const byCount = await read([textFile('1.txt', '1'), textFile('2.txt', '2'), textFile('3.txt', '3')], { maxFiles: 2 });
-    expect(byCount.skipped).toEqual([{ name: '3.txt', reason: 'too_many', limitFiles: 2 }]);
+    expect(withoutIds(byCount.skipped)).toEqual([{ name: '3.txt', reason: 'too_many', limitFiles: 2 }]);
   });
 
   it('a file shared twice in a thread is read once', async () => {
     const f = textFile('notes.md', '# notes');
     const got = await read([f, f]);
-    expect(got.parts).toEqual([{ name: 'notes.md', text: '# notes' }]);
+    expect(got.parts.map(({ name, text }) => ({ name, text }))).toEqual([{ name: 'notes.md', text: '# notes' }]);
     expect(slack.fileRequests).toHaveLength(1);
   });
 
@@ -112,25 +115,25 @@ describe('readSharedFiles', () => {
     expect(stub).toEqual(expect.objectContaining({ file_access: 'check_file_info' }));
     expect(stub).not.toHaveProperty('url_private_download');
     const got = await read([stub]);
-    expect(got.parts).toEqual([{ name: 'shared.txt', text: 'from another org' }]);
+    expect(got.parts.map(({ name, text }) => ({ name, text }))).toEqual([{ name: 'shared.txt', text: 'from another org' }]);
     expect(slack.callsOf('files.info').map((c) => c.params.file)).toEqual([stub.id]);
   });
 
   it('a stub of a deleted file, or one the install may not read (no files:read), is skipped and logged', async () => {
     const gone = textFile('gone.txt', 'x', { connect: true });
     slack.deleteFile(gone.id as string);
-    expect((await read([gone])).skipped).toEqual([{ name: gone.id, reason: 'not_found' }]);
+    expect(withoutIds((await read([gone])).skipped)).toEqual([{ name: gone.id, reason: 'not_found' }]);
 
     slack.setGrantedScopes(MANIFEST_SCOPES.filter((s) => s !== 'files:read'));
     const stub = textFile('s.txt', 'x', { connect: true });
-    expect((await read([stub])).skipped).toEqual([{ name: stub.id, reason: 'no_access' }]);
+    expect(withoutIds((await read([stub])).skipped)).toEqual([{ name: stub.id, reason: 'no_access' }]);
     expect(captured.entries).toContainEqual(expect.objectContaining({ level: 40, error: 'missing_scope', file: stub.id }));
   });
 
   it('without a working token Slack answers its sign-in page with 200: that is an error, not the file', async () => {
     const got = await read([textFile('a.log', 'secret log')], {}, 'xoxb-wrong');
-    expect(got.parts).toEqual([]);
-    expect(got.skipped).toEqual([{ name: 'a.log', reason: 'login_page' }]);
+    expect(got.parts.map(({ name, text }) => ({ name, text }))).toEqual([]);
+    expect(withoutIds(got.skipped)).toEqual([{ name: 'a.log', reason: 'login_page' }]);
     expect(slack.fileRequests.map((r) => r.path)).toEqual([expect.stringContaining('/files-pri/'), '/']);
     expect(captured.entries).toContainEqual(expect.objectContaining({ level: 40, msg: expect.stringContaining('HTML page instead of the file') }));
     expect(captured.lines.join('\n')).not.toContain('xoxb-wrong');
@@ -138,7 +141,7 @@ describe('readSharedFiles', () => {
 
   it('follows a redirect on the same host with the token', async () => {
     const got = await read([textFile('r.txt', 'redirected', { redirect: 'same_host' })]);
-    expect(got.parts).toEqual([{ name: 'r.txt', text: 'redirected' }]);
+    expect(got.parts.map(({ name, text }) => ({ name, text }))).toEqual([{ name: 'r.txt', text: 'redirected' }]);
     expect(slack.fileRequests.map((r) => [r.path.split('/')[1], r.authorization])).toEqual([
       ['files-pri', `Bearer ${BOT_TOKEN}`],
       ['files-origin', `Bearer ${BOT_TOKEN}`],
@@ -147,7 +150,7 @@ describe('readSharedFiles', () => {
 
   it('follows a redirect to another host without the token: a presigned URL works, and says so in the log', async () => {
     const got = await read([textFile('cdn.txt', 'from the CDN', { redirect: 'other_host_presigned' })]);
-    expect(got.parts).toEqual([{ name: 'cdn.txt', text: 'from the CDN' }]);
+    expect(got.parts.map(({ name, text }) => ({ name, text }))).toEqual([{ name: 'cdn.txt', text: 'from the CDN' }]);
     const cdn = slack.fileRequests.find((r) => r.path.startsWith('/cdn/'));
     expect(cdn?.host).toMatch(/^localhost:/);
     expect(cdn?.authorization).toBeUndefined();
@@ -156,30 +159,30 @@ describe('readSharedFiles', () => {
 
   it('another host that wants the token gets none: its sign-in page is a login_page skip, not content', async () => {
     const got = await read([textFile('x.txt', 'private', { redirect: 'other_host_needs_token' })]);
-    expect(got.skipped).toEqual([{ name: 'x.txt', reason: 'login_page' }]);
+    expect(withoutIds(got.skipped)).toEqual([{ name: 'x.txt', reason: 'login_page' }]);
     expect(slack.fileRequests.filter((r) => r.host.startsWith('localhost')).every((r) => r.authorization === undefined)).toBe(true);
   });
 
   it('a file that is HTML is read as text on its own host', async () => {
     const got = await read([share({ name: 'report.html', mimetype: 'text/html', filetype: 'html', content: '<html><body>results</body></html>' })]);
-    expect(got.parts).toEqual([{ name: 'report.html', text: '<html><body>results</body></html>' }]);
+    expect(got.parts.map(({ name, text }) => ({ name, text }))).toEqual([{ name: 'report.html', text: '<html><body>results</body></html>' }]);
   });
 
   it('a download that stalls times out, and the next file is still read', async () => {
     const got = await read([share({ name: 'slow.log', mimetype: 'text/plain', content: 'stall' }), textFile('ok.txt', 'fine')], { timeoutMs: 300 });
-    expect(got.skipped).toEqual([{ name: 'slow.log', reason: 'timeout' }]);
-    expect(got.parts).toEqual([{ name: 'ok.txt', text: 'fine' }]);
+    expect(withoutIds(got.skipped)).toEqual([{ name: 'slow.log', reason: 'timeout' }]);
+    expect(got.parts.map(({ name, text }) => ({ name, text }))).toEqual([{ name: 'ok.txt', text: 'fine' }]);
   });
 
   it('a file object with a broken download URL is one skipped file, not a thrown error', async () => {
     const got = await read([{ id: 'F9', name: 'x.txt', mimetype: 'text/plain', url_private_download: 'not a url' }, textFile('ok.txt', 'fine')]);
-    expect(got.skipped).toEqual([{ name: 'x.txt', reason: 'download_failed' }]);
-    expect(got.parts).toEqual([{ name: 'ok.txt', text: 'fine' }]);
+    expect(withoutIds(got.skipped)).toEqual([{ name: 'x.txt', reason: 'download_failed' }]);
+    expect(got.parts.map(({ name, text }) => ({ name, text }))).toEqual([{ name: 'ok.txt', text: 'fine' }]);
   });
 
   it('a file stored outside Slack is named, not fetched', async () => {
     const got = await read([share({ name: 'Design doc', mimetype: 'application/vnd.google-apps.document', content: '', mode: 'external' })]);
-    expect(got.skipped).toEqual([{ name: 'Design doc', reason: 'external' }]);
+    expect(withoutIds(got.skipped)).toEqual([{ name: 'Design doc', reason: 'external' }]);
     expect(slack.fileRequests).toEqual([]);
   });
 });

@@ -6,7 +6,9 @@ import type { AccessTokenSource } from '../../auth/access-token.ts';
 import type { Config } from '../../config.ts';
 import type { GatewayClient } from '../../gateway/client.ts';
 import type { Logger } from '../../logger.ts';
+import type { SharedFiles, SlackFile } from '../../conversation/file-context.ts';
 import type { ModelCatalog } from '../../models/catalog.ts';
+import type { ContextWindows } from '../../models/context-windows.ts';
 import type { ModelPreferences } from '../../models/preferences.ts';
 import type { EditPacer } from '../../reply/edit-pacer.ts';
 import type { UserNames } from '../../reply/user-names.ts';
@@ -40,9 +42,15 @@ export interface AnswerDeps {
   control: QueueControl;
   /** Counts the answers streaming now, fleet-wide (Slack's edit budget is shared among them). */
   editPacer: EditPacer;
+  /** Each model's context window (the gateway's word, the setting, or what a refusal taught). */
+  contextWindows: ContextWindows;
+  /** Downloads shared files and reads their text (reply/slack-files.ts, with the bot token). */
+  readFiles: (files: readonly SlackFile[], log: Logger) => Promise<SharedFiles>;
+  /** The channel's instructions (`/metis instructions`), when channels can have them. */
+  instructions?: { get(channel: string): Promise<string | undefined> };
   /** Where each answer is shown in its thread (today: a message edited as the answer streams). */
   replies: ReplyFactory;
   botIdentity: () => Promise<BotIdentity>;
-  config: Pick<Config, 'gateway' | 'conversation' | 'slackOutput' | 'admin' | 'models' | 'sharing'>;
+  config: Pick<Config, 'gateway' | 'slackOutput' | 'admin' | 'models' | 'sharing'>;
   logger: Logger;
 }

@@ -14,12 +14,12 @@ import type { Job } from 'bullmq';
 import { userMessageFor } from '../../errors.ts';
 import type { AnswerJobData, AnswerJobResult } from '../answer-job.ts';
 import { admit, passGate } from './admit.ts';
-import { buildContext } from './context.ts';
+import { buildContext, refitAfterRefusal } from './context.ts';
 import type { AnswerDeps } from './deps.ts';
 import { type Outcome, toBullMQ } from './outcome.ts';
 import { record } from './record.ts';
 import { type AnswerRun, openRun } from './run.ts';
-import { stream } from './stream.ts';
+import { type Streamed, stream } from './stream.ts';
 import { triage } from './triage.ts';
 import { WORDS } from '../../words.ts';
 
@@ -71,8 +71,17 @@ async function answer(run: AnswerRun, deps: AnswerDeps, gated: ReturnType<typeof
     const go = await admit(run, deps, gate);
     if (go.kind !== 'proceed') outcome = go;
     else {
-      const context = await buildContext(run, deps, go);
-      const streamed = await stream(run, deps, go, context);
+      let context = await buildContext(run, deps, go);
+      let streamed: Streamed;
+      try {
+        streamed = await stream(run, deps, go, context);
+      } catch (err) {
+        // Too long after all (the count is an estimate; the gateway knows): fitted again to its limit, once.
+        const refitted = await refitAfterRefusal(run, deps, go, context, err);
+        if (!refitted) throw err;
+        context = refitted;
+        streamed = await stream(run, deps, go, context);
+      }
       outcome = { kind: 'finish', result: await record(run, deps, go, context, streamed) };
     }
     // A note that cannot be shown is triaged like any other failure.

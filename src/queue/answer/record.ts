@@ -1,15 +1,14 @@
 /** After the answer is shown: usage, limits, budget and audit in one round trip, the notes it owes, and its log line. */
-import type { BuiltMessages } from '../../conversation/build-messages.ts';
 import { MetisError, userMessageFor } from '../../errors.ts';
 import { estimateTokens } from '../../team/usage.ts';
 import type { AnswerJobResult } from '../answer-job.ts';
 import type { Proceed } from './admit.ts';
+import type { AnswerContext } from './context.ts';
 import type { AnswerDeps } from './deps.ts';
 import type { AnswerRun } from './run.ts';
 import type { Streamed } from './stream.ts';
-import { WORDS } from '../../words.ts';
 
-export async function record(run: AnswerRun, deps: AnswerDeps, go: Proceed, context: BuiltMessages, streamed: Streamed): Promise<AnswerJobResult> {
+export async function record(run: AnswerRun, deps: AnswerDeps, go: Proceed, context: AnswerContext, streamed: Streamed): Promise<AnswerJobResult> {
   const { request: r, log, job } = run;
   const reply = run.reply ?? run.openReply();
   const model = go.model;
@@ -38,11 +37,7 @@ export async function record(run: AnswerRun, deps: AnswerDeps, go: Proceed, cont
       userMessageFor(new MetisError('default_model_unknown', 'METIS_DEFAULT_MODEL is not offered', { setting: 'METIS_DEFAULT_MODEL', model: go.ignoredDefault, models: [model] })),
     );
   }
-  if (context.promptTruncatedFrom !== undefined) {
-    await reply.note(
-      WORDS.prompt_truncated({ chars: context.promptTruncatedFrom, usedChars: deps.config.conversation.maxPromptChars }),
-    );
-  }
+  if (context.filesNote) await reply.note(context.filesNote);
   log.info(
     {
       outcome: 'answered',
@@ -52,6 +47,8 @@ export async function record(run: AnswerRun, deps: AnswerDeps, go: Proceed, cont
       answerChars: streamed.finalText.length,
       contextTurns: context.messages.length - 2,
       droppedTurns: context.droppedTurns,
+      windowTokens: context.windowTokens,
+      promptTokensCounted: context.promptTokens,
       coldStartMs: run.progress.coldStartSince ? Date.now() - run.progress.coldStartSince : undefined,
       queueWaitMs: job.processedOn ? job.processedOn - r.receivedAt : undefined,
       totalMs: Date.now() - r.receivedAt,

@@ -1,11 +1,11 @@
 /** Asks the gateway and streams the visible part of the answer into its message, ending with the whole text. */
 import { withAccessToken } from '../../auth/access-token.ts';
-import type { BuiltMessages } from '../../conversation/build-messages.ts';
 import { visibleAnswer } from '../../conversation/reasoning.ts';
 import { isMetisError, MetisError } from '../../errors.ts';
 import type { ChatMessage } from '../../gateway/client.ts';
 import { firstTextSeconds, secondsSince } from '../../metrics/registry.ts';
 import type { Proceed } from './admit.ts';
+import type { AnswerContext } from './context.ts';
 import type { AnswerDeps } from './deps.ts';
 import type { AnswerRun } from './run.ts';
 import { WORDS } from '../../words.ts';
@@ -22,7 +22,7 @@ export interface Streamed {
   completionTokens?: number;
 }
 
-export async function stream(run: AnswerRun, deps: AnswerDeps, go: Proceed, context: BuiltMessages): Promise<Streamed> {
+export async function stream(run: AnswerRun, deps: AnswerDeps, go: Proceed, context: AnswerContext): Promise<Streamed> {
   const reply = run.reply ?? run.openReply();
   let visibleAt = 0;
   const out = await streamAnswer(deps, go.snapshot.framework, go.model, context.messages, run.lockLost, (raw) => {

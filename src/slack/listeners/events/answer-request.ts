@@ -3,6 +3,7 @@
  * it into a queued request. Edits, deletions, bot and app messages, and the
  * bot's own messages are ignored.
  */
+import { pickFiles } from '../../../conversation/file-context.ts';
 import type { AnswerJobData } from '../../../queue/answer-job.ts';
 
 export interface IncomingMessage {
@@ -18,6 +19,7 @@ export interface IncomingMessage {
   channel_type?: string;
   edited?: unknown;
   team?: string;
+  files?: unknown;
 }
 
 /** Subtypes that are still a person writing to us. */
@@ -32,6 +34,7 @@ export function toAnswerRequest(
   if (!event.user || !event.ts || !event.channel) return undefined;
   if (ctx.botUserId && event.user === ctx.botUserId) return undefined;
   const inThread = event.thread_ts !== undefined && event.thread_ts !== event.ts;
+  const files = pickFiles(event.files);
   return {
     source: ctx.source,
     teamId: ctx.teamId ?? event.team,
@@ -41,6 +44,7 @@ export function toAnswerRequest(
     ts: event.ts,
     threadTs: event.thread_ts ?? event.ts,
     inThread,
+    ...(files ? { files } : {}),
     eventId: ctx.eventId,
     receivedAt: Date.now(),
   };
