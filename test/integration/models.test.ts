@@ -324,12 +324,13 @@ describe('choosing a model', () => {
 });
 
 describe('a conversation too long for the model', () => {
-  it('says so, and what to do, instead of blaming the bot; nothing is retried', async () => {
+  it('when Metis refuses it, says so, and what to do, instead of blaming the bot; nothing is retried', async () => {
     h = await startHarness({
       mode: 'socket',
       gateway: {
         models: [
-          { name: 'Meta-Llama-3.3-70B-Instruct', status: 'Live', contextWindowTokens: 60 },
+          // Its window is not published, and the limit its refusal names is too small to be believed as a window.
+          { name: 'Meta-Llama-3.3-70B-Instruct', status: 'Live', contextWindowTokens: 60, details: 'no-window' },
           { name: 'gpt-oss-120b', status: 'Live' },
         ],
       },
