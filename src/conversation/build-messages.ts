@@ -21,6 +21,16 @@ export const SYSTEM_PROMPT = [
   'Answer the latest message. Use Markdown where it helps (code blocks, lists), and be concise.',
 ].join(' ');
 
+/** Introduces a channel's instructions: the model reads them as what the channel's members asked for, within the rules above. */
+const CHANNEL_INSTRUCTIONS_LABEL =
+  'The members of this Slack channel set these instructions for every question asked in it (their words, between the lines of three quotes; follow them where they fit the above):';
+
+/** The system message: ours, then the channel's instructions, if it has any. */
+function systemPrompt(instructions: string | undefined, userNames: ReadonlyMap<string, string>): string {
+  const text = instructions && slackToPlainText(instructions, userNames).trim();
+  return text ? `${SYSTEM_PROMPT}\n\n${CHANNEL_INSTRUCTIONS_LABEL}\n"""\n${text}\n"""` : SYSTEM_PROMPT;
+}
+
 export interface BuildInput {
   history: ThreadMessage[];
   /** The message being answered, already stripped of options. */
@@ -32,6 +42,8 @@ export interface BuildInput {
   userNames: ReadonlyMap<string, string>;
   maxContextChars: number;
   maxPromptChars: number;
+  /** The channel's own instructions (/metis instructions), added to the system message under a label of their own. */
+  instructions?: string;
 }
 
 export interface BuiltMessages {
@@ -85,7 +97,8 @@ export function buildMessages(input: BuildInput): BuiltMessages {
     earlier.push({ role: 'user', content: `${speaker}: ${text.slice(0, input.maxPromptChars)}` });
   }
 
-  let budget = input.maxContextChars - SYSTEM_PROMPT.length - latest.content.length;
+  const system = systemPrompt(input.instructions, input.userNames);
+  let budget = input.maxContextChars - system.length - latest.content.length;
   const kept: ChatMessage[] = [];
   for (let i = earlier.length - 1; i >= 0; i--) {
     const m = earlier[i] as ChatMessage;
@@ -97,7 +110,7 @@ export function buildMessages(input: BuildInput): BuiltMessages {
   while (kept[0]?.role === 'assistant') kept.shift();
 
   return {
-    messages: [{ role: 'system', content: SYSTEM_PROMPT }, ...kept, latest],
+    messages: [{ role: 'system', content: system }, ...kept, latest],
     ...(promptTruncatedFrom !== undefined ? { promptTruncatedFrom } : {}),
     droppedTurns: earlier.length - kept.length,
   };

@@ -20,5 +20,6 @@ export async function buildContext(run: AnswerRun, deps: AnswerDeps, go: Proceed
     userNames: names,
     maxContextChars: contextMaxChars,
     maxPromptChars,
+    instructions: await deps.channelInstructions.forChannel(r.channel),
   });
 }

@@ -11,6 +11,8 @@ import type { ModelPreferences } from '../../models/preferences.ts';
 import type { EditPacer } from '../../reply/edit-pacer.ts';
 import type { UserNames } from '../../reply/user-names.ts';
 import type { AccessPolicy } from '../../team/access-policy.ts';
+import type { ChannelInstructions } from '../../team/channel-instructions.ts';
+import type { ThreadAskers } from '../../team/thread-askers.ts';
 import type { FairShare } from '../../team/fair-share.ts';
 import type { GatewayBudget } from '../../team/gateway-budget.ts';
 import type { UsageLimits } from '../../team/limits.ts';
@@ -28,6 +30,10 @@ export interface AnswerDeps {
   gateway: GatewayClient;
   catalog: ModelCatalog;
   preferences: ModelPreferences;
+  /** A channel's own instructions, sent with its questions (/metis instructions). */
+  channelInstructions: ChannelInstructions;
+  /** Who was last answered in a thread: their replies there are follow-ups. */
+  threadAskers: ThreadAskers;
   cancellations: Cancellations;
   tokens: AccessTokenSource;
   health: AccessHealth;
