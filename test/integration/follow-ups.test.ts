@@ -71,6 +71,8 @@ describe('follow-ups', () => {
     expect(await jobExists(answer as FakeMessage)).toBe(false);
     expect(h.slack.callsOf('chat.postMessage').map((c) => c.params.thread_ts)).toEqual([q.ts, later.ts]);
     expect(h.gateway.chatRequests).toHaveLength(2);
+    // Deciding cost no call to Slack: no thread was read (both questions were asked outside a thread).
+    expect(h.slack.callsOf('conversations.replies')).toHaveLength(0);
   });
 
   it('answers a reply that also mentions it once, though Slack sends it as app_mention and as message', async () => {

@@ -10,7 +10,8 @@ import { manifestBotEvents, manifestShortcuts } from '../../src/ops/manifest.ts'
 import { ASK_SHORTCUT, SUMMARY_SHORTCUT } from '../../src/slack/views/ask-modal.ts';
 import { WORDS } from '../../src/words.ts';
 import { assertShortcut, assertSubscribed } from '../fakes/slack-manifest.ts';
-import { BOT_USER_ID, type FakeMessage } from '../fakes/slack.ts';
+import { answerJobId } from '../../src/queue/answer-job.ts';
+import { BOT_USER_ID, type FakeMessage, TEAM_ID } from '../fakes/slack.ts';
 import { DEFAULT_CHANNEL, DEFAULT_USER, type Harness, startHarness } from '../helpers/harness.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -118,6 +119,29 @@ describe('message shortcuts', () => {
     const out = await h.slack.submitView(h.interactive, third, { question: 'still there?' });
     expect(out.body).toEqual({ response_action: 'errors', errors: { question: WORDS.shortcut_not_in_channel() } });
     expect(h.gateway.chatRequests).toHaveLength(3);
+  });
+});
+
+describe('message shortcuts and the allow lists', () => {
+  it('someone the allow lists refuse gets the refusal, in the thread, and no answer', async () => {
+    h = await startHarness({ mode: 'socket', env: { SLACK_ALLOWED_USERS: DEFAULT_USER } });
+    const { root } = await bobsThread();
+    const used = await h.slack.sendShortcut(h.interactive, { callbackId: SUMMARY_SHORTCUT, message: root, user: 'U0NOPE' });
+    const refusal = await waitFor(() => h.slack.ephemerals.find((e) => e.user === 'U0NOPE'), 'the refusal');
+    expect(refusal.text).toContain("I'm not set up to answer you");
+    expect(h.slack.botReplies(DEFAULT_CHANNEL, root.ts)).toHaveLength(0);
+    expect(h.gateway.chatRequests).toHaveLength(1); // the warm-up question only
+    expect(Number(used.actionTs)).toBeGreaterThan(Number(root.ts));
+  });
+
+  it('"Summarize thread" in a channel the bot is not in says so, to that person only', async () => {
+    h = await startHarness({ mode: 'socket' });
+    const { root } = await bobsThread();
+    h.slack.setChannelGone(DEFAULT_CHANNEL, 'not_in_channel');
+    const used = await h.slack.sendShortcut(h.interactive, { callbackId: SUMMARY_SHORTCUT, message: root });
+    const told = await waitFor(() => h.slack.responses.find((r) => r.url === used.responseUrl), 'the answer through response_url');
+    expect(told.body).toMatchObject({ response_type: 'ephemeral', text: WORDS.shortcut_not_in_channel() });
+    expect(await h.redis.exists(`${h.prefix}:answers:${answerJobId({ teamId: TEAM_ID, channel: DEFAULT_CHANNEL, ts: used.actionTs })}`)).toBe(0);
   });
 });
 
