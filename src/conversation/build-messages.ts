@@ -27,7 +27,8 @@ const CHANNEL_INSTRUCTIONS_LABEL =
 
 /** The system message: ours, then the channel's instructions, if it has any. */
 function systemPrompt(instructions: string | undefined, userNames: ReadonlyMap<string, string>): string {
-  const text = instructions && slackToPlainText(instructions, userNames).trim();
+  // Three quotes inside would end the quoted block early and let the rest read as ours: they become one.
+  const text = instructions && slackToPlainText(instructions, userNames).replace(/"{3,}/g, '"').trim();
   return text ? `${SYSTEM_PROMPT}\n\n${CHANNEL_INSTRUCTIONS_LABEL}\n"""\n${text}\n"""` : SYSTEM_PROMPT;
 }
 
