@@ -156,7 +156,7 @@ export interface FakeSlack {
   sendShortcut(
     target: { mode: 'socket' } | { mode: 'http'; url: string },
     s: { callbackId: string; message: FakeMessage; user?: string },
-  ): Promise<{ ackMs: number; status?: number; responseUrl: string; actionTs: string }>;
+  ): Promise<{ ackMs: number; status?: number; responseUrl: string; actionTs: string; triggerId: string }>;
   /** Every modal the bot opened (views.open), oldest first. */
   views: OpenedView[];
   /** Submits an opened modal: `values` by block id (a select's by option value); `body` is the bot's acknowledgement. */
@@ -890,7 +890,7 @@ export async function startFakeSlack(opts: { botScopes?: readonly string[] } = {
         message: { type: 'message', user: m.user, ts: m.ts, text: m.text, ...(m.thread_ts ? { thread_ts: m.thread_ts } : {}), ...(m.bot_id ? { bot_id: m.bot_id } : {}) },
       };
       const r = await sendInteractive(target, payload);
-      return { ackMs: r.ackMs, status: r.status, responseUrl: payload.response_url, actionTs };
+      return { ackMs: r.ackMs, status: r.status, responseUrl: payload.response_url, actionTs, triggerId: payload.trigger_id };
     },
     views: modals.views,
     async submitView(target, view, values) {

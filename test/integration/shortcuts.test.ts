@@ -11,7 +11,7 @@ import { ASK_SHORTCUT, SUMMARY_SHORTCUT } from '../../src/slack/views/ask-modal.
 import { WORDS } from '../../src/words.ts';
 import { assertShortcut, assertSubscribed } from '../fakes/slack-manifest.ts';
 import { answerJobId } from '../../src/queue/answer-job.ts';
-import { BOT_USER_ID, type FakeMessage, TEAM_ID } from '../fakes/slack.ts';
+import { BOT_TOKEN, BOT_USER_ID, type FakeMessage, TEAM_ID } from '../fakes/slack.ts';
 import { DEFAULT_CHANNEL, DEFAULT_USER, type Harness, startHarness } from '../helpers/harness.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -96,6 +96,11 @@ describe('message shortcuts', () => {
     const { root, reply } = await bobsThread();
     const first = await h.slack.sendShortcut(h.interactive, { callbackId: ASK_SHORTCUT, message: reply });
     const view = await waitFor(() => h.slack.views[0], 'the modal');
+    // As in Slack, a trigger id opens one view, and only one the fake issued.
+    const viewsOpen = (triggerId: string) =>
+      fetch(`${h.slack.apiUrl}views.open`, { method: 'POST', headers: { authorization: `Bearer ${BOT_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ trigger_id: triggerId, view: view.view }) }).then((r) => r.json());
+    expect(await viewsOpen(first.triggerId)).toMatchObject({ ok: false, error: 'exchanged_trigger_id' });
+    expect(await viewsOpen('1700000000.forged')).toMatchObject({ ok: false, error: 'invalid_trigger_id' });
     const blank = await h.slack.submitView(h.interactive, view, { question: '   ' });
     expect(blank.body).toEqual({ response_action: 'errors', errors: { question: WORDS.ask_question_missing() } });
     await h.slack.submitView(h.interactive, view, { question: 'first question', model: 'gpt-oss-120b' });
