@@ -146,9 +146,10 @@ export async function startWorkspace(opts: { slack: FakeSlack; port?: number; mo
     }
 
     const m = slack.postAsUser({ channel: channel.id, user: ME, text: toSlackText(typed), thread_ts: threadTs });
-    // The app subscribes to app_mention and message.im only (manifest.yml): other channel messages reach no one.
-    if (channel.kind === 'dm') await slack.sendSocketEvent(slack.eventFor(m, 'message'));
-    else if (m.text.includes(`<@${BOT_USER_ID}>`)) await slack.sendSocketEvent(slack.eventFor(m, 'app_mention'));
+    // As Slack does for this app (manifest.yml: message.im, message.channels, app_mention): every message arrives
+    // as a `message` event (the bot answers the thread's asker without a mention), and a mention also as app_mention.
+    await slack.sendSocketEvent(slack.eventFor(m, 'message'));
+    if (channel.kind !== 'dm' && m.text.includes(`<@${BOT_USER_ID}>`)) await slack.sendSocketEvent(slack.eventFor(m, 'app_mention'));
     return { ok: true, ts: m.ts };
   }
 

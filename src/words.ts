@@ -151,6 +151,23 @@ export const WORDS = {
   channel_default_none: (d: { fallback: string }) => `This channel has no default model; I use ${d.fallback}.`,
   channel_default_none_set_one: (d: { fallback: string }) => `This channel has no default model; I use ${d.fallback}. Set one with \`/metis model <name>\`.`,
   channel_default_here: (d: { model: string }) => `This channel's default model: \`${inertEcho(d.model)}\`.`,
+  // A channel's instructions for the model (/metis instructions); `text` is a person's words, shown inert
+  instructions_here: (d: { text: string; by: string }) => `This channel's instructions for me (set by <@${d.by}>): ${inertEcho(d.text)}`,
+  instructions_none: () => 'This channel has no instructions for me. Set some with `/metis instructions <text>` (e.g. "answer as a Fortran reviewer").',
+  instructions_set: (d: { user: string; text: string }) => `<@${d.user}> set this channel's instructions for me: ${inertEcho(d.text)}`,
+  instructions_cleared: (d: { user: string }) => `<@${d.user}> cleared this channel's instructions for me.`,
+  instructions_too_long: (d: { chars: number; max: number }) =>
+    `:straight_ruler: Channel instructions can be at most ${d.max} characters; these are ${d.chars}. Please shorten them; nothing was changed.`,
+  // The message shortcuts. The summary's instruction and a question's framing are read by the model.
+  summary_instruction: () =>
+    'Summarize this thread for someone who has not read it: the question or topic, the main points and who made them, what was decided, and what is still open. Be brief.',
+  ask_about_message: (d: { question: string; author?: string; text: string }) =>
+    `${d.question}\n\nThe message this is about${d.author ? `, from <@${d.author}>` : ''}:\n"""\n${d.text}\n"""`,
+  ask_modal: () => ({ title: 'Ask Metis', submit: 'Ask', question: 'Your question about this message', model: 'Model', modelPlaceholder: 'The usual one here' }),
+  ask_no_live_model: () => 'No model is Live on Metis right now: your question waits until one is.',
+  ask_question_missing: () => 'Please write a question.',
+  shortcut_message_gone: () => 'That message is no longer there (deleted, or I cannot see it).',
+  shortcut_not_in_channel: () => 'I am not in this channel, so I cannot answer there. Invite me with `/invite @metis`, then try again.',
   fallback_first_live: () => 'the first Live model',
   fallback_default_unknown: (d: { configured: string }) =>
     `the first Live model (the bot's default, \`METIS_DEFAULT_MODEL=${inertEcho(d.configured)}\`, is not a model Metis offers; an administrator should fix it)`,
@@ -166,12 +183,15 @@ export const WORDS = {
   readiness_queued: () => 'Waiting for resources on Metis; a question to it waits until it is Live.',
   use_model_hint: (d: { fragment: string; isDefault: boolean }) =>
     `Use it: \`@metis -m ${inertEcho(d.fragment)} <your question>\`${d.isDefault ? ' (it is already the default here)' : ''}.`,
-  help_lines: () => [
+  help_lines: (d: { instructionsMax: number }) => [
     '*Metis in Slack*',
     '• `@metis <question>` in a channel, or a DM to me: I answer in the thread; the thread is the conversation.',
     '• `@metis -m <model> <question>`: pick a model (a unique part of its name is enough). A thread keeps the model last named with `-m` in it.',
     '• `/metis-models`: every model and whether it is Live, Starting, Queued or Offline (`/metis-models public` to share it).',
     "• `/metis model <name>`: set this channel's default model; `/metis model` shows it; `/metis model clear` removes it.",
+    `• \`/metis instructions <text>\`: instructions I follow in this channel (at most ${d.instructionsMax} characters); \`/metis instructions clear\` removes them.`,
+    '• In a thread where I answered you, reply without `@metis` and I answer you again; others in the thread still mention me.',
+    '• On any message, *More actions* → *Ask Metis about this* or *Summarize thread*: the answer goes in its thread.',
   ],
 
   // Usage, admin status and the App Home (views/team)

@@ -49,6 +49,8 @@ describe('the words people see', () => {
       WORDS.unknown_model({ model: hostile, models: [hostile] }),
       WORDS.maintenance({ notice: hostile }),
       WORDS.maintenance_heading({ notice: hostile }),
+      WORDS.instructions_here({ text: hostile, by: 'U1' }),
+      WORDS.instructions_set({ user: 'U1', text: hostile }),
     ];
     for (const q of quoted) {
       expect(q).not.toContain('<!channel>');
@@ -62,7 +64,7 @@ describe('the words people see', () => {
     expect(userMessageFor(new MetisError('rate_limited', 'x', details))).toBe(WORDS.rate_limited(details));
     expect(userMessageFor(new Error('boom'))).toBe(WORDS.internal({}));
     for (const [code, say] of Object.entries(WORDS)) {
-      const text = (say as (d: Record<string, unknown>) => string | string[])({ model: 'm', user: 'U1', asker: 'U1', sub: 's', fallback: 'f', configured: 'c', detail: 'd', fix: 'f', code: 'c', since: '1 min', mode: 'static', madeOn: 'a', lapsesOn: 'b', age: '1 min', fragment: 'm', status: 'Live', limit: 1, when: 'soon', seconds: 1, chars: 2, usedChars: 1, daysLeft: 1, waitMinutes: 1, downMinutes: 1 });
+      const text = (say as (d: Record<string, unknown>) => string | string[])({ model: 'm', user: 'U1', asker: 'U1', sub: 's', fallback: 'f', configured: 'c', detail: 'd', fix: 'f', code: 'c', since: '1 min', mode: 'static', madeOn: 'a', lapsesOn: 'b', age: '1 min', fragment: 'm', status: 'Live', limit: 1, when: 'soon', seconds: 1, chars: 2, usedChars: 1, daysLeft: 1, waitMinutes: 1, downMinutes: 1, text: 't', by: 'U2', question: 'q', max: 5, instructionsMax: 5 });
       expect(String(text).length, code).toBeGreaterThan(3);
       expect(String(text), code).not.toContain('undefined');
     }

@@ -22,6 +22,17 @@ export const SYSTEM_PROMPT = [
   'Answer the latest message. Use Markdown where it helps (code blocks, lists), and be concise.',
 ].join(' ');
 
+/** Introduces a channel's instructions: the model reads them as what the channel's members asked for, within the rules above. */
+const CHANNEL_INSTRUCTIONS_LABEL =
+  'The members of this Slack channel set these instructions for every question asked in it (their words, between the lines of three quotes; follow them where they fit the above):';
+
+/** The system message: ours, then the channel's instructions, if it has any. */
+function systemPrompt(instructions: string | undefined, userNames: ReadonlyMap<string, string>): string {
+  // Three quotes inside would end the quoted block early and let the rest read as ours: they become one.
+  const text = instructions && slackToPlainText(instructions, userNames).replace(/"{3,}/g, '"').trim();
+  return text ? `${SYSTEM_PROMPT}\n\n${CHANNEL_INSTRUCTIONS_LABEL}\n"""\n${text}\n"""` : SYSTEM_PROMPT;
+}
+
 export interface BuildInput {
   history: ThreadMessage[];
   /** The message being answered, already stripped of options. */
@@ -31,7 +42,7 @@ export interface BuildInput {
   botUserId?: string;
   botId?: string;
   userNames: ReadonlyMap<string, string>;
-  /** The channel's instructions (`/metis instructions`), added to the system prompt. */
+  /** The channel's own instructions (/metis instructions), added to the system message under a label of their own. */
   instructions?: string;
 }
 
@@ -42,12 +53,6 @@ export interface Conversation {
   /** For each turn, the ts of the Slack message it came from (files shared there go before it). */
   turnTs: string[];
   question: ChatMessage;
-}
-
-/** The system prompt, with the channel's instructions when it has some (a person's text, labelled as such). */
-export function systemPrompt(instructions?: string): string {
-  const text = instructions?.trim();
-  return text ? `${SYSTEM_PROMPT}\n\nThis channel's members asked you to follow these instructions:\n${text}` : SYSTEM_PROMPT;
 }
 
 /**
@@ -91,5 +96,5 @@ export function conversationOf(input: BuildInput): Conversation {
     turns.push({ role: 'user', content: `${speaker}: ${text || '(shared a file)'}` });
     turnTs.push(m.ts);
   }
-  return { system: systemPrompt(input.instructions), turns, turnTs, question };
+  return { system: systemPrompt(input.instructions, input.userNames), turns, turnTs, question };
 }

@@ -2,14 +2,21 @@ import type { SlackFile } from '../conversation/file-context.ts';
 
 /** What was asked: the listener writes it, and no worker ever changes it. */
 export interface AnswerRequest {
-  source: 'mention' | 'dm';
+  /**
+   * How it was asked: a mention, a DM, a reply without a mention from the thread's asker (`follow-up`),
+   * the "Ask Metis about this" shortcut (`shortcut`) or the "Summarize thread" shortcut (`summary`).
+   */
+  source: 'mention' | 'dm' | 'follow-up' | 'shortcut' | 'summary';
   teamId?: string;
   channel: string;
   /** Who asked. */
   user: string;
   /** The message text, Slack markup included. */
   text: string;
-  /** The message being answered. */
+  /**
+   * The message being answered; the thread is read up to it. For a shortcut, the moment it was used
+   * (its `action_ts`): each use is a request of its own, and the thread is read up to then.
+   */
   ts: string;
   /** The thread to answer in: the message's thread, or the message itself. */
   threadTs: string;
@@ -18,6 +25,8 @@ export interface AnswerRequest {
   /** Files shared with the question (only the fields needed to read them). */
   files?: SlackFile[];
   eventId?: string;
+  /** The model the asker picked in the shortcut's menu (taken as if named with -m). */
+  chosenModel?: string;
   /** When Slack delivered the event (epoch ms), for queue-wait metrics. */
   receivedAt: number;
 }
@@ -56,7 +65,7 @@ export interface AnswerProgress {
 export type AnswerJobData = AnswerRequest & { progress?: AnswerProgress };
 
 const PROGRESS_KEYS = ['answerTs', 'accessWaitSince', 'model', 'coldStartSince', 'notLiveAt', 'admitted', 'note', 'noteCancellable', 'shown'] as const;
-const REQUEST_KEYS = ['source', 'teamId', 'channel', 'user', 'text', 'ts', 'threadTs', 'inThread', 'files', 'eventId', 'receivedAt'] as const;
+const REQUEST_KEYS = ['source', 'teamId', 'channel', 'user', 'text', 'ts', 'threadTs', 'inThread', 'files', 'eventId', 'chosenModel', 'receivedAt'] as const;
 
 /** What a job has done so far, from either shape of its data (a copy: changing it changes nothing stored). */
 export function progressOf(data: AnswerJobData): AnswerProgress {

@@ -16,7 +16,7 @@ const PAGE_SIZE = 200;
 const MAX_PAGES = 10;
 
 /** The bot writes answers as markdown blocks; their text is the answer (the `text` field is a short preview). */
-function markdownOf(blocks: unknown): string | undefined {
+export function markdownOf(blocks: unknown): string | undefined {
   if (!Array.isArray(blocks)) return undefined;
   const parts = blocks.filter((b): b is { type: string; text: string } => b?.type === 'markdown' && typeof b.text === 'string').map((b) => b.text);
   return parts.length ? parts.join('\n') : undefined;

@@ -32,6 +32,8 @@ export async function startListenerRole(config: Config, shared: Shared, logger: 
     },
     models,
     preferences: shared.preferences,
+    channelInstructions: shared.channelInstructions,
+    threadAskers: shared.threadAskers,
     cancellations: shared.cancellations,
     findRequest: (jobId) => queue.findOpen(jobId),
     removeWaiting: async (jobId) => {

@@ -19,9 +19,11 @@ import { opsSources } from '../ops/metrics-sources.ts';
 import { Cancellations } from '../queue/cancellation.ts';
 import { createWebClient, slackFailure } from '../reply/web-client.ts';
 import { AccessPolicy } from '../team/access-policy.ts';
+import { ChannelInstructions } from '../team/channel-instructions.ts';
 import { FairShare } from '../team/fair-share.ts';
 import { UsageLimits } from '../team/limits.ts';
 import { QueueControl } from '../team/queue-control.ts';
+import { ThreadAskers } from '../team/thread-askers.ts';
 import { UsageLedger } from '../team/usage.ts';
 import type { Closers } from './closers.ts';
 import { openRedis } from './redis-ready.ts';
@@ -52,6 +54,8 @@ export interface Shared {
   tokenStore?: TokenStore;
   team: TeamRules;
   preferences: ModelPreferences;
+  channelInstructions: ChannelInstructions;
+  threadAskers: ThreadAskers;
   cancellations: Cancellations;
   /** /healthz and /readyz; each role adds the checks of what it needs. */
   ops: OpsEndpoints;
@@ -89,6 +93,8 @@ export async function buildShared(config: Config, role: Role, logger: Logger, cl
     tokenStore,
     team,
     preferences: new ModelPreferences(redis, prefix),
+    channelInstructions: new ChannelInstructions(redis, prefix),
+    threadAskers: new ThreadAskers(redis, prefix),
     cancellations: new Cancellations(redis, prefix),
     ops,
   };

@@ -94,6 +94,8 @@ export async function startWorkerRole(config: Config, shared: Shared, logger: Lo
       gateway,
       catalog,
       preferences: shared.preferences,
+      channelInstructions: shared.channelInstructions,
+      threadAskers: shared.threadAskers,
       cancellations: shared.cancellations,
       tokens,
       health: accessHealth,

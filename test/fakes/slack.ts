@@ -14,6 +14,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { manifestBotScopes } from '../../src/ops/manifest.ts';
+import { assertShortcut, assertSubscribed } from './slack-manifest.ts';
+import { createViewsFake, type OpenedView, viewSubmissionPayload } from './slack-shortcuts.ts';
 
 export const TEAM_ID = 'T0001';
 export const BOT_USER_ID = 'U0BOT';
@@ -149,6 +151,22 @@ export interface FakeSlack {
     target: { mode: 'socket' } | { mode: 'http'; url: string },
     a: { actionId: string; value: string; user?: string; channel?: string; messageTs?: string },
   ): Promise<{ ackMs: number; status?: number; responseUrl: string }>;
+  /**
+   * Uses a message shortcut on `message` as a person would (a `message_action`; the manifest must declare it).
+   * `actionTs` is when: a ts later than every message so far.
+   */
+  sendShortcut(
+    target: { mode: 'socket' } | { mode: 'http'; url: string },
+    s: { callbackId: string; message: FakeMessage; user?: string },
+  ): Promise<{ ackMs: number; status?: number; responseUrl: string; actionTs: string; triggerId: string }>;
+  /** Every modal the bot opened (views.open), oldest first. */
+  views: OpenedView[];
+  /** Submits an opened modal: `values` by block id (a select's by option value); `body` is the bot's acknowledgement. */
+  submitView(
+    target: { mode: 'socket' } | { mode: 'http'; url: string },
+    view: OpenedView,
+    values: Record<string, string>,
+  ): Promise<{ ackMs: number; status?: number; body: Record<string, unknown> }>;
   /** Everything the bot posted to response_url addresses. */
   responses: { url: string; body: Record<string, unknown> }[];
   socketConnections(): number;
@@ -268,6 +286,7 @@ export async function startFakeSlack(opts: { botScopes?: readonly string[] } = {
   const endlessBytesSent = new Map<string, number>();
   let fileCounter = 0;
   const delayTimers = new Set<NodeJS.Timeout>();
+  const modals = createViewsFake();
 
   const nextTs = () => {
     tsCounter += 1;
@@ -458,6 +477,8 @@ export async function startFakeSlack(opts: { botScopes?: readonly string[] } = {
         homeViews.set(params.user_id, view);
         return { ok: true, view: { id: `V${nextTs()}`, ...view } };
       }
+      case 'views.open':
+        return modals.open(params);
       case 'files.info': {
         const stored = files.get(String(params.file ?? ''));
         if (!stored) return { ok: false, error: 'file_not_found' };
@@ -694,6 +715,16 @@ export async function startFakeSlack(opts: { botScopes?: readonly string[] } = {
     return { status: res.status, ms: performance.now() - started, body: await res.text() };
   }
 
+  /** An interactive payload, as Slack sends one in each mode; `body` is the acknowledgement's payload, if any. */
+  async function sendInteractive(target: { mode: 'socket' } | { mode: 'http'; url: string }, payload: Record<string, unknown>) {
+    if (target.mode === 'socket') {
+      const r = await sendEnvelope('interactive', payload, {});
+      return { ackMs: r.ackMs, body: (r.payload ?? {}) as Record<string, unknown> };
+    }
+    const r = await signedPost(target.url, new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), 'application/x-www-form-urlencoded');
+    return { ackMs: r.ms, status: r.status, body: r.body ? (JSON.parse(r.body) as Record<string, unknown>) : {} };
+  }
+
   const fake: FakeSlack = {
     url: baseUrl,
     apiUrl: `${baseUrl}/api/`,
@@ -763,7 +794,8 @@ export async function startFakeSlack(opts: { botScopes?: readonly string[] } = {
           ...(m.thread_ts ? { thread_ts: m.thread_ts } : {}),
           channel: m.channel,
           event_ts: m.ts,
-          ...(type === 'message' ? { channel_type: isIm ? 'im' : 'channel' } : {}),
+          ...(type === 'message' ? { channel_type: isIm ? 'im' : m.channel.startsWith('G') ? 'group' : 'channel' } : {}),
+          ...(m.thread_ts && m.thread_ts !== m.ts ? { parent_user_id: find(m.channel, m.thread_ts)?.user } : {}),
           ...(m.bot_id ? { bot_id: m.bot_id } : {}),
           ...(m.files ? { files: m.files, ...(type === 'message' ? { subtype: 'file_share' } : {}) } : {}),
           team: TEAM_ID,
@@ -774,6 +806,7 @@ export async function startFakeSlack(opts: { botScopes?: readonly string[] } = {
       };
     },
     async sendHttpEvent(url, body, opts = {}) {
+      assertSubscribed(body);
       const raw = JSON.stringify(body);
       const timestamp = opts.timestamp ?? Math.floor(Date.now() / 1000);
       const signature = opts.signature ?? signSlackRequest(opts.secret ?? SIGNING_SECRET, timestamp, raw);
@@ -792,6 +825,7 @@ export async function startFakeSlack(opts: { botScopes?: readonly string[] } = {
       return { status: res.status, ms: performance.now() - started, body: text };
     },
     async sendSocketEvent(body, opts = {}) {
+      assertSubscribed(body);
       const { ackMs } = await sendEnvelope('events_api', body, opts);
       return { ackMs };
     },
@@ -839,6 +873,33 @@ export async function startFakeSlack(opts: { botScopes?: readonly string[] } = {
       const raw = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
       const r = await signedPost(target.url, raw, 'application/x-www-form-urlencoded');
       return { ackMs: r.ms, status: r.status, responseUrl: payload.response_url };
+    },
+    async sendShortcut(target, s) {
+      assertShortcut(s.callbackId, granted);
+      const user = s.user ?? 'U0HUMAN';
+      const m = s.message;
+      const actionTs = nextTs();
+      const payload = {
+        type: 'message_action',
+        token: 'legacy',
+        action_ts: actionTs,
+        team: { id: TEAM_ID, domain: 'fake' },
+        user: { id: user, username: 'ada', name: 'ada', team_id: TEAM_ID },
+        channel: { id: m.channel, name: 'general' },
+        is_enterprise_install: false,
+        enterprise: null,
+        callback_id: s.callbackId,
+        trigger_id: modals.trigger(user),
+        response_url: `${baseUrl}/respond/${randomUUID()}`,
+        message_ts: m.ts,
+        message: { type: 'message', user: m.user, ts: m.ts, text: m.text, ...(m.thread_ts ? { thread_ts: m.thread_ts } : {}), ...(m.bot_id ? { bot_id: m.bot_id } : {}) },
+      };
+      const r = await sendInteractive(target, payload);
+      return { ackMs: r.ackMs, status: r.status, responseUrl: payload.response_url, actionTs, triggerId: payload.trigger_id };
+    },
+    views: modals.views,
+    async submitView(target, view, values) {
+      return sendInteractive(target, viewSubmissionPayload(view, values, TEAM_ID));
     },
     responses,
     socketConnections() {

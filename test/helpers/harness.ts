@@ -49,6 +49,8 @@ export interface Harness {
    * text if it had any, else the bot's first answer through response_url (waited for).
    */
   command(command: string, text?: string, opts?: { user?: string; channel?: string }): ReturnType<FakeSlack['sendSlashCommand']>;
+  /** Where interactive payloads (shortcuts, modal submissions) go in the harness's mode. */
+  interactive: { mode: 'socket' } | { mode: 'http'; url: string };
   /** Clicks a button as a person would. */
   click(actionId: string, value: string, opts?: { user?: string; channel?: string; messageTs?: string }): ReturnType<FakeSlack['sendAction']>;
   /** Waits for the bot's finished reply in the thread of `m` (an answer or a notice), returns the thread's bot messages. */
@@ -149,6 +151,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
       const answer = await waitFor(() => slack.responses.find((x) => x.url === r.responseUrl), `the answer to ${command} ${text}`, 20_000);
       return { ...r, body: answer.body };
     },
+    interactive: opts.mode === 'http' ? { mode: 'http', url: eventsUrl } : { mode: 'socket' },
     click(actionId, value, o = {}) {
       return slack.sendAction(opts.mode === 'http' ? { mode: 'http', url: eventsUrl } : { mode: 'socket' }, { actionId, value, ...o });
     },

@@ -104,6 +104,8 @@ export async function passGate(run: AnswerRun, deps: AnswerDeps): Promise<Throug
     await reply.begin(p.note ?? resumed, p.note && p.noteCancellable ? run.jobId : undefined, p.note !== undefined);
     if (firstShowing) firstSignOfLifeSeconds.observe(secondsSince(r.receivedAt));
     await run.saved(); // the placeholder's ts is stored before anything else can fail
+    // The asker's replies in this thread are follow-ups from now on (answered without a mention).
+    if (r.source !== 'dm') await deps.threadAskers.remember(r.channel, r.threadTs, r.user).catch((err: unknown) => log.warn({ err }, 'could not note the thread\'s asker'));
   } catch (err) {
     if (err instanceof ConversationGone) {
       log.warn({ slackError: err.slackError }, 'cannot post in this conversation; dropping the request');
@@ -144,7 +146,7 @@ export async function admit(run: AnswerRun, deps: AnswerDeps, gate: Through): Pr
   const snapshot = knownSnapshot;
   let ignoredDefault: string | undefined;
   if (!run.model) {
-    const choice = chooseModel(snapshot, { flag: gate.prompt.model, thread: prefs?.thread, channel: prefs?.channel, configured: deps.config.gateway.defaultModel });
+    const choice = chooseModel(snapshot, { flag: gate.prompt.model ?? r.chosenModel, thread: prefs?.thread, channel: prefs?.channel, configured: deps.config.gateway.defaultModel });
     run.model = choice.model;
     // A waiting question keeps a model someone chose; "the first Live one" is chosen again when it wakes.
     if (choice.source !== 'first-live' && choice.source !== 'first-listed') p.model = choice.model;

@@ -72,7 +72,7 @@ async function gather(run: AnswerRun, deps: AnswerDeps, go: Proceed, windowToken
   // No token is shorter than a character: reading this many characters back reads all that can fit.
   const [history, instructions] = await Promise.all([
     r.inThread ? fetchThread(deps.slack, r.channel, r.threadTs, r.ts, windowTokens) : Promise.resolve<ThreadMessage[]>([]),
-    deps.instructions?.get(r.channel),
+    deps.channelInstructions.forChannel(r.channel),
   ]);
   const names = await deps.userNames.lookup(userIdsIn({ history, prompt: go.prompt.prompt, triggerUser: r.user }));
   const conversation = conversationOf({

@@ -13,6 +13,8 @@ import type { ModelPreferences } from '../../models/preferences.ts';
 import type { EditPacer } from '../../reply/edit-pacer.ts';
 import type { UserNames } from '../../reply/user-names.ts';
 import type { AccessPolicy } from '../../team/access-policy.ts';
+import type { ChannelInstructions } from '../../team/channel-instructions.ts';
+import type { ThreadAskers } from '../../team/thread-askers.ts';
 import type { FairShare } from '../../team/fair-share.ts';
 import type { GatewayBudget } from '../../team/gateway-budget.ts';
 import type { UsageLimits } from '../../team/limits.ts';
@@ -30,6 +32,10 @@ export interface AnswerDeps {
   gateway: GatewayClient;
   catalog: ModelCatalog;
   preferences: ModelPreferences;
+  /** A channel's own instructions, sent with its questions (/metis instructions). */
+  channelInstructions: ChannelInstructions;
+  /** Who was last answered in a thread: their replies there are follow-ups. */
+  threadAskers: ThreadAskers;
   cancellations: Cancellations;
   tokens: AccessTokenSource;
   health: AccessHealth;
@@ -46,8 +52,6 @@ export interface AnswerDeps {
   contextWindows: ContextWindows;
   /** Downloads shared files and reads their text (reply/slack-files.ts, with the bot token). */
   readFiles: (files: readonly SlackFile[], log: Logger) => Promise<SharedFiles>;
-  /** The channel's instructions (`/metis instructions`), when channels can have them. */
-  instructions?: { get(channel: string): Promise<string | undefined> };
   /** Where each answer is shown in its thread (today: a message edited as the answer streams). */
   replies: ReplyFactory;
   botIdentity: () => Promise<BotIdentity>;

@@ -5,6 +5,8 @@ import type { ModelStatusReader } from '../../queue/status-refresh.ts';
 import type { ModelPreferences } from '../../models/preferences.ts';
 import type { Logger } from '../../logger.ts';
 import type { AccessPolicy } from '../../team/access-policy.ts';
+import type { ChannelInstructions } from '../../team/channel-instructions.ts';
+import type { ThreadAskers } from '../../team/thread-askers.ts';
 import type { UsageLimits } from '../../team/limits.ts';
 import type { QueueControl } from '../../team/queue-control.ts';
 import type { UsageLedger } from '../../team/usage.ts';
@@ -20,6 +22,9 @@ export interface ListenerDeps {
   enqueue: EnqueueAnswer;
   models: ModelStatusReader;
   preferences: ModelPreferences;
+  channelInstructions: ChannelInstructions;
+  /** Who was last answered in a channel thread (their replies there need no mention). */
+  threadAskers: ThreadAskers;
   cancellations: Cancellations;
   /** A queued or running request: who asked, where, and the messages the bot posted for it. */
   findRequest: (jobId: string) => Promise<CancellableRequest | undefined>;

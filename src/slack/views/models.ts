@@ -7,6 +7,7 @@
 import { defaultModelProblem } from '../../models/model-names.ts';
 import type { ModelInfo, SnapshotView } from '../../models/catalog.ts';
 import { inertEcho } from '../../inert-text.ts';
+import { type ChannelInstructionsEntry, INSTRUCTIONS_MAX_CHARS } from '../../team/channel-instructions.ts';
 import { WORDS } from '../../words.ts';
 
 export const USE_MODEL_ACTION = 'use_model';
@@ -130,10 +131,11 @@ export function fallbackModelText(configured: string | undefined, offered: strin
   return `\`${inertEcho(configured)}\``;
 }
 
-export function helpMessage(opts: { channelDefault?: string; fallback: string }): SlackMessage {
+export function helpMessage(opts: { channelDefault?: string; fallback: string; instructions?: ChannelInstructionsEntry }): SlackMessage {
   const text = [
-    ...WORDS.help_lines(),
+    ...WORDS.help_lines({ instructionsMax: INSTRUCTIONS_MAX_CHARS }),
     opts.channelDefault ? WORDS.channel_default_here({ model: opts.channelDefault }) : WORDS.channel_default_none({ fallback: opts.fallback }),
+    opts.instructions ? WORDS.instructions_here(opts.instructions) : WORDS.instructions_none(),
   ].join('\n');
   return { text, blocks: [section(text)] };
 }
