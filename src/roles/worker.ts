@@ -4,7 +4,6 @@
  * the model-status worker. At shutdown it stops taking questions and lets
  * answers in flight finish under SHUTDOWN_GRACE before closing.
  */
-import { editedMessageReplies } from '../reply/edited-message.ts';
 import type { Worker } from 'bullmq';
 import { AccessHealth } from '../auth/access-health.ts';
 import { createAccessTokenSource } from '../auth/access-token.ts';
@@ -18,6 +17,8 @@ import { createAnswerWorker } from '../queue/answer-worker.ts';
 import { createStatusRefreshWorker } from '../queue/status-refresh.ts';
 import { slackAccessNotifier } from '../reply/admin-alerts.ts';
 import { EditPacer } from '../reply/edit-pacer.ts';
+import { ChannelPostPacer } from '../reply/post-pacer.ts';
+import { streamedReplies } from '../reply/streamed-reply.ts';
 import { UserNames } from '../reply/user-names.ts';
 import { GatewayBudget } from '../team/gateway-budget.ts';
 import type { Closers } from './closers.ts';
@@ -68,7 +69,14 @@ export async function startWorkerRole(config: Config, shared: Shared, logger: Lo
     freshMs: config.models.statusTtlMs,
     defaultModel: config.gateway.defaultModel,
   });
-  const editPacer = new EditPacer(redis, prefix, { editsPerMinute: config.slackOutput.editsPerMinute, minIntervalMs: config.slackOutput.editIntervalMs }, logger);
+  const out = config.slackOutput;
+  // One sharing of Slack's per-workspace tiers for every method an answer uses (edits, native streams, appends).
+  const editPacer = new EditPacer(
+    redis,
+    prefix,
+    { editsPerMinute: out.editsPerMinute, minIntervalMs: out.editIntervalMs, streamCallsPerMinute: out.streamCallsPerMinute, appendsPerMinute: out.appendsPerMinute },
+    logger,
+  );
   editPacer.start();
   closers.add('edit-pacer', () => editPacer.stop());
 
@@ -96,7 +104,12 @@ export async function startWorkerRole(config: Config, shared: Shared, logger: Lo
       usage: team.usage,
       control: team.control,
       editPacer,
-      replies: editedMessageReplies(shared.slack, editPacer, config.slackOutput.messageMaxChars),
+      replies: streamedReplies(shared.slack, editPacer, {
+        mode: out.streaming,
+        maxChars: out.messageMaxChars,
+        appendIntervalMs: out.editIntervalMs,
+        posts: new ChannelPostPacer(redis, prefix),
+      }),
       // Read at start (a refused token stops it there), so it is known here.
       botIdentity: async () => shared.identity,
       config,
