@@ -14,7 +14,7 @@
  *
  * Tiers: per method and workspace, at most `perMinute` calls in any rolling
  * minute (a burst of them at once is allowed, as Slack allows short bursts);
- * chat.postMessage about one a second per channel. Past that, 429 with
+ * chat.postMessage about one a second per channel (3 in any 3 s). Past that, 429 with
  * Retry-After until the oldest call leaves the window.
  */
 
@@ -124,7 +124,8 @@ export const SLACK_TIERS: Record<string, TierLimit> = {
   'chat.appendStream': { perMinute: 100 },
   'chat.update': { perMinute: 50 },
   'chat.delete': { perMinute: 50 },
-  'chat.postMessage': { perMinute: 1, windowMs: 1000, perChannel: true },
+  // "1 message per second to a specific channel, with short bursts above 1 allowed": 3 in any 3 s.
+  'chat.postMessage': { perMinute: 3, windowMs: 3000, perChannel: true },
 };
 
 export class TierLimiter {
