@@ -119,8 +119,12 @@ export function stablePiece(text: string, limit: number, carry: { marker: string
       break;
     }
   }
-  end = Math.max(text.lastIndexOf(' ', end), text.lastIndexOf('\n', end), 0);
-  const open = text.lastIndexOf('<', end - 1);
-  if (open !== -1 && !/[<>]/.test(text.slice(open + 1, end))) end = open;
+  // Back to whitespace before any unclosed `<` (what a token turns into depends on what follows it up to the next space).
+  for (;;) {
+    end = Math.max(text.lastIndexOf(' ', end), text.lastIndexOf('\n', end), 0);
+    const open = end > 0 ? text.lastIndexOf('<', end - 1) : -1;
+    if (open === -1 || /[<>]/.test(text.slice(open + 1, end))) break;
+    end = open;
+  }
   return { text: prefix + text.slice(0, end), complete: false };
 }

@@ -167,6 +167,11 @@ export class StreamedReply implements Reply {
         this.takeOverIfEnded();
         if (!this.continuation) return await this.edited({}).fail(message, liveUsers);
       }
+      // A degraded answer's partial text is posted (marked final) before the message, as an edited one keeps it.
+      if (this.quiet && !this.stream && this.text.trim().length > 0) {
+        await this.placeholder.finish(this.text);
+        return await this.edited({}).fail(message, liveUsers);
+      }
       await this.live.fail(message, liveUsers);
     } finally {
       this.release();
@@ -217,6 +222,8 @@ export class StreamedReply implements Reply {
       return;
     }
     this.continuation = this.edited({ existingTs: h.ts ? [h.ts] : [], continueFrom: { chars: h.chars, ...(h.carry ? { carry: h.carry } : {}) } });
+    // It shows the text so far at its next edit (the ended stream may lack the end of it).
+    this.continuation.update(this.text);
     this.report();
   }
 }

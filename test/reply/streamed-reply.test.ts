@@ -188,6 +188,26 @@ describe('the streamed Reply', () => {
     expect(shown(third)).toEqual(['_Asking…_']);
   });
 
+  it('keeps the partial text, stream stopped, with the failure after it; a degraded answer posts both', async () => {
+    const threadTs = question();
+    const reply = fleet().open(threadTs);
+    await reply.begin('_Asking…_');
+    reply.update('Half of an answer that');
+    await reply.flush();
+    await reply.fail('The model stopped answering.');
+    expect(shown(threadTs)).toEqual(['Half of an answer that', 'The model stopped answering.']);
+    expect(slack.botReplies(CHANNEL, threadTs).every((m) => !m.streaming)).toBe(true);
+
+    const f = fleet({ editsPerMinute: 4, streamCallsPerMinute: 0 });
+    await f.open(question()).begin('_Asking…_'); // takes the one edited message the budget allows
+    const degraded = question();
+    const b = f.open(degraded);
+    await b.begin('_Asking…_');
+    b.update('Another half');
+    await b.fail('The model stopped answering.');
+    expect(shown(degraded)).toEqual(['Another half', 'The model stopped answering.']);
+  });
+
   it('with SLACK_STREAMING=edit never starts a stream', async () => {
     const threadTs = question();
     const reply = fleet({ mode: 'edit' }).open(threadTs);
