@@ -44,7 +44,7 @@ function fleet(b: Budgets = {}) {
   const pacer = new EditPacer(
     redis,
     prefix,
-    { editsPerMinute: b.editsPerMinute ?? 0, minIntervalMs: 60_000, streamCallsPerMinute: b.streamCallsPerMinute ?? 600, appendsPerMinute: 6000 },
+    { editsPerMinute: b.editsPerMinute ?? 0, minIntervalMs: 60_000, streamCallsPerMinute: b.streamCallsPerMinute ?? 600_000, appendsPerMinute: 6000 },
     captured.logger,
   );
   const replies = streamedReplies(createWebClient(BOT_TOKEN, slack.apiUrl, captured.logger), pacer, {
