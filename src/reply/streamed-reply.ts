@@ -132,7 +132,9 @@ export class StreamedReply implements Reply {
     this.text = text;
     if (!this.decided && text.trim().length > 0) {
       this.decided = true;
-      if (this.opts.mode === 'native' || this.pacer.reserveStream()) this.openStream();
+      // Counted in native mode too, so the fleet's other answers see the budget as it is.
+      const room = this.pacer.reserveStream();
+      if (room || this.opts.mode === 'native') this.openStream();
     }
     this.takeOverIfEnded();
     if (this.continuation) this.continuation.update(text);
