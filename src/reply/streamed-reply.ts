@@ -17,12 +17,16 @@
  * layout (native-stream.ts), so the answer is shown exactly once.
  */
 import type { WebClient } from '@slack/web-api';
+import { type Clock, realClock } from '../clock.ts';
 import type { EditPacer } from './edit-pacer.ts';
 import { EditedMessageReply, type EditedMessageOptions, editedMessageReplies } from './edited-message.ts';
 import { NativeStream } from './native-stream.ts';
 import type { ChannelPostPacer } from './post-pacer.ts';
 import type { Reply, ReplyFactory, ReplyTarget } from './reply.ts';
 import { slackFailure } from './web-client.ts';
+
+/** A degraded answer asks again for a stream this often while its text comes. */
+const RETRY_STREAM_MS = 1000;
 
 export type StreamingMode = 'auto' | 'native' | 'edit';
 
@@ -33,6 +37,8 @@ export interface StreamedRepliesOptions {
   appendIntervalMs: number;
   /** Spaces posts per channel fleet-wide (degraded answers are posted whole, many at once). */
   posts?: ChannelPostPacer;
+  /** Times a degraded answer's new asks for a stream. */
+  clock?: Clock;
 }
 
 /** The worker's ReplyFactory: `edit` is today's edited message; `auto` and `native` choose per answer. */
@@ -47,6 +53,8 @@ export class StreamedReply implements Reply {
   /** No placeholder and no edits: the answer is posted whole when done (or streamed if room comes by its first text). */
   private quiet = false;
   private decided = false;
+  /** When this answer last asked the Tier-2 budget for a stream. */
+  private askedAt = 0;
   private stream: NativeStream | undefined;
   /** Edits carrying on where an ended stream stopped. */
   private continuation: EditedMessageReply | undefined;
@@ -61,6 +69,10 @@ export class StreamedReply implements Reply {
     private readonly opts: StreamedRepliesOptions,
   ) {
     this.placeholder = this.edited({ existingTs: target.resume?.messageTs, existingShown: target.resume?.shown });
+  }
+
+  private now(): number {
+    return (this.opts.clock ?? realClock).now();
   }
 
   private edited(extra: Partial<EditedMessageOptions>): EditedMessageReply {
@@ -132,9 +144,14 @@ export class StreamedReply implements Reply {
     this.text = text;
     if (!this.decided && text.trim().length > 0) {
       this.decided = true;
+      this.askedAt = this.now();
       // Counted in native mode too, so the fleet's other answers see the budget as it is.
       const room = this.pacer.reserveStream();
       if (room || this.opts.mode === 'native') this.openStream();
+    } else if (this.quiet && !this.stream && text.trim().length > 0 && this.now() - this.askedAt >= RETRY_STREAM_MS) {
+      // A degraded answer shows nothing yet: it streams as soon as the Tier-2 budget has room again.
+      this.askedAt = this.now();
+      if (this.pacer.reserveStream()) this.openStream();
     }
     this.takeOverIfEnded();
     if (this.continuation) this.continuation.update(text);

@@ -16,6 +16,7 @@ import { type StreamingMode, streamedReplies } from '../../src/reply/streamed-re
 import { createWebClient } from '../../src/reply/web-client.ts';
 import { BOT_TOKEN, type FakeSlack, startFakeSlack, TEAM_ID } from '../fakes/slack.ts';
 import { capturedLogger } from '../helpers/captured-logger.ts';
+import { ManualClock } from '../helpers/manual-clock.ts';
 
 const CHANNEL = 'C0CHAN';
 
@@ -32,6 +33,7 @@ afterEach(() => slack.close());
 
 interface Budgets {
   mode?: StreamingMode;
+  clock?: ManualClock;
   maxChars?: number;
   editsPerMinute?: number;
   streamCallsPerMinute?: number;
@@ -46,12 +48,14 @@ function fleet(b: Budgets = {}) {
     prefix,
     { editsPerMinute: b.editsPerMinute ?? 0, minIntervalMs: 60_000, streamCallsPerMinute: b.streamCallsPerMinute ?? 600_000, appendsPerMinute: 6000 },
     captured.logger,
+    b.clock,
   );
   const replies = streamedReplies(createWebClient(BOT_TOKEN, slack.apiUrl, captured.logger), pacer, {
     mode: b.mode ?? 'auto',
     maxChars: b.maxChars ?? 4000,
     appendIntervalMs: 60_000,
     posts: new ChannelPostPacer(redis, prefix),
+    ...(b.clock ? { clock: b.clock } : {}),
   });
   const open = (threadTs: string): Reply =>
     replies({ channel: CHANNEL, threadTs, requestId: `Ev${threadTs}`, asker: { user: 'U0HUMAN', teamId: TEAM_ID }, logger: captured.logger });
@@ -186,6 +190,33 @@ describe('the streamed Reply', () => {
     const third = question();
     await f.open(third).begin('_Asking…_');
     expect(shown(third)).toEqual(['_Asking…_']);
+  });
+
+  it('streams a degraded answer once the Tier-2 budget has room again', async () => {
+    // One edited message allowed; 6 stream calls a minute: one stream now, the next 20 s later.
+    const clock = new ManualClock();
+    const f = fleet({ editsPerMinute: 4, streamCallsPerMinute: 6, clock });
+    const first = question();
+    const second = question();
+    const a = f.open(first);
+    const b = f.open(second);
+    await a.begin('_Asking…_');
+    await b.begin('_Asking…_');
+    expect(shown(second)).toEqual([]);
+    a.update('First answer streams ');
+    b.update('Second answer waits ');
+    await a.flush();
+    await b.flush();
+    expect(slack.callsOf('chat.startStream').map((c) => c.params.thread_ts)).toEqual([first]);
+    clock.advance(20_000);
+    b.update('Second answer waits, then streams ');
+    await b.flush();
+    expect(slack.callsOf('chat.startStream').map((c) => c.params.thread_ts)).toEqual([first, second]);
+    await a.finish('First answer streams natively.');
+    await b.finish('Second answer waits, then streams natively.');
+    expect(shown(first)).toEqual(['First answer streams natively.']);
+    expect(shown(second)).toEqual(['Second answer waits, then streams natively.']);
+    expect(slack.callsOf('chat.postMessage').filter((c) => c.params.thread_ts === second)).toEqual([]);
   });
 
   it('keeps the partial text, stream stopped, with the failure after it; a degraded answer posts both', async () => {
