@@ -136,8 +136,8 @@ describe('the streamed Reply', () => {
     expect(shown(threadTs)).toEqual([answer]);
   });
 
-  it('edits the placeholder when Slack refuses the stream', async () => {
-    slack.failNext('chat.startStream', { error: 'streaming_mode_mismatch' });
+  it.each([{ error: 'streaming_mode_mismatch' }, { rateLimitedSeconds: 30 }])('edits the placeholder when Slack refuses the stream (%o)', async (fault) => {
+    slack.failNext('chat.startStream', fault);
     const threadTs = question();
     const reply = fleet().open(threadTs);
     await reply.begin('_Asking…_');
