@@ -184,7 +184,8 @@ export class StreamedReply implements Reply {
         // The partial text stays, its stream stopped; the message follows it.
         await this.stream.finish(this.text);
         this.takeOverIfEnded();
-        if (!this.continuation) return await this.edited({}).fail(message, liveUsers);
+        // Refused before it showed anything, the stream is gone and the placeholder takes the failure below.
+        if (this.stream?.started && !this.continuation) return await this.edited({}).fail(message, liveUsers);
       }
       // A degraded answer's partial text is posted (marked final) before the message, as an edited one keeps it.
       if (this.quiet && !this.stream && this.text.trim().length > 0) {
