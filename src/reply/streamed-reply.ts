@@ -39,6 +39,8 @@ export interface StreamedRepliesOptions {
   posts?: ChannelPostPacer;
   /** Times a degraded answer's new asks for a stream. */
   clock?: Clock;
+  /** For chat.startStream/appendStream/stopStream: a client that never retries by itself (an append is not idempotent). */
+  streamClient?: WebClient;
 }
 
 /** The worker's ReplyFactory: `edit` is today's edited message; `auto` and `native` choose per answer. */
@@ -205,7 +207,7 @@ export class StreamedReply implements Reply {
   private openStream(): void {
     const t = this.target;
     this.releaseNative = this.pacer.holdNative();
-    this.stream = new NativeStream(this.client, {
+    this.stream = new NativeStream(this.opts.streamClient ?? this.client, {
       channel: t.channel,
       threadTs: t.threadTs,
       requestId: t.requestId,

@@ -11,7 +11,7 @@ import { checkLoginLapse } from '../auth/login-lapse.ts';
 import type { Config } from '../config.ts';
 import { GatewayClient } from '../gateway/client.ts';
 import type { Logger } from '../logger.ts';
-import { countingGatewayFetch, observeAnswerWorker } from '../metrics/instrument.ts';
+import { countingGatewayFetch, countingSlackFetch, observeAnswerWorker } from '../metrics/instrument.ts';
 import { ModelCatalog } from '../models/catalog.ts';
 import { createAnswerWorker } from '../queue/answer-worker.ts';
 import { createStatusRefreshWorker } from '../queue/status-refresh.ts';
@@ -19,6 +19,7 @@ import { slackAccessNotifier } from '../reply/admin-alerts.ts';
 import { EditPacer } from '../reply/edit-pacer.ts';
 import { ChannelPostPacer } from '../reply/post-pacer.ts';
 import { streamedReplies } from '../reply/streamed-reply.ts';
+import { createWebClient } from '../reply/web-client.ts';
 import { UserNames } from '../reply/user-names.ts';
 import { GatewayBudget } from '../team/gateway-budget.ts';
 import type { Closers } from './closers.ts';
@@ -109,6 +110,7 @@ export async function startWorkerRole(config: Config, shared: Shared, logger: Lo
         maxChars: out.messageMaxChars,
         appendIntervalMs: out.editIntervalMs,
         posts: new ChannelPostPacer(redis, prefix),
+        streamClient: createWebClient(config.slack.botToken, config.slack.apiUrl, logger, countingSlackFetch(shared.http.fetch), { retries: 0 }),
       }),
       // Read at start (a refused token stops it there), so it is known here.
       botIdentity: async () => shared.identity,

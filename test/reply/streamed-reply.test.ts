@@ -56,6 +56,7 @@ function fleet(b: Budgets = {}) {
     appendIntervalMs: 60_000,
     posts: new ChannelPostPacer(redis, prefix),
     ...(b.clock ? { clock: b.clock } : {}),
+    streamClient: createWebClient(BOT_TOKEN, slack.apiUrl, captured.logger, undefined, { retries: 0 }),
   });
   const open = (threadTs: string): Reply =>
     replies({ channel: CHANNEL, threadTs, requestId: `Ev${threadTs}`, asker: { user: 'U0HUMAN', teamId: TEAM_ID }, logger: captured.logger });
