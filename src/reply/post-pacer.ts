@@ -28,7 +28,12 @@ export class ChannelPostPacer {
 
   /** Waits for the channel's next free slot (at once when the channel is quiet); Redis trouble does not hold the post back. */
   async beforePost(channel: string): Promise<void> {
-    const wait = Number(await this.redis.eval(TAKE_SLOT, 1, redisKeys(this.prefix).slackPostSlot(channel), String(this.spacingMs)).catch(() => 0));
+    const wait = await this.takeSlot(channel).catch(() => 0);
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  }
+
+  /** Takes the channel's next free slot: how long until it comes. */
+  async takeSlot(channel: string): Promise<number> {
+    return Number(await this.redis.eval(TAKE_SLOT, 1, redisKeys(this.prefix).slackPostSlot(channel), String(this.spacingMs)));
   }
 }
