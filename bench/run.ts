@@ -13,6 +13,7 @@ import { APP_TOKEN, BOT_TOKEN, BOT_USER_ID, type FakeMessage, type FakeSlack, SI
 import { freePort, startTestRedis, type TestRedis } from '../test/helpers/redis-server.ts';
 import { sleep, waitFor } from '../test/helpers/wait.ts';
 import { httpFlood } from './http-flood.ts';
+import { answerTimes, callsPerAnswer } from './tiers.ts';
 
 const QUICK = process.argv.includes('--quick');
 /** The realistic model: 240 words at 50 a second (a 6 s answer); 60 words in a quick run. */
@@ -493,6 +494,64 @@ if (want('busy')) {
   row(`busy day at the defaults: ${n} × ${words / 5} s answers asked at once, all started / all answered, s`, `${round(allStartedS)} / ${round(seconds)}`, n === 1000 ? '≤ 240 answered' : '');
   row(`… peak RSS MB; event-loop lag p99 while holding them (worst second) ms, its GC pause ms`, `${peakRss}; ${holdLagP99}, ${worstHeld?.gcPauseMaxMs}`, 'RSS < 300; lag < 50');
   row(`… chat.update calls in all, in the busiest second`, `${slack.total}, ${slack.peak}`, '');
+  await env.stop();
+}
+
+// 11. Slack's tiers enforced (Tier 2 ≈ 20/min, Tier 3 ≈ 50/min, Tier 4 ≈ 100/min per method; posts ≈ 1/s per channel),
+// SLACK_STREAMING=auto: N answers asked at once across N/10 channels, each streamed by the model for a while.
+// `--tiers-n=100 --tiers-seconds=12` sizes it (default 1,000 × 60 s; --quick 100 × 12 s).
+if (want('tiers')) {
+  const arg = (name: string) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1]);
+  const n = arg('tiers-n') || (QUICK ? 100 : 1000);
+  const answerSeconds = arg('tiers-seconds') || (QUICK ? 12 : 60);
+  const words = Math.round(answerSeconds * 5); // one word every 200 ms
+  const channels = Math.max(1, Math.ceil(n / 10));
+  // At least two workers, so the tiers are shared through Redis as a fleet shares them; at most 500 answers each.
+  const workers = Math.max(2, Math.ceil(n / 500));
+  const env = await startEnv({
+    mode: 'socket',
+    workers,
+    gateway: { chunkDelayMs: 200, reply: () => 'tok '.repeat(words).trim() },
+    // Within Slack's 50 chat.update a minute (the shipped 60 assumes Slack's "50+").
+    env: { SLACK_STREAMING: 'auto', WORKER_CONCURRENCY: String(Math.ceil(n / workers)), METIS_SLACK_EDITS_PER_MINUTE: '45' },
+  });
+  env.slack.enforceTiers();
+  const started = Date.now();
+  const sent: FakeMessage[] = [];
+  for (let i = 0; i < n; i += 100) {
+    const batch = Array.from({ length: Math.min(100, n - i) }, (_, j) => {
+      const k = i + j;
+      const m = env.slack.postAsUser({ channel: `C0T${k % channels}`, user: `U0T${k}`, text: `<@${BOT_USER_ID}> tiers question ${k}` });
+      return env.slack.sendSocketEvent(env.slack.eventFor(m, 'app_mention'), { timeoutMs: 10_000 }).then(() => m);
+    });
+    sent.push(...(await Promise.all(batch)));
+  }
+  await answersDone(env, sent, 900_000);
+  const seconds = (Date.now() - started) / 1000;
+  const times = answerTimes(env.slack, sent, env.gateway.chatRequests, 'tok');
+  const visibleAfterModel = times.map((t) => (t.wholeAt ?? Number.NaN) - t.modelFinishedAt).filter(Number.isFinite).map((ms) => ms / 1000);
+  const firstText = times.map((t) => (t.firstTextAt ?? Number.NaN) - t.modelStartedAt).filter(Number.isFinite).map((ms) => ms / 1000);
+  const native = times.filter((t) => t.native).length;
+  const limited = [...env.slack.rateLimited.entries()];
+  const peakRss = Math.max(...workerStats(env).map((s) => s.rssMb));
+  results.tiers = {
+    answers: n,
+    workers,
+    answerSeconds,
+    channels,
+    allAnsweredSeconds: round(seconds),
+    callsPerAnswer: callsPerAnswer(env.slack, started, n),
+    nativeShare: round(native / n, 3),
+    slack429s: Object.fromEntries(limited),
+    peakRssMb: peakRss,
+    visibleAfterModelSeconds: { p50: round(pct(visibleAfterModel, 50)), p99: round(pct(visibleAfterModel, 99)), max: round(Math.max(...visibleAfterModel)) },
+    firstTextAfterFirstTokenSeconds: { p50: round(pct(firstText, 50)), p99: round(pct(firstText, 99)) },
+  };
+  const perAnswer = Object.entries(callsPerAnswer(env.slack, started, n)).map(([m, k]) => `${m} ${k}`).join(', ');
+  row(`tiers enforced, auto, ${workers} workers: ${n} × ${answerSeconds} s answers at once in ${channels} channels: all answered s; Slack calls per answer`, `${round(seconds)}; ${perAnswer}`, '');
+  row('… streamed natively; 429s from Slack; peak RSS of a worker MB', `${round((native / n) * 100)}%; ${limited.reduce((a, [, k]) => a + k, 0)}${limited.length ? ` (${limited.map(([m, k]) => `${m} ${k}`).join(', ')})` : ''}; ${peakRss}`, '0 429s; RSS ≤ 300');
+  row('… model finished → whole answer visible p50/p99/max s', `${round(pct(visibleAfterModel, 50))} / ${round(pct(visibleAfterModel, 99))} / ${round(Math.max(...visibleAfterModel))}`, 'all ≤ 15');
+  row("… model's first token → first visible text p50/p99 s", `${round(pct(firstText, 50))} / ${round(pct(firstText, 99))}`, '');
   await env.stop();
 }
 

@@ -255,6 +255,28 @@ export const SETTINGS = {
       default: '60',
       doc: 'streaming edits the whole fleet makes a minute, shared by the answers streaming at that moment (`chat.update` is a Tier 3 method: Slack allows 50+ a minute per workspace, in bursts). One answer edits once a second; ten at once each edit every 10 s. Final edits are never held back. Raise it if your workspace takes more without 429s; `0` = no fleet budget',
     }),
+    // Native streams (chat.startStream/appendStream/stopStream) show text as Slack's own AI apps do, but their
+    // start and stop are Tier 2 (about 20 a minute per workspace): in auto, only answers the budget has room for stream.
+    streaming: setting({
+      env: 'SLACK_STREAMING',
+      parse: oneOf(['auto', 'native', 'edit'] as const),
+      default: 'auto',
+      doc: "how answers appear: `native` streams each in Slack's own streaming message (`chat.startStream`), `edit` edits an ordinary message, `auto` streams natively while the workspace's budget for stream starts has room, edits while the edit budget has room, and past both posts each answer whole when it is done",
+    }),
+    // chat.startStream + chat.stopStream are Tier 2 (20+ a minute per workspace): a native answer reserves both.
+    streamCallsPerMinute: setting({
+      env: 'METIS_SLACK_STREAM_CALLS_PER_MINUTE',
+      parse: int(0, 10_000),
+      default: '18',
+      doc: '`chat.startStream` + `chat.stopStream` calls the whole fleet makes a minute (Slack: Tier 2, about 20); each natively streamed answer takes two, so 18 lets 9 answers a minute stream natively. `0` = never stream natively in `auto`',
+    }),
+    // chat.appendStream is Tier 4 (100+ a minute per workspace), shared by the answers streaming natively.
+    appendsPerMinute: setting({
+      env: 'METIS_SLACK_APPENDS_PER_MINUTE',
+      parse: int(1, 100_000),
+      default: '90',
+      doc: '`chat.appendStream` calls the whole fleet makes a minute (Slack: Tier 4, about 100), shared by the answers streaming natively at that moment',
+    }),
     messageMaxChars: setting({
       env: 'METIS_SLACK_MESSAGE_MAX_CHARS',
       parse: int(500, 12_000),

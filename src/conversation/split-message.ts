@@ -83,3 +83,48 @@ export function splitMessage(text: string, limit: number): Piece[] {
   } while (rest.length > 0);
   return pieces;
 }
+
+/** What a message being streamed can show of `text` (the answer from this message on) before the rest has arrived. */
+export interface StablePiece {
+  /** Text this message will show in the end whatever follows: all of it once `complete`. */
+  text: string;
+  /** The message's text is settled: it ends here (the answer is final, or it is cut). */
+  complete: boolean;
+  /** When complete: the part of the answer it carries, and a fence it leaves open. */
+  body?: string;
+  carry?: { marker: string; lang: string };
+}
+
+/**
+ * The start of the message takePiece will make of `text` once it is whole,
+ * as far as it can be known now: a stream appends it and can take nothing
+ * back. Until the cut is known it ends where cutPoint cannot cut earlier
+ * (its separators are tried in the same order) and at whitespace, before any
+ * `<` still unclosed, so a Slack token or broadcast is never sent half-made.
+ */
+export function stablePiece(text: string, limit: number, carry: { marker: string; lang: string } | undefined, final: boolean): StablePiece {
+  const prefix = carry ? `${carry.marker}${carry.lang}\n` : '';
+  const taken = takePiece(text, limit, carry);
+  if (final || (taken.rest.length > 0 && prefix.length + text.length > limit)) {
+    return { text: taken.piece.text, complete: true, body: taken.piece.body, ...(taken.carry ? { carry: taken.carry } : {}) };
+  }
+  const budget = Math.max(1, limit - prefix.length - 4);
+  const window = text.slice(0, budget);
+  const floor = Math.floor(budget / 2);
+  let end = Math.min(floor, text.length);
+  for (const sep of ['\n\n', '\n', ' ']) {
+    const at = window.lastIndexOf(sep);
+    if (at >= floor) {
+      end = at;
+      break;
+    }
+  }
+  // Back to whitespace before any unclosed `<` (what a token turns into depends on what follows it up to the next space).
+  for (;;) {
+    end = Math.max(text.lastIndexOf(' ', end), text.lastIndexOf('\n', end), 0);
+    const open = end > 0 ? text.lastIndexOf('<', end - 1) : -1;
+    if (open === -1 || /[<>]/.test(text.slice(open + 1, end))) break;
+    end = open;
+  }
+  return { text: prefix + text.slice(0, end), complete: false };
+}

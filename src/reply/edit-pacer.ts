@@ -13,6 +13,13 @@
  *   streaming answers ÷ the fleet's), from a token bucket; an edit that finds
  *   none waits. Final edits are never held back, but they count.
  *
+ * The same shares pace the other Slack methods an answer may use, each
+ * within its own tier (tiers count per method and workspace): native
+ * streams' `chat.startStream` + `chat.stopStream` (Tier 2, reserved together
+ * when an answer starts streaming) and `chat.appendStream` (Tier 4). How many
+ * answers hold an edited message is shared too: past what the edit budget
+ * can finish promptly, new answers post no placeholder (see streamed-reply.ts).
+ *
  * Each worker publishes how many answers it is streaming, and reads the
  * fleet's total back, in one Redis round trip every `syncMs` while it has
  * answers streaming (not one per edit; none while idle). Counts older than a few periods (a worker that died) are dropped,
@@ -24,25 +31,80 @@ import { type Clock, realClock } from '../clock.ts';
 import { REDIS_NOW_MS } from '../redis-clock.ts';
 import type { Logger } from '../logger.ts';
 
-// KEYS[1] = hash of worker -> "count:ms"; ARGV = worker, count, stale after ms. Returns the other workers' total.
+// KEYS[1] = hash of worker -> "count:ms:edited"; ARGV = worker, count, stale after ms, edited.
+// Returns the other workers' totals {answers streaming, answers holding an edited message}.
 const PUBLISH_AND_SUM = `
 ${REDIS_NOW_MS}
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ':' .. now)
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ':' .. now .. ':' .. ARGV[4])
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]) * 2)
-local others = 0
+local others, othersEdited = 0, 0
 local entries = redis.call('HGETALL', KEYS[1])
 for i = 1, #entries, 2 do
-  local worker, value = entries[i], entries[i + 1]
-  local sep = string.find(value, ':', 1, true)
-  local count, at = tonumber(string.sub(value, 1, sep - 1)), tonumber(string.sub(value, sep + 1))
-  if now - at > tonumber(ARGV[3]) then
+  local worker, f = entries[i], {}
+  for part in string.gmatch(entries[i + 1], '[^:]+') do f[#f + 1] = tonumber(part) end
+  if now - f[2] > tonumber(ARGV[3]) then
     redis.call('HDEL', KEYS[1], worker)
   elseif worker ~= ARGV[1] then
-    others = others + count
+    others = others + f[1]
+    othersEdited = othersEdited + (f[3] or 0)
   end
 end
-return others
+return {others, othersEdited}
 `;
+
+/** A stretch of time, in seconds, within which answers holding an edited message should all be able to get their final edit. */
+const FINISH_WITHIN_MINUTES = 0.25;
+
+/**
+ * A token bucket refilled at this worker's share of a fleet-wide rate. Up to
+ * two seconds of the share may be saved up for a burst, and at least
+ * `minTokens` (what one use needs at once: a native stream reserves its start and its stop).
+ */
+class ShareBucket {
+  private tokens: number;
+  private refilledAt: number;
+
+  constructor(
+    private readonly perMinute: number,
+    private readonly share: () => number,
+    private readonly clock: Clock,
+    private readonly minTokens = 1,
+  ) {
+    this.tokens = minTokens;
+    this.refilledAt = clock.now();
+  }
+
+  /** Calls a millisecond this worker may make. */
+  rate(): number {
+    return (this.perMinute / 60_000) * this.share();
+  }
+
+  private refill(): void {
+    const now = this.clock.now();
+    const rate = this.rate();
+    const capacity = Math.max(this.minTokens, rate * 2000);
+    this.tokens = Math.min(capacity, this.tokens + (now - this.refilledAt) * rate);
+    this.refilledAt = now;
+  }
+
+  /** Takes `n` calls: 0 when taken, else how long to wait before asking again. */
+  take(n = 1): number {
+    if (this.perMinute <= 0) return 0;
+    this.refill();
+    if (this.tokens >= n) {
+      this.tokens -= n;
+      return 0;
+    }
+    return Math.ceil((n - this.tokens) / this.rate());
+  }
+
+  /** Counts a call that is made regardless. */
+  spend(): void {
+    if (this.perMinute <= 0) return;
+    this.refill();
+    this.tokens -= 1;
+  }
+}
 
 export interface EditPacerOptions {
   /** Edits a minute the whole fleet may make (0: no fleet budget, only the minimum interval). */
@@ -51,6 +113,10 @@ export interface EditPacerOptions {
   minIntervalMs: number;
   /** How often this worker publishes its count and reads the fleet's. */
   syncMs?: number;
+  /** chat.startStream + chat.stopStream calls a minute the whole fleet may make (Tier 2; 0: none). */
+  streamCallsPerMinute?: number;
+  /** chat.appendStream calls a minute the whole fleet may make (Tier 4). */
+  appendsPerMinute?: number;
 }
 
 /** What one answer's message asks before its edits (see edit-pump.ts). */
@@ -69,10 +135,16 @@ export class EditPacer {
   private readonly syncMs: number;
   private streaming = 0;
   private othersStreaming = 0;
+  /** Answers holding an edited message (a placeholder whose final edit is still to come), here and elsewhere. */
+  private edited = 0;
+  private othersEdited = 0;
+  /** Answers streaming natively in this worker (their appends share the append budget). */
+  private native = 0;
   /** The count this worker last published (its entry expires on its own once it stops publishing). */
   private published = 0;
-  private tokens = 1;
-  private refilledAt: number;
+  private readonly edits: ShareBucket;
+  private readonly streamCalls: ShareBucket;
+  private readonly appends: ShareBucket;
   private stopTimer: (() => void) | undefined;
 
   constructor(
@@ -85,7 +157,10 @@ export class EditPacer {
   ) {
     this.key = `${keyPrefix}:slack:streaming`;
     this.syncMs = opts.syncMs ?? 2000;
-    this.refilledAt = clock.now();
+    const share = () => this.share();
+    this.edits = new ShareBucket(opts.editsPerMinute, share, clock);
+    this.streamCalls = new ShareBucket(opts.streamCallsPerMinute ?? 0, share, clock, 2);
+    this.appends = new ShareBucket(opts.appendsPerMinute ?? 0, share, clock);
   }
 
   /**
@@ -101,37 +176,72 @@ export class EditPacer {
     return Math.max(this.opts.minIntervalMs, Math.ceil(shared * fraction));
   }
 
-  /** This worker's share of the fleet's budget, in edits a millisecond. */
-  private rate(): number {
-    const share = this.streaming > 0 ? this.streaming / (this.streaming + this.othersStreaming) : 1;
-    return (this.opts.editsPerMinute / 60_000) * share;
-  }
-
-  private refill(): void {
-    const now = this.clock.now();
-    const rate = this.rate();
-    // Up to two seconds of this worker's share (at least one edit) may be saved up for a burst.
-    const capacity = Math.max(1, rate * 2000);
-    this.tokens = Math.min(capacity, this.tokens + (now - this.refilledAt) * rate);
-    this.refilledAt = now;
+  /** This worker's share of the fleet's budgets. */
+  private share(): number {
+    return this.streaming > 0 ? this.streaming / (this.streaming + this.othersStreaming) : 1;
   }
 
   /** Takes one streaming edit from the budget: 0 when taken, else how long to wait before asking again. */
   take(): number {
-    if (this.opts.editsPerMinute <= 0) return 0;
-    this.refill();
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
-      return 0;
-    }
-    return Math.ceil((1 - this.tokens) / this.rate());
+    return this.edits.take();
   }
 
   /** Counts an edit that is sent regardless (a final one). */
   spend(): void {
-    if (this.opts.editsPerMinute <= 0) return;
-    this.refill();
-    this.tokens -= 1;
+    this.edits.spend();
+  }
+
+  /**
+   * Reserves a native stream's start and stop (Tier 2) when the budget has
+   * room for both; false when it has not (the answer is edited instead).
+   */
+  reserveStream(): boolean {
+    return (this.opts.streamCallsPerMinute ?? 0) > 0 && this.streamCalls.take(2) === 0;
+  }
+
+  /**
+   * Whether one more answer may hold an edited message: every such answer
+   * needs at least its final edit, and they may all finish at once, so at
+   * most what the edit budget allows in FINISH_WITHIN_MINUTES hold one fleet-wide.
+   */
+  editRoom(): boolean {
+    if (this.opts.editsPerMinute <= 0) return true;
+    return this.edited + this.othersEdited < Math.max(1, Math.floor(this.opts.editsPerMinute * FINISH_WITHIN_MINUTES));
+  }
+
+  /** Counts an answer as holding an edited message until the returned function is called. */
+  holdEdited(): () => void {
+    return this.hold(() => this.edited++, () => this.edited--);
+  }
+
+  /** Counts an answer as streaming natively until the returned function is called. */
+  holdNative(): () => void {
+    return this.hold(() => this.native++, () => this.native--);
+  }
+
+  private hold(up: () => void, down: () => void): () => void {
+    up();
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      down();
+    };
+  }
+
+  /** The pacing of one native stream's appends (Tier 4), shared as edits are but among native streams. */
+  forStream(minIntervalMs: number): EditPacing {
+    const phase = Math.random();
+    const interval = (fraction: number) => {
+      const rate = this.appends.rate();
+      const shared = rate > 0 ? (Math.max(1, this.native) * fraction) / rate : 0;
+      return Math.max(minIntervalMs, Math.ceil(shared));
+    };
+    return {
+      intervalMs: (first) => interval(first ? phase : 1),
+      take: () => this.appends.take(),
+      spend: () => this.appends.spend(),
+    };
   }
 
   /** The pacing of one answer's message, with its own random first-edit point. */
@@ -146,28 +256,24 @@ export class EditPacer {
 
   /** Counts an answer as streaming until the returned function is called. */
   track(): () => void {
-    this.streaming++;
-    let done = false;
-    return () => {
-      if (done) return;
-      done = true;
-      this.streaming--;
-    };
+    return this.hold(() => this.streaming++, () => this.streaming--);
   }
 
   /** Publishes this worker's count and reads the rest of the fleet's. */
   async sync(): Promise<void> {
     const stale = this.syncMs * 3;
     const streaming = this.streaming;
-    this.othersStreaming = Number(await this.redis.eval(PUBLISH_AND_SUM, 1, this.key, this.worker, String(streaming), String(stale)));
-    this.published = streaming;
+    const [others, othersEdited] = (await this.redis.eval(PUBLISH_AND_SUM, 1, this.key, this.worker, String(streaming), String(stale), String(this.edited))) as [number, number];
+    this.othersStreaming = Number(others);
+    this.othersEdited = Number(othersEdited);
+    this.published = streaming + this.edited;
   }
 
   start(): void {
     if (this.opts.editsPerMinute <= 0 || this.stopTimer) return;
     this.stopTimer = this.clock.every(this.syncMs, () => {
       // An idle worker that has said so has nothing to share, and needs nobody's count: no Redis call.
-      if (this.streaming === 0 && this.published === 0) return;
+      if (this.streaming === 0 && this.edited === 0 && this.published === 0) return;
       this.sync().catch((err: unknown) => this.logger.debug({ err }, 'could not share the streaming count; pacing on what is known'));
     });
   }

@@ -9,7 +9,7 @@ import type { Logger } from '../logger.ts';
 import type { EditPacer, EditPacing } from './edit-pacer.ts';
 import { METADATA } from '../conversation/build-messages.ts';
 import { EditPump } from './edit-pump.ts';
-import { MessageChain } from './message-chain.ts';
+import { type ChainOptions, MessageChain } from './message-chain.ts';
 import { shownKey } from './message-builders.ts';
 import type { Reply, ReplyFactory } from './reply.ts';
 import { slackFailure } from './web-client.ts';
@@ -28,6 +28,10 @@ export interface EditedMessageOptions {
   onMessagesChanged?: (ts: string[]) => void;
   /** What the live message showed when an earlier attempt last wrote it (`shown`), if known. */
   existingShown?: string;
+  /** The answer's start is already shown elsewhere (an ended native stream): see ChainOptions. */
+  continueFrom?: ChainOptions['continueFrom'];
+  /** Waits before each post (the channel's fleet-wide post slot). */
+  beforePost?: () => Promise<void>;
 }
 
 /** The worker's ReplyFactory: each answer an edited message, paced within the fleet's edit budget. */

@@ -22,9 +22,14 @@ const MAX_FINAL_TRIES = 6;
 /** Below this many characters a message is not made smaller any more. */
 const SMALLEST_LIMIT = 500;
 
-interface Fence {
+export interface Fence {
   marker: string;
   lang: string;
+}
+
+/** Characters of the answer one message carries at most (room kept for the cursor): a native stream lays the answer out alike. */
+export function pieceLimit(maxChars: number): number {
+  return maxChars - HEADROOM;
 }
 
 export interface ChainOptions {
@@ -40,6 +45,13 @@ export interface ChainOptions {
   /** What the live message showed when an earlier attempt last wrote it, if known. */
   existingShown?: string;
   onMessagesChanged?: (ts: string[]) => void;
+  /**
+   * The answer's first `chars` characters are already shown in earlier messages (a native stream's), which left
+   * `carry` open: this chain shows the rest, in its existing message if any, else in a new one.
+   */
+  continueFrom?: { chars: number; carry?: Fence };
+  /** Waits before each post (the channel's fleet-wide post slot). */
+  beforePost?: () => Promise<void>;
 }
 
 export class MessageChain {
@@ -63,8 +75,10 @@ export class MessageChain {
     private readonly opts: ChainOptions,
   ) {
     this.ts = [...(opts.existingTs ?? [])];
-    this.limit = opts.maxChars - HEADROOM;
+    this.limit = pieceLimit(opts.maxChars);
     this.shownNow = opts.existingShown;
+    this.committedChars = opts.continueFrom?.chars ?? 0;
+    this.carry = opts.continueFrom?.carry;
   }
 
   get shown(): string | undefined {
@@ -98,6 +112,7 @@ export class MessageChain {
   }
 
   private async post(markdown: string, type: string, cancelValue?: string, liveUsers?: readonly string[]): Promise<string> {
+    await this.opts.beforePost?.();
     const res = await this.call(() =>
       this.client.chat.postMessage({
         channel: this.opts.channel,

@@ -2,17 +2,19 @@
  * The Web API client workers use, and the one place Slack API errors are
  * read. Rate-limited calls are rejected at once (not retried for half an
  * hour, the library default) so a stale streaming edit is never replayed
- * minutes later; the answer writer decides what to resend.
+ * minutes later; the answer writer decides what to resend. A native
+ * stream's appends are not idempotent (a retried append that had landed
+ * would show its text twice): they go through a client with no retries.
  */
 import { WebClient, LogLevel, type Logger as SlackLogger } from '@slack/web-api';
 import type { Logger } from '../logger.ts';
 
-export function createWebClient(token: string, apiUrl: string, logger: Logger, fetch?: typeof globalThis.fetch): WebClient {
+export function createWebClient(token: string, apiUrl: string, logger: Logger, fetch?: typeof globalThis.fetch, opts: { retries?: number } = {}): WebClient {
   return new WebClient(token, {
     slackApiUrl: apiUrl,
     fetch,
     rejectRateLimitedCalls: true,
-    retryConfig: { retries: 2, minTimeout: 200, maxTimeout: 2000, factor: 2 },
+    retryConfig: { retries: opts.retries ?? 2, minTimeout: 200, maxTimeout: 2000, factor: 2 },
     timeout: 15_000,
     logger: slackLogger(logger),
     logLevel: LogLevel.WARN,

@@ -4,7 +4,6 @@
  * the model-status worker. At shutdown it stops taking questions and lets
  * answers in flight finish under SHUTDOWN_GRACE before closing.
  */
-import { editedMessageReplies } from '../reply/edited-message.ts';
 import type { Worker } from 'bullmq';
 import { AccessHealth } from '../auth/access-health.ts';
 import { createAccessTokenSource, withAccessToken } from '../auth/access-token.ts';
@@ -12,7 +11,7 @@ import { checkLoginLapse } from '../auth/login-lapse.ts';
 import type { Config } from '../config.ts';
 import { GatewayClient } from '../gateway/client.ts';
 import type { Logger } from '../logger.ts';
-import { countingGatewayFetch, observeAnswerWorker } from '../metrics/instrument.ts';
+import { countingGatewayFetch, countingSlackFetch, observeAnswerWorker } from '../metrics/instrument.ts';
 import { ModelCatalog } from '../models/catalog.ts';
 import { ContextWindows } from '../models/context-windows.ts';
 import { readSharedFiles } from '../reply/slack-files.ts';
@@ -20,6 +19,9 @@ import { createAnswerWorker } from '../queue/answer-worker.ts';
 import { createStatusRefreshWorker } from '../queue/status-refresh.ts';
 import { slackAccessNotifier } from '../reply/admin-alerts.ts';
 import { EditPacer } from '../reply/edit-pacer.ts';
+import { ChannelPostPacer } from '../reply/post-pacer.ts';
+import { streamedReplies } from '../reply/streamed-reply.ts';
+import { createWebClient } from '../reply/web-client.ts';
 import { UserNames } from '../reply/user-names.ts';
 import { GatewayBudget } from '../team/gateway-budget.ts';
 import type { Closers } from './closers.ts';
@@ -77,7 +79,14 @@ export async function startWorkerRole(config: Config, shared: Shared, logger: Lo
     describe: () => withAccessToken(tokens, (token) => gateway.models(token), accessHealth),
     logger,
   });
-  const editPacer = new EditPacer(redis, prefix, { editsPerMinute: config.slackOutput.editsPerMinute, minIntervalMs: config.slackOutput.editIntervalMs }, logger);
+  const out = config.slackOutput;
+  // One sharing of Slack's per-workspace tiers for every method an answer uses (edits, native streams, appends).
+  const editPacer = new EditPacer(
+    redis,
+    prefix,
+    { editsPerMinute: out.editsPerMinute, minIntervalMs: out.editIntervalMs, streamCallsPerMinute: out.streamCallsPerMinute, appendsPerMinute: out.appendsPerMinute },
+    logger,
+  );
   editPacer.start();
   closers.add('edit-pacer', () => editPacer.stop());
 
@@ -109,7 +118,13 @@ export async function startWorkerRole(config: Config, shared: Shared, logger: Lo
       editPacer,
       contextWindows,
       readFiles: (files, log) => readSharedFiles({ client: slack, fetch: shared.http.fetch, token: config.slack.botToken, log }, files),
-      replies: editedMessageReplies(shared.slack, editPacer, config.slackOutput.messageMaxChars),
+      replies: streamedReplies(shared.slack, editPacer, {
+        mode: out.streaming,
+        maxChars: out.messageMaxChars,
+        appendIntervalMs: out.editIntervalMs,
+        posts: new ChannelPostPacer(redis, prefix),
+        streamClient: createWebClient(config.slack.botToken, config.slack.apiUrl, logger, countingSlackFetch(shared.http.fetch), { retries: 0 }),
+      }),
       // Read at start (a refused token stops it there), so it is known here.
       botIdentity: async () => shared.identity,
       config,

@@ -16,6 +16,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { manifestBotScopes } from '../../src/ops/manifest.ts';
 import { assertShortcut, assertSubscribed } from './slack-manifest.ts';
 import { createViewsFake, type OpenedView, viewSubmissionPayload } from './slack-shortcuts.ts';
+import { FakeStreams, SLACK_TIERS, type TierLimit, TierLimiter } from './slack-streams.ts';
 
 export const TEAM_ID = 'T0001';
 export const BOT_USER_ID = 'U0BOT';
@@ -91,6 +92,12 @@ export interface FakeMessage {
   deleted?: boolean;
   /** Files shared with the message, as events and conversations.replies carry them. */
   files?: Record<string, unknown>[];
+  /** A native stream (chat.startStream) still open; see slack-streams.ts. */
+  streaming?: boolean;
+  streamStartedAt?: number;
+  streamMode?: 'markdown' | 'chunks';
+  /** Who a stream in a channel thread was started for. */
+  recipient?: { user?: string; team?: string };
 }
 
 export interface ApiCall {
@@ -119,7 +126,15 @@ export interface FakeSlack {
    * As Slack's tiers: beyond `perMinute` calls of `method` in a rolling minute, answers 429 with
    * Retry-After (undefined lifts the limit).
    */
-  setRateLimit(method: string, limit: { perMinute: number; retryAfterSeconds: number } | undefined): void;
+  setRateLimit(method: string, limit: TierLimit | undefined): void;
+  /** Enforces Slack's tiers on every method an answer uses (slack-streams.ts SLACK_TIERS), or lifts them. */
+  enforceTiers(on?: boolean): void;
+  /** 429s answered so far, by method. */
+  rateLimited: Map<string, number>;
+  /** As Slack after its stream timeout: the stream of this message ends (appends answer message_not_in_streaming_state). */
+  endStream(channel: string, ts: string): void;
+  /** How long a stream lives before Slack ends it (default 5 minutes). */
+  setStreamLifetime(ms: number): void;
   setChannelGone(channel: string, error?: string): void;
   /** As a person would: deletes a message in Slack. */
   deleteMessage(channel: string, ts: string): void;
@@ -268,7 +283,7 @@ export async function startFakeSlack(opts: { botScopes?: readonly string[] } = {
   const calls: ApiCall[] = [];
   const messages: FakeMessage[] = [];
   const faults = new Map<string, Fault[]>();
-  const rateLimits = new Map<string, { perMinute: number; retryAfterSeconds: number; served: number[] }>();
+  const tiers = new TierLimiter();
   const goneChannels = new Map<string, string>();
   const userNames = new Map<string, string>();
   const userKinds = new Map<string, { guest?: boolean; externalTeam?: string }>();
@@ -342,6 +357,16 @@ export async function startFakeSlack(opts: { botScopes?: readonly string[] } = {
     return { error: 'no_text' };
   }
 
+  const streams = new FakeStreams<FakeMessage>({
+    post: (m) => {
+      const stored: FakeMessage = { ...m, ts: nextTs(), user: BOT_USER_ID, bot_id: BOT_ID, edits: 0 };
+      store(stored);
+      return stored;
+    },
+    find,
+    now: () => Date.now(),
+  });
+
   function api(method: string, params: Record<string, unknown>, token: string | undefined): Record<string, unknown> {
     if (method === 'apps.connections.open') {
       if (token !== APP_TOKEN) return { ok: false, error: 'invalid_auth' };
@@ -354,6 +379,8 @@ export async function startFakeSlack(opts: { botScopes?: readonly string[] } = {
     }
     const channel = typeof params.channel === 'string' ? params.channel : undefined;
     if (channel && goneChannels.has(channel)) return { ok: false, error: goneChannels.get(channel) };
+    const streamed = streams.handle(method, params);
+    if (streamed) return streamed;
     switch (method) {
       case 'auth.test':
         return { ok: true, url: 'https://fake.slack.com/', team: 'Fake', user: 'metis', team_id: TEAM_ID, user_id: BOT_USER_ID, bot_id: BOT_ID, is_enterprise_install: false };
@@ -384,6 +411,7 @@ export async function startFakeSlack(opts: { botScopes?: readonly string[] } = {
         const m = channel && typeof params.ts === 'string' ? find(channel, params.ts) : undefined;
         if (!m) return { ok: false, error: 'message_not_found' };
         if (m.bot_id !== BOT_ID) return { ok: false, error: 'cant_update_message' };
+        if (streams.refusesUpdate(m)) return { ok: false, error: 'streaming_state_conflict' };
         if (typeof params.text === 'string' && params.text.length > UPDATE_TEXT_LIMIT) return { ok: false, error: 'msg_too_long' };
         const t = textOf(params);
         if ('error' in t) return { ok: false, error: t.error };
@@ -609,18 +637,14 @@ export async function startFakeSlack(opts: { botScopes?: readonly string[] } = {
       const queue = faults.get(method);
       const fault = queue?.shift();
       if (queue && queue.length === 0) faults.delete(method);
-      const tier = rateLimits.get(method);
-      if (tier) {
-        const now = Date.now();
-        while (tier.served.length && (tier.served[0] as number) <= now - 60_000) tier.served.shift();
-        if (tier.served.length >= tier.perMinute) {
-          json(res, 429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(tier.retryAfterSeconds) });
-          return;
-        }
-        tier.served.push(now);
+      const retryAfter = tiers.check(method, params, Date.now());
+      if (retryAfter !== undefined) {
+        json(res, 429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(retryAfter) });
+        return;
       }
       if (fault) {
         if ('rateLimitedSeconds' in fault) {
+          tiers.count(method);
           json(res, 429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(fault.rateLimitedSeconds) });
         } else {
           json(res, 200, { ok: false, error: fault.error });
@@ -755,8 +779,17 @@ export async function startFakeSlack(opts: { botScopes?: readonly string[] } = {
       faults.set(method, q);
     },
     setRateLimit(method, limit) {
-      if (limit) rateLimits.set(method, { ...limit, served: [] });
-      else rateLimits.delete(method);
+      tiers.set(method, limit);
+    },
+    enforceTiers(on = true) {
+      for (const [method, limit] of Object.entries(SLACK_TIERS)) tiers.set(method, on ? limit : undefined);
+    },
+    rateLimited: tiers.limited,
+    endStream(channel, ts) {
+      streams.end(channel, ts);
+    },
+    setStreamLifetime(ms) {
+      streams.lifetimeMs = ms;
     },
     deleteMessage(channel, ts) {
       const m = find(channel, ts);

@@ -91,6 +91,8 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     METIS_SLACK_EDIT_INTERVAL_SECONDS: '0.05',
     // Tests stream fast to stay quick; the fleet-wide edit budget has tests of its own.
     METIS_SLACK_EDITS_PER_MINUTE: '0',
+    // Most tests read edited answers; native streams have tests of their own (test/integration/native-stream.test.ts).
+    SLACK_STREAMING: 'edit',
     SHUTDOWN_GRACE_SECONDS: '5',
     METIS_GATEWAY_RETRY_BASE_SECONDS: '0.05',
     METIS_ACCESS_WAIT_SECONDS: '0',

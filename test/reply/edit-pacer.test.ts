@@ -161,4 +161,37 @@ describe('edit pacer', () => {
     await a.stop();
     await b.stop();
   });
+
+  it('shares the Tier-2 budget for native streams: a start and its stop reserved together, at each worker\'s share', async () => {
+    const clock = new ManualClock();
+    // 18 calls a minute for the fleet; two workers with one answer each: 9 a minute each, one stream per 13.3 s.
+    const [a, b] = await twoWorkers({ editsPerMinute: 60, minIntervalMs: 1000, streamCallsPerMinute: 18 }, 1, 1, clock);
+    expect(a.reserveStream()).toBe(true);
+    expect(a.reserveStream()).toBe(false);
+    expect(b.reserveStream()).toBe(true);
+    clock.advance(13_000);
+    expect(a.reserveStream()).toBe(false);
+    clock.advance(400);
+    expect(a.reserveStream()).toBe(true);
+    const none = new EditPacer(redis, prefix(), { editsPerMinute: 60, minIntervalMs: 1000, streamCallsPerMinute: 0 }, logger, clock);
+    expect(none.reserveStream()).toBe(false);
+  });
+
+  it('counts answers holding an edited message fleet-wide: past what the edit budget finishes in 15 s, no room', async () => {
+    // 40 edits a minute: 10 answers may hold an edited message across the fleet.
+    const [a, b] = await twoWorkers({ editsPerMinute: 40, minIntervalMs: 1000 }, 1, 1);
+    const held = Array.from({ length: 9 }, () => a.holdEdited());
+    expect(a.editRoom()).toBe(true);
+    await a.sync();
+    await b.sync();
+    expect(b.editRoom()).toBe(true);
+    held.push(a.holdEdited());
+    await a.sync();
+    await b.sync();
+    expect(b.editRoom()).toBe(false);
+    for (const release of held.slice(0, 2)) release();
+    await a.sync();
+    await b.sync();
+    expect(b.editRoom()).toBe(true);
+  });
 });
