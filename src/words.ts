@@ -142,6 +142,16 @@ export const WORDS = {
   cancel_already_done: () => 'That question has already been answered or cancelled.',
   cancel_not_allowed: (d: { asker: string }) => `Only <@${d.asker}>, who asked, or an administrator of the bot can cancel this wait.`,
   cancelled_by: (d: { user: string }) => `:no_entry_sign: _Cancelled by <@${d.user}>._`,
+  stop_not_allowed: (d: { asker: string }) => `Only <@${d.asker}>, who asked, or an administrator of the bot can stop this answer.`,
+  stop_already_done: () => 'That answer has already finished.',
+  rerun_not_found: () => 'I no longer have that question (answers can be asked again for an hour). Please ask it again.',
+  rerun_not_allowed: (d: { asker: string }) => `Only <@${d.asker}>, who asked, or an administrator of the bot can ask this question again.`,
+  rerun_model_not_live: (d: { model: string }) => `\`${inertEcho(d.model)}\` is not Live on Metis right now; pick another model.`,
+  feedback_thanks: () => 'Thanks for the feedback.',
+  feedback_counts: (d: { rows: { model: string; up: number; down: number }[] }) =>
+    d.rows.length === 0
+      ? '*Feedback (this month):* none yet'
+      : `*Feedback (this month):* ${d.rows.map((r) => `\`${inertEcho(r.model)}\` :+1: ${r.up} :-1: ${r.down}`).join(', ')}`,
 
   // A channel's default model; `model` is a name from the catalog, never a person's own words
   channel_default_set: (d: { user: string; model: string; status?: string }) =>
@@ -226,6 +236,21 @@ export const WORDS = {
   status_gateway_busy: (d: { seconds: number }) => `_Metis is busy right now; trying again in ${d.seconds} s…_`,
   status_waiting: () => '_Waiting…_',
   status_thinking: (d: { model: string }) => `_\`${d.model}\` is thinking…_`,
+  answer_stopped: (d: { byAsker: boolean }) => (d.byAsker ? ':black_square_for_stop: _Stopped._' : ':black_square_for_stop: _Stopped by an administrator._'),
+  thought_for: (d: { seconds: number }) => `_Thought for ${d.seconds} s._`,
+  // Slack's own status line under a thread (assistant.threads.setStatus): plain text, no markup
+  thread_status_queued: (d: { ahead: number }) => (d.ahead > 0 ? `${d.ahead} question${d.ahead === 1 ? '' : 's'} ahead` : 'next in line'),
+  thread_status_model: (d: { model: string; status: string }) => `${d.model} is ${d.status}`,
+  thread_status_asking: (d: { model: string }) => `asking ${d.model}…`,
+  thread_status_thinking: () => 'thinking…',
+  thread_status_working: () => 'working on it…',
+  // The Messages tab (agent_view) and its conversations
+  suggested_prompts_title: () => 'Try asking',
+  suggested_prompts: () => [
+    { title: 'Explain a concept', message: 'Explain RDMA in two paragraphs.' },
+    { title: 'Review code', message: 'What does this shell script do, and is it safe?' },
+    { title: 'Which models?', message: 'Which models can you use right now, and which is best for code?' },
+  ],
   waiting_gateway_busy: () => '_Metis is busy; your question is next in line…_',
   empty_answer: () => '_(The model returned an empty answer.)_',
   /** The notice used when the gateway says "maintenance" without one of its own. */

@@ -67,7 +67,7 @@ export function requestOf(data: AnswerJobData): AnswerRequest {
 }
 
 export interface AnswerJobResult {
-  outcome: 'answered' | 'usage' | 'error' | 'conversation_gone' | 'cancelled' | 'refused' | 'limited';
+  outcome: 'answered' | 'usage' | 'error' | 'conversation_gone' | 'cancelled' | 'refused' | 'limited' | 'stopped';
   model?: string;
   code?: string;
   promptTokens?: number;

@@ -15,6 +15,7 @@ import type { Logger } from '../logger.ts';
 import { countingGatewayFetch, observeAnswerWorker } from '../metrics/instrument.ts';
 import { ModelCatalog } from '../models/catalog.ts';
 import { createAnswerWorker } from '../queue/answer-worker.ts';
+import { RunningAnswers } from '../queue/running-answers.ts';
 import { createStatusRefreshWorker } from '../queue/status-refresh.ts';
 import { slackAccessNotifier } from '../reply/admin-alerts.ts';
 import { EditPacer } from '../reply/edit-pacer.ts';
@@ -74,6 +75,10 @@ export async function startWorkerRole(config: Config, shared: Shared, logger: Lo
 
   // Blocking reads wait as long as they must, so this connection never gives up on a command.
   const connection = await openRedis(config.redisUrl, 'worker-redis', { maxRetriesPerRequest: null }, logger, closers);
+  // A connection of its own: a subscribed connection can do nothing else.
+  const stopConnection = await openRedis(config.redisUrl, 'stop-redis', { maxRetriesPerRequest: null }, logger, closers);
+  const running = new RunningAnswers(stopConnection, prefix, logger);
+  await running.start();
   // Typed loosely, as the metrics read only the timing fields every job has.
   const worker: Worker = createAnswerWorker({
     connection,
@@ -86,6 +91,7 @@ export async function startWorkerRole(config: Config, shared: Shared, logger: Lo
       catalog,
       preferences: shared.preferences,
       cancellations: shared.cancellations,
+      running,
       tokens,
       health: accessHealth,
       userNames: new UserNames(slack, redis, prefix),

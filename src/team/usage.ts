@@ -15,6 +15,8 @@ export interface UsageRecord {
   model: string;
   promptTokens: number;
   completionTokens: number;
+  /** The answer was stopped part-way (counted as a request, and as a stop). */
+  stopped?: boolean;
 }
 
 export interface UsageTotals {
@@ -66,6 +68,7 @@ export class UsageLedger {
       writes.push(this.redis.hincrby(key, `${who}:requests`, 1));
       writes.push(this.redis.hincrby(key, `${who}:prompt`, r.promptTokens));
       writes.push(this.redis.hincrby(key, `${who}:completion`, r.completionTokens));
+      if (r.stopped) writes.push(this.redis.hincrby(key, `${who}:stopped`, 1));
     }
     writes.push(this.redis.expire(key, KEEP_DAYS * 86_400));
     await Promise.all(writes);

@@ -51,6 +51,8 @@ export interface ChatRequestRecord {
   usage?: { promptTokens: number; completionTokens: number };
   /** When the response was complete (epoch ms). */
   finishedAt?: number;
+  /** When the client hung up before the response was complete (epoch ms): a stopped answer. */
+  clientClosedAt?: number;
   model: string;
   body: any;
   authorization: string | undefined;
@@ -1169,12 +1171,17 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
       } catch {
         // An unparseable body is recorded as the text received.
       }
-      chatRequests.push({
+      const record: ChatRequestRecord = {
         model: isObject(recorded) && typeof recorded.model === 'string' ? recorded.model : '',
         body: recorded,
         authorization: req.headers.authorization,
         path: pathOf(req),
         at: Date.now(),
+      };
+      chatRequests.push(record);
+      // The client hung up mid-answer (not the fake closing at the end of a test).
+      res.on('close', () => {
+        if (!res.writableFinished && !closing) record.clientClosedAt = Date.now();
       });
     }
     const parsed = parseBody(raw, res);

@@ -98,6 +98,9 @@ export interface ApiCall {
 
 export type Fault = { error: string } | { rateLimitedSeconds: number };
 
+/** What was clicked: a button (default), an option of a menu (the value is the option's), or Slack's feedback buttons. */
+export type ActionKind = 'button' | 'static_select' | 'feedback_buttons';
+
 export interface FakeSlack {
   url: string;
   /** Base URL for the bot's SLACK_API_URL. */
@@ -145,7 +148,7 @@ export interface FakeSlack {
   /** Clicks a button as a person would. */
   sendAction(
     target: { mode: 'socket' } | { mode: 'http'; url: string },
-    a: { actionId: string; value: string; user?: string; channel?: string; messageTs?: string },
+    a: { actionId: string; value: string; user?: string; channel?: string; messageTs?: string; kind?: ActionKind },
   ): Promise<{ ackMs: number; status?: number; responseUrl: string }>;
   /** Everything the bot posted to response_url addresses. */
   responses: { url: string; body: Record<string, unknown> }[];
@@ -237,6 +240,13 @@ function parseParams(contentType: string | undefined, raw: string): Record<strin
     out[k] = v;
   }
   return out;
+}
+
+/** One element of a block_actions payload, as Slack sends each kind. */
+function actionPayload(a: { actionId: string; value: string; kind?: ActionKind }): Record<string, unknown> {
+  const common = { action_id: a.actionId, block_id: 'b1', action_ts: String(Date.now() / 1000) };
+  if (a.kind === 'static_select') return { type: 'static_select', ...common, selected_option: { text: { type: 'plain_text', text: a.value }, value: a.value } };
+  return { type: a.kind ?? 'button', ...common, value: a.value };
 }
 
 export function signSlackRequest(secret: string, timestamp: number, body: string): string {
@@ -825,7 +835,7 @@ export async function startFakeSlack(opts: { botScopes?: readonly string[] } = {
         channel: { id: a.channel ?? 'C0CHAN', name: 'general' },
         message: a.messageTs ? { type: 'message', ts: a.messageTs, text: '' } : undefined,
         response_url: `${baseUrl}/respond/${randomUUID()}`,
-        actions: [{ type: 'button', action_id: a.actionId, block_id: 'b1', value: a.value, action_ts: String(Date.now() / 1000) }],
+        actions: [actionPayload(a)],
       };
       if (target.mode === 'socket') {
         const r = await sendEnvelope('interactive', payload, {});

@@ -13,7 +13,7 @@ import { type Role, type RunningService, startService } from '../../src/main.ts'
 import { type FakeGateway, type FakeGatewayOptions, startFakeGateway } from '../fakes/gateway.ts';
 import { type FakeGlobus, GLOBUS_CLIENT_ID, GLOBUS_CLIENT_SECRET, startFakeGlobus } from '../fakes/globus.ts';
 import { answerJobId } from '../../src/queue/answer-job.ts';
-import { APP_TOKEN, BOT_TOKEN, type FakeMessage, type FakeSlack, SIGNING_SECRET, startFakeSlack, TEAM_ID } from '../fakes/slack.ts';
+import { type ActionKind, APP_TOKEN, BOT_TOKEN, type FakeMessage, type FakeSlack, SIGNING_SECRET, startFakeSlack, TEAM_ID } from '../fakes/slack.ts';
 import { waitFor } from './wait.ts';
 
 
@@ -50,7 +50,7 @@ export interface Harness {
    */
   command(command: string, text?: string, opts?: { user?: string; channel?: string }): ReturnType<FakeSlack['sendSlashCommand']>;
   /** Clicks a button as a person would. */
-  click(actionId: string, value: string, opts?: { user?: string; channel?: string; messageTs?: string }): ReturnType<FakeSlack['sendAction']>;
+  click(actionId: string, value: string, opts?: { user?: string; channel?: string; messageTs?: string; kind?: ActionKind }): ReturnType<FakeSlack['sendAction']>;
   /** Waits for the bot's finished reply in the thread of `m` (an answer or a notice), returns the thread's bot messages. */
   reply(m: FakeMessage, opts?: { timeoutMs?: number; count?: number }): Promise<FakeMessage[]>;
   stop(): Promise<void>;

@@ -17,6 +17,7 @@ import type { UsageLimits } from '../../team/limits.ts';
 import type { QueueControl } from '../../team/queue-control.ts';
 import type { UsageLedger } from '../../team/usage.ts';
 import type { Cancellations } from '../cancellation.ts';
+import type { RunningAnswers } from '../running-answers.ts';
 
 export interface BotIdentity {
   userId: string;
@@ -29,6 +30,8 @@ export interface AnswerDeps {
   catalog: ModelCatalog;
   preferences: ModelPreferences;
   cancellations: Cancellations;
+  /** The answers this process runs, each stoppable from any process. */
+  running: RunningAnswers;
   tokens: AccessTokenSource;
   health: AccessHealth;
   userNames: UserNames;

@@ -23,6 +23,8 @@ export interface AnswerRun {
   readonly lockToken: string | undefined;
   /** Aborted when the job's lock is lost (another worker then owns the answer). */
   readonly lockLost: AbortSignal | undefined;
+  /** Aborted (reason: AnswerStopped) when someone stops the answer; tracked before admission reads the cancel flag. */
+  readonly stopped: AbortSignal;
   readonly log: Logger;
   /** The model this attempt asks (chosen in admit); a waiting question keeps one someone chose. */
   model: string | undefined;
@@ -54,6 +56,8 @@ export function openRun(deps: AnswerDeps, job: Job<AnswerJobData>, lockToken: st
   let saving: Promise<void> = Promise.resolve();
 
   const progress = progressOf(job.data);
+  const tracked = deps.running.track(jobId);
+  releases.push(() => tracked.release());
   const run: AnswerRun = {
     job,
     jobId,
@@ -61,6 +65,7 @@ export function openRun(deps: AnswerDeps, job: Job<AnswerJobData>, lockToken: st
     progress,
     lockToken,
     lockLost,
+    stopped: tracked.signal,
     log,
     model: progress.model,
     hasText: false,
@@ -84,7 +89,11 @@ export function openRun(deps: AnswerDeps, job: Job<AnswerJobData>, lockToken: st
         logger: log,
         resume: { messageTs: run.progress.answerTs ?? [], shown: run.progress.shown },
         // Remember every message as it is posted, so a worker that takes over reuses them.
-        onMessagesChanged: () => void run.saveProgress(),
+        // Each message is also remembered as this request's, for Slack's own stop (which names messages).
+        onMessagesChanged: (ts) => {
+          void run.saveProgress();
+          deps.cancellations.rememberMessages(request.channel, ts, jobId).catch((err: unknown) => log.warn({ err }, 'could not remember the answer\'s messages'));
+        },
       });
       run.reply = reply;
       // Lost the job's lock (Redis trouble, a long pause): another worker now owns the answer.

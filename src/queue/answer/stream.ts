@@ -6,6 +6,7 @@ import { isMetisError, MetisError } from '../../errors.ts';
 import type { ChatMessage } from '../../gateway/client.ts';
 import { firstTextSeconds, secondsSince } from '../../metrics/registry.ts';
 import type { Proceed } from './admit.ts';
+import { AnswerStopped } from '../running-answers.ts';
 import type { AnswerDeps } from './deps.ts';
 import type { AnswerRun } from './run.ts';
 import { WORDS } from '../../words.ts';
@@ -20,12 +21,14 @@ export interface Streamed {
   finalText: string;
   promptTokens?: number;
   completionTokens?: number;
+  /** Someone stopped the answer (who): the gateway request was closed and the text so far kept. */
+  stoppedBy?: string;
 }
 
 export async function stream(run: AnswerRun, deps: AnswerDeps, go: Proceed, context: BuiltMessages): Promise<Streamed> {
   const reply = run.reply ?? run.openReply();
   let visibleAt = 0;
-  const out = await streamAnswer(deps, go.snapshot.framework, go.model, context.messages, run.lockLost, (raw) => {
+  const out = await streamAnswer(deps, go.snapshot.framework, go.model, context.messages, run, (raw) => {
     const now = Date.now();
     if (run.hasText && now - visibleAt < VISIBLE_EVERY_MS) return;
     visibleAt = now;
@@ -35,8 +38,11 @@ export async function stream(run: AnswerRun, deps: AnswerDeps, go: Proceed, cont
     if (v.thinking && v.text.length === 0) reply.setStatus(WORDS.status_thinking({ model: go.model }));
     reply.update(v.text);
   });
-  const finalText = visibleAnswer(out.text, { final: true }).text.trim() || WORDS.empty_answer();
-  await reply.finish(finalText);
+  const shown = visibleAnswer(out.text, { final: true }).text.trim();
+  // A stopped answer keeps what it had written, marked as stopped.
+  const finalText = out.stoppedBy !== undefined ? [shown, WORDS.answer_stopped({ byAsker: out.stoppedBy === run.request.user })].filter(Boolean).join('\n\n') : shown || WORDS.empty_answer();
+  const live = go.snapshot.models.filter((m) => m.status === 'Live').map((m) => m.name);
+  await reply.finish(finalText, { requestId: run.jobId, model: go.model, models: live });
   return { ...out, finalText };
 }
 
@@ -49,14 +55,18 @@ async function streamAnswer(
   framework: string,
   model: string,
   messages: ChatMessage[],
-  lockLost: AbortSignal | undefined,
+  run: Pick<AnswerRun, 'lockLost' | 'stopped'>,
   onText: (raw: string) => void,
 ): Promise<Omit<Streamed, 'finalText'>> {
+  const stoppedBy = () => (run.stopped.reason instanceof AnswerStopped ? run.stopped.reason.by : 'unknown');
   return withAccessToken(
     deps.tokens,
     async (token) => {
       const out: Omit<Streamed, 'finalText'> = { text: '' };
+      // Stopped between admission and here: the gateway is not asked at all.
+      if (run.stopped.aborted) return { ...out, stoppedBy: stoppedBy() };
       const deadline = AbortSignal.timeout(deps.config.gateway.requestTimeoutMs);
+      const signals = [deadline, run.stopped, ...(run.lockLost ? [run.lockLost] : [])];
       try {
         for await (const ev of deps.gateway.streamChat({
           token,
@@ -64,7 +74,7 @@ async function streamAnswer(
           model,
           messages,
           idleTimeoutMs: deps.config.gateway.streamIdleTimeoutMs,
-          signal: lockLost ? AbortSignal.any([deadline, lockLost]) : deadline,
+          signal: AbortSignal.any(signals),
         })) {
           if (ev.type === 'text') {
             out.text += ev.text;
@@ -76,6 +86,8 @@ async function streamAnswer(
         }
         return out;
       } catch (err) {
+        // Stopped: the request is closed (aborting it hangs up on the gateway); the text so far is the answer.
+        if (run.stopped.aborted && !run.lockLost?.aborted) return { ...out, stoppedBy: stoppedBy() };
         if (deadline.aborted && !isMetisError(err))
           throw new MetisError('gateway_timeout', 'answer took longer than METIS_REQUEST_TIMEOUT_SECONDS', { model }, false, { cause: err });
         throw err;

@@ -1,0 +1,104 @@
+/**
+ * What a person can do with an answer, through the real service against the
+ * fakes: stop it while it is written (its Stop button, or Slack's own stop),
+ * ask again with the same or another model, and rate it.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
+import { startService } from '../../src/main.ts';
+import { capturedLogger } from '../helpers/captured-logger.ts';
+import { BOT_USER_ID, type FakeMessage } from '../fakes/slack.ts';
+import { type Harness, startHarness } from '../helpers/harness.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+const ADMIN = 'U0ADMIN';
+
+/** The bot's answer message in the thread of `q` once it shows some text and a button with `actionId`. */
+function answerWith(h: Harness, q: FakeMessage, actionId: string): FakeMessage | undefined {
+  return h.slack.botReplies(q.channel, q.thread_ts ?? q.ts).find((m) => JSON.stringify(m.blocks ?? []).includes(`"action_id":"${actionId}"`));
+}
+
+/** The element of a message's blocks with `actionId` (a button, a menu, Slack's feedback buttons). */
+function elementOf(m: FakeMessage, actionId: string): Record<string, any> {
+  const elements = (m.blocks ?? []).flatMap((b) => ((b as { elements?: Record<string, any>[] }).elements ?? []));
+  const found = elements.find((e) => e.action_id === actionId);
+  if (!found) throw new Error(`no ${actionId} on the message`);
+  return found;
+}
+
+/** The value a message's button carries for `actionId`. */
+const buttonValue = (m: FakeMessage, actionId: string): string => elementOf(m, actionId).value;
+
+describe('stopping an answer', () => {
+  let h: Harness;
+  afterEach(async () => {
+    await h.stop();
+  });
+
+  /** Asks a question whose answer streams a few words and then hangs, and waits for the Stop button on it. */
+  async function answerInProgress(): Promise<{ q: FakeMessage; answer: FakeMessage }> {
+    h.gateway.setReply(() => 'Partial words that keep coming and never end because the model hangs here.');
+    h.gateway.injectChatFault({ kind: 'stall', afterChunks: 4 });
+    const q = await h.mention({ text: `<@${BOT_USER_ID}> tell me a long story` });
+    const harness = h;
+    const answer = await waitFor(() => {
+      const a = answerWith(harness, q, 'stop_answer');
+      return a?.text.startsWith('Par') ? a : undefined;
+    }, 'the answer in progress with its Stop button');
+    return { q, answer };
+  }
+
+  it('Stop closes the gateway request within a second, keeps the text marked stopped, and is counted', async () => {
+    h = await startHarness({ mode: 'socket' });
+    const { q, answer } = await answerInProgress();
+    const clickedAt = Date.now();
+    await h.click('stop_answer', buttonValue(answer, 'stop_answer'), { messageTs: answer.ts });
+    const harness = h;
+    const closedAt = await waitFor(() => harness.gateway.chatRequests[0]?.clientClosedAt, 'the gateway to see its connection closed', 2_000);
+    expect(closedAt - clickedAt).toBeLessThan(1_000);
+    const [final] = await h.reply(q);
+    expect(final?.text).toMatch(/^Par/);
+    expect(final?.text).toContain('Stopped.');
+    expect(final?.metadata?.event_type).toBe('metis_answer');
+    expect(JSON.stringify(final?.blocks)).not.toContain('stop_answer');
+    const audit = await h.redis.xrevrange(`${h.prefix}:audit`, '+', '-', 'COUNT', 1);
+    expect(audit[0]?.[1]).toEqual(expect.arrayContaining(['outcome', 'stopped']));
+    const usage = await h.redis.hgetall(`${h.prefix}:usage:${new Date().toISOString().slice(0, 10)}`);
+    expect(usage['all:stopped']).toBe('1');
+    expect(usage['all:requests']).toBe('1');
+  });
+
+  it("refuses someone else's Stop, and lets an admin stop it", async () => {
+    h = await startHarness({ mode: 'socket', env: { METIS_ADMIN_USERS: ADMIN } });
+    const { q, answer } = await answerInProgress();
+    const other = await h.click('stop_answer', buttonValue(answer, 'stop_answer'), { user: 'U0OTHER', messageTs: answer.ts });
+    const harness = h;
+    const refusal = await waitFor(() => harness.slack.responses.find((r) => r.url === other.responseUrl), 'the refusal');
+    expect(String(refusal.body.text)).toContain('Only <@U0HUMAN>');
+    expect(h.gateway.chatRequests[0]?.clientClosedAt).toBeUndefined();
+    await h.click('stop_answer', buttonValue(answer, 'stop_answer'), { user: ADMIN, messageTs: answer.ts });
+    const [final] = await h.reply(q);
+    expect(final?.text).toContain('Stopped by an administrator.');
+    expect(h.gateway.chatRequests[0]?.clientClosedAt).toBeDefined();
+  });
+
+  it("Slack's own stop (agent_session_stopped) stops it the same way, whichever process runs it", async () => {
+    // The listener and the worker as separate services (as in separate processes): the stop crosses Redis.
+    h = await startHarness({ mode: 'socket', role: 'listener' });
+    const config = loadConfig(h.env);
+    const worker = await startService(config, { role: 'worker', logger: capturedLogger(config.logLevel).logger });
+    try {
+      const { q, answer } = await answerInProgress();
+      const clickedAt = Date.now();
+      const event = h.slack.eventFor(q, 'message');
+      await h.deliver({ ...event, event: { type: 'agent_session_stopped', user: 'U0HUMAN', channel: q.channel, streaming_message_ts: [answer.ts], event_ts: String(Date.now() / 1000) } });
+      const harness = h;
+      const closedAt = await waitFor(() => harness.gateway.chatRequests[0]?.clientClosedAt, 'the gateway to see its connection closed', 2_000);
+      expect(closedAt - clickedAt).toBeLessThan(1_000);
+      const [final] = await h.reply(q);
+      expect(final?.text).toContain('Stopped.');
+    } finally {
+      await worker.stop();
+    }
+  });
+});
