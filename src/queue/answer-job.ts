@@ -37,6 +37,9 @@ export interface AnswerProgress {
   noteCancellable?: boolean;
   /** A fingerprint of what the answer's live message shows, so a wake-up edits it only when that changes. */
   shown?: string;
+  /** What Slack's thread status shows for a parked question, and when it was set (refreshed before Slack's timeout). */
+  threadStatus?: string;
+  threadStatusAt?: number;
 }
 
 /**
@@ -51,7 +54,7 @@ export interface AnswerProgress {
  */
 export type AnswerJobData = AnswerRequest & { progress?: AnswerProgress };
 
-const PROGRESS_KEYS = ['answerTs', 'accessWaitSince', 'model', 'coldStartSince', 'notLiveAt', 'admitted', 'note', 'noteCancellable', 'shown'] as const;
+const PROGRESS_KEYS = ['answerTs', 'accessWaitSince', 'model', 'coldStartSince', 'notLiveAt', 'admitted', 'note', 'noteCancellable', 'shown', 'threadStatus', 'threadStatusAt'] as const;
 const REQUEST_KEYS = ['source', 'teamId', 'channel', 'user', 'text', 'ts', 'threadTs', 'inThread', 'eventId', 'receivedAt'] as const;
 
 /** What a job has done so far, from either shape of its data (a copy: changing it changes nothing stored). */

@@ -68,6 +68,12 @@ export class AnswerQueue {
     return removed ? { user: job.data.user } : undefined;
   }
 
+  /** How many questions are waiting for a worker (the one just added included). */
+  async waitingCount(): Promise<number> {
+    const counts = await this.queue.getJobCounts('waiting', 'prioritized');
+    return (counts.waiting ?? 0) + (counts.prioritized ?? 0);
+  }
+
   /** Counts for the admin status: waiting (with the oldest's age), running, parked, and live workers. */
   async readings(): Promise<QueueReadings> {
     const [counts, workers, waiting] = await Promise.all([

@@ -10,6 +10,9 @@ import { ModelStatusReader } from '../queue/status-refresh.ts';
 import { startSlackListener, type SlackListener } from '../slack/app.ts';
 import type { ListenerDeps } from '../slack/listeners/types.ts';
 import { readAdminStatus } from '../team/admin-status.ts';
+import { realClock } from '../clock.ts';
+import { StatusBudget, ThreadStatus } from '../reply/thread-status.ts';
+import { WORDS } from '../words.ts';
 import type { Closers } from './closers.ts';
 import { openRedis } from './redis-ready.ts';
 import type { Shared } from './shared.ts';
@@ -24,11 +27,21 @@ export async function startListenerRole(config: Config, shared: Shared, logger: 
   const models = new ModelStatusReader(redis, prefix, config.models.statusTtlMs, queueConnection);
   closers.add('status-queue', () => models.close());
 
+  const statusBudget = new StatusBudget(redis, prefix);
   const deps: ListenerDeps = {
     slack: shared.slack,
     enqueue: async (request) => {
       const jobId = await queue.add(request, (id) => team.fairShare.enqueued(request.user, id));
       logger.info({ requestId: jobId, channel: request.channel, user: request.user, source: request.source }, 'request queued');
+      // Behind others, the thread's status says so until a worker takes it (not awaited: the event is acknowledged now).
+      void queue
+        .waitingCount()
+        .then((waiting) => {
+          if (waiting <= 1) return;
+          const status = new ThreadStatus(shared.slack, statusBudget, realClock, { channel: request.channel, threadTs: request.threadTs, logger });
+          return status.set(WORDS.thread_status_queued({ ahead: waiting - 1 }), { refresh: false });
+        })
+        .catch((err: unknown) => logger.debug({ err }, 'could not show the queue position'));
     },
     models,
     preferences: shared.preferences,

@@ -5,6 +5,8 @@
  * answers in flight finish under SHUTDOWN_GRACE before closing.
  */
 import { editedMessageReplies } from '../reply/edited-message.ts';
+import { StatusBudget, ThreadStatus } from '../reply/thread-status.ts';
+import { type Clock, realClock } from '../clock.ts';
 import type { Worker } from 'bullmq';
 import { AccessHealth } from '../auth/access-health.ts';
 import { createAccessTokenSource } from '../auth/access-token.ts';
@@ -28,7 +30,7 @@ import type { Shared } from './shared.ts';
 /** How often a worker checks whether the shared token is due for renewal. */
 const RENEWAL_CHECK_MS = 60_000;
 
-export async function startWorkerRole(config: Config, shared: Shared, logger: Logger, closers: Closers): Promise<void> {
+export async function startWorkerRole(config: Config, shared: Shared, logger: Logger, closers: Closers, clock: Clock = realClock): Promise<void> {
   const { redis, slack, tokenStore, team } = shared;
   const prefix = config.queue.prefix;
   const notifier = slackAccessNotifier(slack, config.admin, logger);
@@ -75,6 +77,7 @@ export async function startWorkerRole(config: Config, shared: Shared, logger: Lo
 
   // Blocking reads wait as long as they must, so this connection never gives up on a command.
   const connection = await openRedis(config.redisUrl, 'worker-redis', { maxRetriesPerRequest: null }, logger, closers);
+  const statusBudget = new StatusBudget(redis, prefix);
   // A connection of its own: a subscribed connection can do nothing else.
   const stopConnection = await openRedis(config.redisUrl, 'stop-redis', { maxRetriesPerRequest: null }, logger, closers);
   const running = new RunningAnswers(stopConnection, prefix, logger);
@@ -103,6 +106,7 @@ export async function startWorkerRole(config: Config, shared: Shared, logger: Lo
       control: team.control,
       editPacer,
       replies: editedMessageReplies(shared.slack, editPacer, config.slackOutput.messageMaxChars),
+      threadStatus: (target) => new ThreadStatus(slack, statusBudget, clock, target),
       // Read at start (a refused token stops it there), so it is known here.
       botIdentity: async () => shared.identity,
       config,

@@ -14,6 +14,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { manifestBotScopes } from '../../src/ops/manifest.ts';
+import { createFakeAssistant, type FakeAssistant } from './slack-assistant.ts';
 
 export const TEAM_ID = 'T0001';
 export const BOT_USER_ID = 'U0BOT';
@@ -169,6 +170,8 @@ export interface FakeSlack {
   addFile(spec: FakeFileSpec): { file: Record<string, unknown>; shared: Record<string, unknown> };
   /** As a person would: deletes a file (files.info answers file_deleted, its download 404). */
   deleteFile(id: string): void;
+  /** The AI-app methods' state: thread statuses, suggested prompts, titles (slack-assistant.ts). */
+  assistant: FakeAssistant;
   /** Every download request the fake saw, on either host. */
   fileRequests: { host: string; path: string; authorization?: string }[];
   /** Bytes the fake wrote of each endless file's body, by file id (to show a reader stopped early). */
@@ -276,6 +279,7 @@ export async function startFakeSlack(opts: { botScopes?: readonly string[] } = {
   const endlessBytesSent = new Map<string, number>();
   let fileCounter = 0;
   const delayTimers = new Set<NodeJS.Timeout>();
+  const assistant = createFakeAssistant();
 
   const nextTs = () => {
     tsCounter += 1;
@@ -483,7 +487,7 @@ export async function startFakeSlack(opts: { botScopes?: readonly string[] } = {
         return { ok: true, message_ts: nextTs() };
       }
       default:
-        return { ok: false, error: 'unknown_method' };
+        return assistant.handle(method, params) ?? { ok: false, error: 'unknown_method' };
     }
   }
 
@@ -846,6 +850,7 @@ export async function startFakeSlack(opts: { botScopes?: readonly string[] } = {
       return { ackMs: r.ms, status: r.status, responseUrl: payload.response_url };
     },
     responses,
+    assistant,
     socketConnections() {
       return [...wss.clients].filter((c) => c.readyState === c.OPEN).length;
     },

@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import { redisConnection } from '../../src/redis-connection.ts';
 import { inject } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
+import type { Clock } from '../../src/clock.ts';
 import { capturedLogger } from './captured-logger.ts';
 import { type Role, type RunningService, startService } from '../../src/main.ts';
 import { type FakeGateway, type FakeGatewayOptions, startFakeGateway } from '../fakes/gateway.ts';
@@ -26,6 +27,8 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   /** A Redis of the test's own (to stop and restart it); default: the suite's. */
   redisUrl?: string;
+  /** What times the thread status's refreshes (a ManualClock, to step past Slack's 2-minute timeout). */
+  clock?: Clock;
 }
 
 export interface Harness {
@@ -107,7 +110,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
 
   const config = loadConfig(env);
   const { logger, lines: rawLogs, entries: logs } = capturedLogger(config.logLevel);
-  const service = await startService(config, { role: opts.role ?? 'all', logger });
+  const service = await startService(config, { role: opts.role ?? 'all', logger, ...(opts.clock ? { clock: opts.clock } : {}) });
   if (opts.mode === 'socket' && (opts.role ?? 'all') !== 'worker') await slack.waitForSocket();
   const redis = redisConnection(redisUrl, { lazyConnect: false });
   redis.on('error', () => undefined); // tests that stop Redis expect this client to reconnect quietly

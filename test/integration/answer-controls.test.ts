@@ -6,7 +6,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { startService } from '../../src/main.ts';
+import { STATUS_REFRESH_MS } from '../../src/reply/thread-status.ts';
+import { STATUS_TIMEOUT_MS } from '../fakes/slack-assistant.ts';
+import { laterQuestionAnswered } from '../helpers/barrier.ts';
 import { capturedLogger } from '../helpers/captured-logger.ts';
+import { ManualClock } from '../helpers/manual-clock.ts';
 import { BOT_USER_ID, type FakeMessage } from '../fakes/slack.ts';
 import { type Harness, startHarness } from '../helpers/harness.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -100,5 +104,79 @@ describe('stopping an answer', () => {
     } finally {
       await worker.stop();
     }
+  });
+});
+
+describe("Slack's thread status while an answer is awaited", () => {
+  let h: Harness;
+  afterEach(async () => {
+    await h.stop();
+  });
+
+  it('is set while waiting, refreshed before its 2-minute timeout, and cleared when the text starts', async () => {
+    const clock = new ManualClock();
+    h = await startHarness({ mode: 'socket', clock });
+    // No text comes: the status stays up, and must be refreshed.
+    h.gateway.injectChatFault({ kind: 'stall', afterChunks: 0 });
+    const q = await h.mention({ text: `<@${BOT_USER_ID}> slow one` });
+    const harness = h;
+    const asking = () => harness.slack.assistant.statusCallsIn(q.channel, q.ts).filter((c) => c.status === 'asking Meta-Llama-3.1-8B-Instruct…');
+    await waitFor(() => asking().length === 1 && harness.gateway.chatRequests.length === 1, 'the status naming the model');
+    expect(asking()[0]?.loading).toEqual(['asking Meta-Llama-3.1-8B-Instruct…']);
+    clock.advance(STATUS_REFRESH_MS);
+    expect(STATUS_REFRESH_MS).toBeLessThan(STATUS_TIMEOUT_MS);
+    await waitFor(() => asking().length === 2, 'the status set again before Slack clears it');
+    // Stopped, it is cleared and refreshed no more.
+    const answer = await waitFor(() => answerWith(harness, q, 'stop_answer'), 'the Stop button');
+    await h.click('stop_answer', buttonValue(answer, 'stop_answer'), { messageTs: answer.ts });
+    await h.reply(q);
+    expect(h.slack.assistant.statusCallsIn(q.channel, q.ts).at(-1)?.status).toBe('');
+    const calls = h.slack.assistant.statusCallsIn(q.channel, q.ts).length;
+    clock.advance(3 * STATUS_REFRESH_MS);
+    await laterQuestionAnswered(h);
+    expect(h.slack.assistant.statusCallsIn(q.channel, q.ts)).toHaveLength(calls);
+  });
+
+  it('is cleared before the answer text is shown, and set a handful of times, not per token', async () => {
+    h = await startHarness({ mode: 'socket' });
+    h.gateway.setReply(() => 'word '.repeat(200));
+    const q = await h.mention({ text: `<@${BOT_USER_ID}> many words` });
+    await h.reply(q);
+    const statuses = h.slack.assistant.statusCallsIn(q.channel, q.ts).map((c) => c.status);
+    expect(statuses).toEqual(['working on it…', 'asking Meta-Llama-3.1-8B-Instruct…', '']);
+    const methods = h.slack.calls.map((c) => (c.method === 'assistant.threads.setStatus' ? `status:${c.params.status}` : c.method));
+    const cleared = methods.indexOf('status:');
+    const firstText = h.slack.calls.findIndex((c) => c.method === 'chat.update' && JSON.stringify(c.params.blocks ?? '').includes('word'));
+    expect(cleared).toBeGreaterThan(-1);
+    expect(firstText).toBeGreaterThan(cleared);
+  });
+
+  it('says how many questions are ahead while one waits for a worker, and why a parked one waits', async () => {
+    h = await startHarness({ mode: 'socket', env: { WORKER_CONCURRENCY: '1' } });
+    h.gateway.injectChatFault({ kind: 'stall', afterChunks: 0 });
+    const first = await h.mention({ text: `<@${BOT_USER_ID}> first` });
+    const harness = h;
+    await waitFor(() => harness.gateway.chatRequests.length === 1, 'the first question to be asked');
+    const second = await h.mention({ text: `<@${BOT_USER_ID}> second` });
+    const third = await h.mention({ text: `<@${BOT_USER_ID}> third` });
+    await waitFor(() => harness.slack.assistant.statusCallsIn(third.channel, third.ts).length > 0, "the third question's status");
+    expect(h.slack.assistant.statusCallsIn(third.channel, third.ts)[0]?.status).toBe('1 question ahead');
+    const answer = await waitFor(() => answerWith(harness, first, 'stop_answer'), 'the Stop button');
+    await h.click('stop_answer', buttonValue(answer, 'stop_answer'), { messageTs: answer.ts });
+    await h.reply(second);
+    await h.reply(third);
+    const parked = await h.mention({ text: `<@${BOT_USER_ID}> -m deepseek hi` });
+    await waitFor(() => harness.slack.assistant.statusCallsIn(parked.channel, parked.ts).some((c) => c.status.startsWith('DeepSeek-R1 is Starting')), 'the parked status');
+  });
+
+  it('refused by Slack, is given up for that answer while the placeholder carries on', async () => {
+    h = await startHarness({ mode: 'socket' });
+    h.slack.failNext('assistant.threads.setStatus', { error: 'not_allowed_token_type' });
+    const q = await h.mention({ text: `<@${BOT_USER_ID}> hello` });
+    const [answer] = await h.reply(q);
+    expect(answer?.text).toBe('You said: Ada: hello');
+    expect(h.slack.callsOf('assistant.threads.setStatus')).toHaveLength(1);
+    const placeholder = h.slack.callsOf('chat.postMessage')[0];
+    expect(JSON.stringify(placeholder?.params.blocks)).toContain('Working on it');
   });
 });

@@ -102,7 +102,10 @@ export async function passGate(run: AnswerRun, deps: AnswerDeps): Promise<Throug
     const firstShowing = !p.answerTs?.length;
     const resumed = firstShowing ? WORDS.status_working() : WORDS.status_trying_again();
     await reply.begin(p.note ?? resumed, p.note && p.noteCancellable ? run.jobId : undefined, p.note !== undefined);
-    if (firstShowing) firstSignOfLifeSeconds.observe(secondsSince(r.receivedAt));
+    if (firstShowing) {
+      firstSignOfLifeSeconds.observe(secondsSince(r.receivedAt));
+      void run.threadStatus.set(WORDS.thread_status_working());
+    }
     await run.saved(); // the placeholder's ts is stored before anything else can fail
   } catch (err) {
     if (err instanceof ConversationGone) {
@@ -168,9 +171,12 @@ export async function admit(run: AnswerRun, deps: AnswerDeps, gate: Through): Pr
   if (p.note !== undefined) {
     p.note = undefined;
     p.noteCancellable = undefined;
+    p.threadStatus = undefined;
+    p.threadStatusAt = undefined;
     void run.saveProgress(); // a worker taking over from here must not think the note is still all the message shows
   }
   run.defer(countStreaming(deps.editPacer.track()));
   reply.setStatus(WORDS.status_asking({ model }));
+  void run.threadStatus.set(WORDS.thread_status_asking({ model }));
   return { kind: 'proceed', identity: gate.identity, prompt: gate.prompt, model, snapshot, ...(ignoredDefault ? { ignoredDefault } : {}) };
 }

@@ -1,5 +1,6 @@
 /** What the answer processor is built from: every collaborator is passed in, so a test can run a step on its own. */
 import type { ReplyFactory } from '../../reply/reply.ts';
+import type { ThreadStatusFactory } from '../../reply/thread-status.ts';
 import type { WebClient } from '@slack/web-api';
 import type { AccessHealth } from '../../auth/access-health.ts';
 import type { AccessTokenSource } from '../../auth/access-token.ts';
@@ -45,6 +46,8 @@ export interface AnswerDeps {
   editPacer: EditPacer;
   /** Where each answer is shown in its thread (today: a message edited as the answer streams). */
   replies: ReplyFactory;
+  /** Slack's status line under the answer's thread, while no text has arrived. */
+  threadStatus: ThreadStatusFactory;
   botIdentity: () => Promise<BotIdentity>;
   config: Pick<Config, 'gateway' | 'conversation' | 'slackOutput' | 'admin' | 'models' | 'sharing'>;
   logger: Logger;

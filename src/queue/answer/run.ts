@@ -10,6 +10,7 @@ import { METADATA } from '../../conversation/build-messages.ts';
 import type { Logger } from '../../logger.ts';
 import { markdownMessage } from '../../reply/message-builders.ts';
 import type { Reply } from '../../reply/reply.ts';
+import type { ThreadStatus } from '../../reply/thread-status.ts';
 import type { AuditEntry } from '../../team/usage.ts';
 import { type AnswerJobData, type AnswerProgress, type AnswerRequest, progressOf, requestOf } from '../answer-job.ts';
 import type { AnswerDeps } from './deps.ts';
@@ -30,6 +31,8 @@ export interface AnswerRun {
   model: string | undefined;
   /** Answer text has been shown: from then on a failure is told, never retried or parked. */
   hasText: boolean;
+  /** Slack's status line under the thread (an extra beside the placeholder: see thread-status.ts). */
+  readonly threadStatus: ThreadStatus;
   /** The answer's message in the thread, once the asker has passed the gate. */
   reply: Reply | undefined;
   /** Another attempt is allowed after this one. */
@@ -58,6 +61,8 @@ export function openRun(deps: AnswerDeps, job: Job<AnswerJobData>, lockToken: st
   const progress = progressOf(job.data);
   const tracked = deps.running.track(jobId);
   releases.push(() => tracked.release());
+  const threadStatus = deps.threadStatus({ channel: request.channel, threadTs: request.threadTs, logger: log, shown: progress.threadStatus });
+  releases.push(() => threadStatus.stop());
   const run: AnswerRun = {
     job,
     jobId,
@@ -66,6 +71,7 @@ export function openRun(deps: AnswerDeps, job: Job<AnswerJobData>, lockToken: st
     lockToken,
     lockLost,
     stopped: tracked.signal,
+    threadStatus,
     log,
     model: progress.model,
     hasText: false,

@@ -34,14 +34,19 @@ export async function stream(run: AnswerRun, deps: AnswerDeps, go: Proceed, cont
     visibleAt = now;
     const v = visibleAnswer(raw, { final: false });
     if (v.text.length > 0 && !run.hasText) firstTextSeconds.observe(secondsSince(run.request.receivedAt));
+    if (v.text.length > 0 && !run.hasText) void run.threadStatus.clear(); // the answer has started: its text says the rest
     if (v.text.length > 0) run.hasText = true;
-    if (v.thinking && v.text.length === 0) reply.setStatus(WORDS.status_thinking({ model: go.model }));
+    if (v.thinking && v.text.length === 0) {
+      reply.setStatus(WORDS.status_thinking({ model: go.model }));
+      void run.threadStatus.set(WORDS.thread_status_thinking());
+    }
     reply.update(v.text);
   });
   const shown = visibleAnswer(out.text, { final: true }).text.trim();
   // A stopped answer keeps what it had written, marked as stopped.
   const finalText = out.stoppedBy !== undefined ? [shown, WORDS.answer_stopped({ byAsker: out.stoppedBy === run.request.user })].filter(Boolean).join('\n\n') : shown || WORDS.empty_answer();
   const live = go.snapshot.models.filter((m) => m.status === 'Live').map((m) => m.name);
+  await run.threadStatus.clear();
   await reply.finish(finalText, { requestId: run.jobId, model: go.model, models: live });
   return { ...out, finalText };
 }
