@@ -10,6 +10,7 @@ import { ModelStatusReader } from '../queue/status-refresh.ts';
 import { startSlackListener, type SlackListener } from '../slack/app.ts';
 import type { ListenerDeps } from '../slack/listeners/types.ts';
 import { readAdminStatus } from '../team/admin-status.ts';
+import { recordFeedback } from '../team/usage.ts';
 import { realClock } from '../clock.ts';
 import { StatusBudget, ThreadStatus } from '../reply/thread-status.ts';
 import { WORDS } from '../words.ts';
@@ -63,6 +64,7 @@ export async function startListenerRole(config: Config, shared: Shared, logger: 
       control: team.control,
       admins: config.admin.users,
       adminStatus: () => readAdminStatus({ redis, config, queue, control: team.control, tokenStore }),
+      recordFeedback: (f) => recordFeedback(redis, prefix, team.usage, f),
     },
     logger,
   };

@@ -180,3 +180,42 @@ describe("Slack's thread status while an answer is awaited", () => {
     expect(JSON.stringify(placeholder?.params.blocks)).toContain('Working on it');
   });
 });
+
+describe('a finished answer', () => {
+  let h: Harness;
+  afterEach(async () => {
+    await h.stop();
+  });
+
+  it('offers feedback buttons; a rating is recorded with its model and request, once per person, and counted in /metis admin', async () => {
+    h = await startHarness({ mode: 'socket', env: { METIS_ADMIN_USERS: ADMIN } });
+    const q = await h.mention({ text: `<@${BOT_USER_ID}> -m 70b rate me` });
+    const [answer] = await h.reply(q);
+    if (!answer) throw new Error('no answer');
+    const buttons = elementOf(answer, 'answer_feedback');
+    expect(buttons.type).toBe('feedback_buttons');
+    const up = buttons.positive_button.value as string;
+    const down = buttons.negative_button.value as string;
+    const harness = h;
+    const clickAndWait = async (value: string, user = 'U0HUMAN') => {
+      const r = await harness.click('answer_feedback', value, { kind: 'feedback_buttons', messageTs: answer.ts, user });
+      return waitFor(() => harness.slack.responses.find((x) => x.url === r.responseUrl), 'the answer to the click');
+    };
+    expect(String((await clickAndWait(up)).body.text)).toContain('Thanks');
+    await clickAndWait(up); // the same person again: counted once
+    await clickAndWait(down, 'U0BOB');
+    const admin = await h.command('/metis', 'admin', { user: ADMIN });
+    expect(String(admin.body.text)).toContain('`Meta-Llama-3.3-70B-Instruct` :+1: 1 :-1: 1');
+    // A changed mind moves the count.
+    await clickAndWait(down);
+    const again = await h.command('/metis', 'admin', { user: ADMIN });
+    expect(String(again.body.text)).toContain('`Meta-Llama-3.3-70B-Instruct` :+1: 0 :-1: 2');
+    const audit = await h.redis.xrange(`${h.prefix}:audit`, '-', '+');
+    const rated = audit.map(([, f]) => f).find((f) => f.includes('feedback_up'));
+    expect(rated).toEqual(expect.arrayContaining(['model', 'Meta-Llama-3.3-70B-Instruct', 'requestId', up.split('|')[0]]));
+    // A crafted click naming another request on this message is refused.
+    const forged = await h.click('answer_feedback', `msg-other|up|Made-Up-Model`, { kind: 'feedback_buttons', messageTs: answer.ts });
+    const refusal = await waitFor(() => harness.slack.responses.find((x) => x.url === forged.responseUrl), 'the refusal');
+    expect(String(refusal.body.text)).not.toContain('Thanks');
+  });
+});

@@ -7,7 +7,7 @@ import type { Logger } from '../../logger.ts';
 import type { AccessPolicy } from '../../team/access-policy.ts';
 import type { UsageLimits } from '../../team/limits.ts';
 import type { QueueControl } from '../../team/queue-control.ts';
-import type { UsageLedger } from '../../team/usage.ts';
+import type { Rating, UsageLedger } from '../../team/usage.ts';
 import type { AdminStatus } from '../../team/admin-status.ts';
 
 /** Puts a request on the queue; throws when it could not be stored. */
@@ -36,6 +36,8 @@ export interface ListenerDeps {
     /** METIS_ADMIN_USERS */
     admins: string[];
     adminStatus: () => Promise<AdminStatus>;
+    /** Records a rating of an answer (see usage.ts recordFeedback). */
+    recordFeedback: (f: { requestId: string; user: string; channel: string; model: string; rating: Rating }) => Promise<unknown>;
   };
   logger: Logger;
 }

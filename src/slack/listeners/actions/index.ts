@@ -1,13 +1,16 @@
 import type { App, BlockButtonAction } from '@slack/bolt';
-import { CANCEL_WAIT_ACTION, STOP_ANSWER_ACTION } from '../../../reply/message-builders.ts';
+import { CANCEL_WAIT_ACTION, FEEDBACK_ACTION, STOP_ANSWER_ACTION } from '../../../reply/message-builders.ts';
 import { USE_MODEL_ACTION } from '../../views/models.ts';
 import type { ListenerDeps } from '../types.ts';
 import { cancelWaitAction } from './cancel-wait.ts';
 import { stopAnswerAction } from './stop-answer.ts';
+import { feedbackAction } from './feedback.ts';
 import { useModelAction } from './use-model.ts';
 
 export function registerActionListeners(app: App, deps: ListenerDeps): void {
   app.action<BlockButtonAction>(USE_MODEL_ACTION, useModelAction(deps));
   app.action<BlockButtonAction>(CANCEL_WAIT_ACTION, cancelWaitAction(deps));
   app.action<BlockButtonAction>(STOP_ANSWER_ACTION, stopAnswerAction(deps));
+  // Slack's feedback_buttons arrive as block_actions with a value, as a button's do.
+  app.action<BlockButtonAction>(FEEDBACK_ACTION, feedbackAction(deps));
 }
