@@ -92,3 +92,8 @@ export function answerJobId(d: Pick<AnswerRequest, 'teamId' | 'channel' | 'ts'>)
 function idPart(s: string): string {
   return s.replace(/[_:-]/g, (c) => (c === '_' ? '__' : c === ':' ? '_c' : '_d'));
 }
+
+/** The id of the `n`th regeneration of the answer to a message (a job of its own, in the same thread). */
+export function rerunJobId(d: Pick<AnswerRequest, 'teamId' | 'channel' | 'ts'>, n: number): string {
+  return `${answerJobId(d)}-r${n}`;
+}

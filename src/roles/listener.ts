@@ -48,6 +48,8 @@ export async function startListenerRole(config: Config, shared: Shared, logger: 
     preferences: shared.preferences,
     cancellations: shared.cancellations,
     findRequest: (jobId) => queue.findOpen(jobId),
+    findAsked: (jobId) => queue.requestOf(jobId),
+    enqueueRerun: (request, model) => queue.addRerun(request, model, (id) => team.fairShare.enqueued(request.user, id)),
     removeWaiting: async (jobId) => {
       const removed = await queue.removeIfParked(jobId);
       // A removed job never finishes in a worker, so its turn is given back here, or the asker's

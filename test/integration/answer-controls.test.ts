@@ -218,4 +218,33 @@ describe('a finished answer', () => {
     const refusal = await waitFor(() => harness.slack.responses.find((x) => x.url === forged.responseUrl), 'the refusal');
     expect(String(refusal.body.text)).not.toContain('Thanks');
   });
+
+  it('regenerates with the same model, or asks another Live model, in the same thread with the same context', async () => {
+    h = await startHarness({ mode: 'socket' });
+    const root = await h.mention({ text: `<@${BOT_USER_ID}> start a thread` });
+    await h.reply(root);
+    const q = await h.mention({ text: `<@${BOT_USER_ID}> again please`, thread_ts: root.ts });
+    const [answer] = await h.reply(q);
+    if (!answer) throw new Error('no answer');
+    const answers = () => h.slack.botReplies(q.channel, root.ts).filter((m) => m.metadata?.event_type === 'metis_answer' && Number(m.ts) > Number(q.ts));
+    const harness = h;
+    const other = await h.click('regenerate_answer', buttonValue(answer, 'regenerate_answer'), { user: 'U0OTHER', messageTs: answer.ts });
+    const refusal = await waitFor(() => harness.slack.responses.find((r) => r.url === other.responseUrl), 'the refusal');
+    expect(String(refusal.body.text)).toContain('Only <@U0HUMAN>');
+
+    await h.click('regenerate_answer', buttonValue(answer, 'regenerate_answer'), { messageTs: answer.ts });
+    await waitFor(() => answers().length === 2 && harness.gateway.chatRequests.length === 3, 'the regenerated answer');
+    const [first, again] = h.gateway.chatRequests.slice(1);
+    expect(again?.model).toBe(first?.model);
+    expect(again?.body.messages).toEqual(first?.body.messages); // the same turn: the thread up to the question
+    const menu = elementOf(answer, 'switch_model');
+    const seventy = (menu.options as { value: string }[]).find((o) => o.value.endsWith('|Meta-Llama-3.3-70B-Instruct'));
+    expect((menu.options as unknown[]).length).toBe(3); // the Live models
+    await h.click('switch_model', seventy?.value ?? '', { kind: 'static_select', messageTs: answer.ts });
+    await waitFor(() => answers().length === 3 && harness.gateway.chatRequests.length === 4, 'the answer from another model');
+    expect(h.gateway.chatRequests[3]?.model).toBe('Meta-Llama-3.3-70B-Instruct');
+    expect(h.gateway.chatRequests[3]?.body.messages).toEqual(first?.body.messages);
+    await waitFor(() => answers()[2]?.blocks?.some((b) => b.type === 'context_actions'), 'the new answer finished');
+    expect(answers().map((m) => m.thread_ts)).toEqual([root.ts, root.ts, root.ts]);
+  });
 });

@@ -1,5 +1,5 @@
 import type { WebClient } from '@slack/web-api';
-import type { AnswerJobData } from '../../queue/answer-job.ts';
+import type { AnswerJobData, AnswerRequest } from '../../queue/answer-job.ts';
 import type { CancellableRequest, Cancellations } from '../../queue/cancellation.ts';
 import type { ModelStatusReader } from '../../queue/status-refresh.ts';
 import type { ModelPreferences } from '../../models/preferences.ts';
@@ -23,6 +23,10 @@ export interface ListenerDeps {
   cancellations: Cancellations;
   /** A queued or running request: who asked, where, and the messages the bot posted for it. */
   findRequest: (jobId: string) => Promise<CancellableRequest | undefined>;
+  /** What was asked in a request, finished or not, while its record is kept. */
+  findAsked: (jobId: string) => Promise<AnswerRequest | undefined>;
+  /** Asks a request's question again in its thread with `model`; returns the new request's id. */
+  enqueueRerun: (request: AnswerRequest, model: string) => Promise<string>;
   /** Removes a request that is waiting (delayed); false when it is running or gone. */
   removeWaiting: (jobId: string) => Promise<boolean>;
   /** METIS_DEFAULT_MODEL, for help texts. */
