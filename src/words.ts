@@ -257,6 +257,9 @@ export const WORDS = {
   maintenance_default_notice: () => 'Metis is under maintenance.',
 };
 
+/** thought_for's line at the head of an answer, as read back from the thread (it is not part of what the model said). */
+export const THOUGHT_LINE = /^_Thought for \d+ s\._\s*/;
+
 /** The code of a sentence in the table. */
 export type WordCode = keyof typeof WORDS;
 

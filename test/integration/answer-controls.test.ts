@@ -248,3 +248,36 @@ describe('a finished answer', () => {
     expect(answers().map((m) => m.thread_ts)).toEqual([root.ts, root.ts, root.ts]);
   });
 });
+
+describe('a reasoning model', () => {
+  let h: Harness;
+  afterEach(async () => {
+    await h.stop();
+  });
+
+  const everythingShown = (h: Harness) => JSON.stringify(h.slack.calls.filter((c) => c.method.startsWith('chat.')).map((c) => c.params));
+
+  it.each([
+    ['inline <think>', (g: Harness['gateway']) => g.setReply(() => `<think>${'pondering deeply '.repeat(20)}</think>The answer is 42.`)],
+    [
+      'reasoning_content',
+      (g: Harness['gateway']) => {
+        g.setReasoning(() => 'pondering deeply '.repeat(20));
+        g.setReply(() => 'The answer is 42.');
+      },
+    ],
+  ])('(%s) shows "thinking…" while it reasons, then a "thought for" line before the answer, never the reasoning', async (_kind, setUp) => {
+    h = await startHarness({ mode: 'socket' });
+    setUp(h.gateway);
+    const q = await h.mention({ text: `<@${BOT_USER_ID}> the answer?` });
+    const [answer] = await h.reply(q);
+    expect(answer?.text).toMatch(/^_Thought for \d+ s\._\n\nThe answer is 42\.$/);
+    expect(everythingShown(h)).not.toContain('pondering');
+    expect(h.slack.assistant.statusCallsIn(q.channel, q.ts).map((c) => c.status)).toEqual(['working on it…', 'asking Meta-Llama-3.1-8B-Instruct…', 'thinking…', '']);
+    // The line is the bot's, not the model's: a follow-up does not send it back as the model's words.
+    const follow = await h.mention({ text: `<@${BOT_USER_ID}> and why?`, thread_ts: q.ts });
+    await h.reply(follow);
+    const messages = h.gateway.chatRequests.at(-1)?.body.messages as { role: string; content: string }[];
+    expect(messages.find((m) => m.role === 'assistant')?.content).toBe('The answer is 42.');
+  });
+});

@@ -28,27 +28,53 @@ export interface Streamed {
 export async function stream(run: AnswerRun, deps: AnswerDeps, go: Proceed, context: BuiltMessages): Promise<Streamed> {
   const reply = run.reply ?? run.openReply();
   let visibleAt = 0;
-  const out = await streamAnswer(deps, go.snapshot.framework, go.model, context.messages, run, (raw) => {
+  const thought = thinkingTimer();
+  const thinking = () => {
+    thought.started(Date.now());
+    reply.setStatus(WORDS.status_thinking({ model: go.model }));
+    void run.threadStatus.set(WORDS.thread_status_thinking());
+  };
+  const out = await streamAnswer(deps, go.snapshot.framework, go.model, context.messages, run, (raw, reasoning) => {
+    // Reasoning sent apart (reasoning_content) is never shown: it only says the model is thinking.
+    if (reasoning) {
+      if (!run.hasText) thinking();
+      return;
+    }
     const now = Date.now();
     if (run.hasText && now - visibleAt < VISIBLE_EVERY_MS) return;
     visibleAt = now;
     const v = visibleAnswer(raw, { final: false });
-    if (v.text.length > 0 && !run.hasText) firstTextSeconds.observe(secondsSince(run.request.receivedAt));
-    if (v.text.length > 0 && !run.hasText) void run.threadStatus.clear(); // the answer has started: its text says the rest
-    if (v.text.length > 0) run.hasText = true;
-    if (v.thinking && v.text.length === 0) {
-      reply.setStatus(WORDS.status_thinking({ model: go.model }));
-      void run.threadStatus.set(WORDS.thread_status_thinking());
+    if (v.text.length > 0 && !run.hasText) {
+      firstTextSeconds.observe(secondsSince(run.request.receivedAt));
+      thought.ended(now);
+      void run.threadStatus.clear(); // the answer has started: its text says the rest
     }
-    reply.update(v.text);
+    if (v.text.length > 0) run.hasText = true;
+    if (v.thinking && v.text.length === 0) thinking();
+    reply.update(thought.before(v.text));
   });
-  const shown = visibleAnswer(out.text, { final: true }).text.trim();
+  const shown = thought.before(visibleAnswer(out.text, { final: true }).text.trim());
   // A stopped answer keeps what it had written, marked as stopped.
   const finalText = out.stoppedBy !== undefined ? [shown, WORDS.answer_stopped({ byAsker: out.stoppedBy === run.request.user })].filter(Boolean).join('\n\n') : shown || WORDS.empty_answer();
   const live = go.snapshot.models.filter((m) => m.status === 'Live').map((m) => m.name);
   await run.threadStatus.clear();
   await reply.finish(finalText, { requestId: run.jobId, model: go.model, models: live });
   return { ...out, finalText };
+}
+
+/** How long a reasoning model thought before its answer began: a short line put before the answer. */
+function thinkingTimer() {
+  let since: number | undefined;
+  let seconds: number | undefined;
+  return {
+    started: (now: number) => {
+      since ??= now;
+    },
+    ended: (now: number) => {
+      if (since !== undefined && seconds === undefined) seconds = Math.max(1, Math.round((now - since) / 1000));
+    },
+    before: (text: string) => (seconds !== undefined && text ? `${WORDS.thought_for({ seconds })}\n\n${text}` : text),
+  };
 }
 
 /**
@@ -61,7 +87,8 @@ async function streamAnswer(
   model: string,
   messages: ChatMessage[],
   run: Pick<AnswerRun, 'lockLost' | 'stopped'>,
-  onText: (raw: string) => void,
+  /** The text so far (reasoning sent apart is not in it: `reasoning` says such a piece came). */
+  onText: (raw: string, reasoning?: boolean) => void,
 ): Promise<Omit<Streamed, 'finalText'>> {
   const stoppedBy = () => (run.stopped.reason instanceof AnswerStopped ? run.stopped.reason.by : 'unknown');
   return withAccessToken(
@@ -84,6 +111,8 @@ async function streamAnswer(
           if (ev.type === 'text') {
             out.text += ev.text;
             onText(out.text);
+          } else if (ev.type === 'reasoning') {
+            onText(out.text, true);
           } else {
             out.promptTokens = ev.promptTokens;
             out.completionTokens = ev.completionTokens;
