@@ -148,8 +148,8 @@ export const WORDS = {
   rerun_not_allowed: (d: { asker: string }) => `Only <@${d.asker}>, who asked, or an administrator of the bot can ask this question again.`,
   rerun_model_not_live: (d: { model: string }) => `\`${inertEcho(d.model)}\` is not Live on Metis right now; pick another model.`,
   feedback_thanks: () => 'Thanks for the feedback.',
-  feedback_counts: (d: { rows: { model: string; up: number; down: number }[] }) =>
-    d.rows.length === 0
+  feedback_counts: (d: { rows?: { model: string; up: number; down: number }[] }) =>
+    !d.rows?.length
       ? '*Feedback (this month):* none yet'
       : `*Feedback (this month):* ${d.rows.map((r) => `\`${inertEcho(r.model)}\` :+1: ${r.up} :-1: ${r.down}`).join(', ')}`,
 

@@ -13,6 +13,7 @@ import { readAdminStatus } from '../team/admin-status.ts';
 import { recordFeedback } from '../team/usage.ts';
 import { realClock } from '../clock.ts';
 import { StatusBudget, ThreadStatus } from '../reply/thread-status.ts';
+import { suggestPrompts, titleConversation } from '../reply/agent-surface.ts';
 import { WORDS } from '../words.ts';
 import type { Closers } from './closers.ts';
 import { openRedis } from './redis-ready.ts';
@@ -34,6 +35,8 @@ export async function startListenerRole(config: Config, shared: Shared, logger: 
     enqueue: async (request) => {
       const jobId = await queue.add(request, (id) => team.fairShare.enqueued(request.user, id));
       logger.info({ requestId: jobId, channel: request.channel, user: request.user, source: request.source }, 'request queued');
+      // The first question of a DM conversation names it in the Messages tab.
+      if (request.source === 'dm' && !request.inThread) void titleConversation(shared.slack, logger, request.channel, request.threadTs, request.text);
       // Behind others, the thread's status says so until a worker takes it (not awaited: the event is acknowledged now).
       void queue
         .waitingCount()
@@ -47,6 +50,7 @@ export async function startListenerRole(config: Config, shared: Shared, logger: 
     models,
     preferences: shared.preferences,
     cancellations: shared.cancellations,
+    messagesTabOpened: (user, channel) => suggestPrompts({ slack: shared.slack, redis, keyPrefix: prefix, logger }, user, channel),
     findRequest: (jobId) => queue.findOpen(jobId),
     findAsked: (jobId) => queue.requestOf(jobId),
     enqueueRerun: (request, model) => queue.addRerun(request, model, (id) => team.fairShare.enqueued(request.user, id)),

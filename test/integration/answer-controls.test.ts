@@ -281,3 +281,42 @@ describe('a reasoning model', () => {
     expect(messages.find((m) => m.role === 'assistant')?.content).toBe('The answer is 42.');
   });
 });
+
+describe('the Messages tab (agent_view)', () => {
+  let h: Harness;
+  afterEach(async () => {
+    await h.stop();
+  });
+
+  it('sets 1–4 suggested prompts when a person opens it, and titles a DM conversation from its first question', async () => {
+    h = await startHarness({ mode: 'socket' });
+    const seed = h.slack.postAsUser({ channel: 'D0DM', user: 'U0HUMAN', text: 'seed' });
+    const opened = { ...h.slack.eventFor(seed, 'message'), event: { type: 'app_home_opened', user: 'U0HUMAN', channel: 'D0DM', tab: 'messages', event_ts: '1' } };
+    await h.deliver(opened);
+    const harness = h;
+    const [set] = await waitFor(() => (harness.slack.assistant.suggestedPrompts.length ? harness.slack.assistant.suggestedPrompts : undefined), 'the suggested prompts');
+    expect(set?.channel).toBe('D0DM');
+    expect(set?.threadTs).toBeUndefined();
+    expect(set?.prompts.length).toBeGreaterThanOrEqual(1);
+    expect(set?.prompts.length).toBeLessThanOrEqual(4);
+    // Opened again soon after: not set again (the tab sends an event at every opening).
+    await h.deliver(opened);
+    const q = await h.dm({ text: 'How do I *profile* an MPI job on <https://www.alcf.anl.gov|Polaris> with many ranks and threads?' });
+    await h.reply(q);
+    expect(h.slack.assistant.titles.get(`D0DM/${q.ts}`)).toBe('How do I profile an MPI job on Polaris with many ranks and…');
+    expect(h.slack.assistant.suggestedPrompts).toHaveLength(1);
+    // A follow-up in the conversation keeps its title.
+    const follow = await h.dm({ text: 'and with GPUs?', thread_ts: q.ts });
+    await h.reply(follow);
+    expect(h.slack.callsOf('assistant.threads.setTitle')).toHaveLength(1);
+  });
+
+  it('an app not set up as an agent goes without, and answers as before', async () => {
+    h = await startHarness({ mode: 'socket' });
+    h.slack.assistant.setAgentApp(false);
+    const q = await h.dm({ text: 'hello there' });
+    const [answer] = await h.reply(q);
+    expect(answer?.text).toBe('You said: Ada: hello there');
+    expect(h.slack.assistant.titles.size).toBe(0);
+  });
+});

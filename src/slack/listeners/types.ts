@@ -29,6 +29,8 @@ export interface ListenerDeps {
   enqueueRerun: (request: AnswerRequest, model: string) => Promise<string>;
   /** Removes a request that is waiting (delayed); false when it is running or gone. */
   removeWaiting: (jobId: string) => Promise<boolean>;
+  /** A person opened the bot's Messages tab (its DM channel): suggested prompts (see reply/agent-surface.ts). */
+  messagesTabOpened: (user: string, channel: string) => Promise<void>;
   /** METIS_DEFAULT_MODEL, for help texts. */
   defaultModel?: string;
   team: {
