@@ -243,7 +243,6 @@ export const WORDS = {
   thread_status_model: (d: { model: string; status: string }) => `${d.model} is ${d.status}`,
   thread_status_asking: (d: { model: string }) => `asking ${d.model}…`,
   thread_status_thinking: () => 'thinking…',
-  thread_status_working: () => 'working on it…',
   // The Messages tab (agent_view) and its conversations
   suggested_prompts_title: () => 'Try asking',
   suggested_prompts: () => [

@@ -59,7 +59,10 @@ export interface ThreadStatusTarget {
 }
 
 export class ThreadStatus {
+  /** What the answer wants shown. */
   private current = '';
+  /** What Slack was last told (a set the budget held back was not sent). */
+  private onSlack = '';
   private refused = false;
   private stopRefresh: (() => void) | undefined;
   private sending: Promise<void> = Promise.resolve();
@@ -71,6 +74,7 @@ export class ThreadStatus {
     private readonly target: ThreadStatusTarget,
   ) {
     this.current = target.shown ?? '';
+    this.onSlack = this.current;
   }
 
   /** What it shows now ('' when cleared or never set). */
@@ -110,7 +114,11 @@ export class ThreadStatus {
     // In order: a clear must never overtake the set before it.
     this.sending = this.sending.then(async () => {
       if (this.refused) return;
-      if (!(await this.budget.take().catch(() => false))) return;
+      const clearing = status === '';
+      // Nothing shown, nothing to clear. A clear is never held back by the budget: a status left up would
+      // say "thinking…" over an answer already being written.
+      if (clearing && this.onSlack === '') return;
+      if (!clearing && !(await this.budget.take().catch(() => false))) return;
       try {
         await this.slack.assistant.threads.setStatus({
           channel_id: this.target.channel,
@@ -118,10 +126,11 @@ export class ThreadStatus {
           status,
           ...(status && loading.length ? { loading_messages: loading.slice(0, MAX_LOADING) } : {}),
         } as Parameters<WebClient['assistant']['threads']['setStatus']>[0]);
+        this.onSlack = status;
       } catch (err) {
         // Refused here (an older workspace, a missing scope…): the placeholder note says the same; stop asking.
         this.refused = true;
-        this.stopRefresh?.();
+        this.stop();
         this.target.logger.debug({ slackError: slackFailure(err)?.error ?? String(err) }, 'Slack refused the thread status; the placeholder carries it');
       }
     });

@@ -143,7 +143,7 @@ describe("Slack's thread status while an answer is awaited", () => {
     const q = await h.mention({ text: `<@${BOT_USER_ID}> many words` });
     await h.reply(q);
     const statuses = h.slack.assistant.statusCallsIn(q.channel, q.ts).map((c) => c.status);
-    expect(statuses).toEqual(['working on it…', 'asking Meta-Llama-3.1-8B-Instruct…', '']);
+    expect(statuses).toEqual(['asking Meta-Llama-3.1-8B-Instruct…', '']);
     const methods = h.slack.calls.map((c) => (c.method === 'assistant.threads.setStatus' ? `status:${c.params.status}` : c.method));
     const cleared = methods.indexOf('status:');
     const firstText = h.slack.calls.findIndex((c) => c.method === 'chat.update' && JSON.stringify(c.params.blocks ?? '').includes('word'));
@@ -267,16 +267,19 @@ describe('a reasoning model', () => {
       },
     ],
   ])('(%s) shows "thinking…" while it reasons, then a "thought for" line before the answer, never the reasoning', async (_kind, setUp) => {
-    h = await startHarness({ mode: 'socket' });
+    // Sent slowly (the reasoning takes a second or more), so the line is shown.
+    h = await startHarness({ mode: 'socket', gateway: { chunkDelayMs: 2 } });
     setUp(h.gateway);
     const q = await h.mention({ text: `<@${BOT_USER_ID}> the answer?` });
-    const [answer] = await h.reply(q);
+    const [answer] = await h.reply(q, { timeoutMs: 30_000 });
     expect(answer?.text).toMatch(/^_Thought for \d+ s\._\n\nThe answer is 42\.$/);
     expect(everythingShown(h)).not.toContain('pondering');
-    expect(h.slack.assistant.statusCallsIn(q.channel, q.ts).map((c) => c.status)).toEqual(['working on it…', 'asking Meta-Llama-3.1-8B-Instruct…', 'thinking…', '']);
+    expect(h.slack.assistant.statusCallsIn(q.channel, q.ts).map((c) => c.status)).toEqual(['asking Meta-Llama-3.1-8B-Instruct…', 'thinking…', '']);
     // The line is the bot's, not the model's: a follow-up does not send it back as the model's words.
+    h.gateway.setReasoning(undefined);
+    h.gateway.setReply(() => 'Because.');
     const follow = await h.mention({ text: `<@${BOT_USER_ID}> and why?`, thread_ts: q.ts });
-    await h.reply(follow);
+    await h.reply(follow, { timeoutMs: 30_000 });
     const messages = h.gateway.chatRequests.at(-1)?.body.messages as { role: string; content: string }[];
     expect(messages.find((m) => m.role === 'assistant')?.content).toBe('The answer is 42.');
   });

@@ -102,10 +102,7 @@ export async function passGate(run: AnswerRun, deps: AnswerDeps): Promise<Throug
     const firstShowing = !p.answerTs?.length;
     const resumed = firstShowing ? WORDS.status_working() : WORDS.status_trying_again();
     await reply.begin(p.note ?? resumed, p.note && p.noteCancellable ? run.jobId : undefined, p.note !== undefined);
-    if (firstShowing) {
-      firstSignOfLifeSeconds.observe(secondsSince(r.receivedAt));
-      void run.threadStatus.set(WORDS.thread_status_working());
-    }
+    if (firstShowing) firstSignOfLifeSeconds.observe(secondsSince(r.receivedAt));
     await run.saved(); // the placeholder's ts is stored before anything else can fail
   } catch (err) {
     if (err instanceof ConversationGone) {

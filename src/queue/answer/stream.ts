@@ -62,7 +62,10 @@ export async function stream(run: AnswerRun, deps: AnswerDeps, go: Proceed, cont
   return { ...out, finalText };
 }
 
-/** How long a reasoning model thought before its answer began: a short line put before the answer. */
+/**
+ * How long a reasoning model thought before its answer began: a short line put before the answer, once it
+ * thought for a second or more (a blink of reasoning is not worth a line).
+ */
 function thinkingTimer() {
   let since: number | undefined;
   let seconds: number | undefined;
@@ -71,9 +74,9 @@ function thinkingTimer() {
       since ??= now;
     },
     ended: (now: number) => {
-      if (since !== undefined && seconds === undefined) seconds = Math.max(1, Math.round((now - since) / 1000));
+      if (since !== undefined && seconds === undefined) seconds = Math.round((now - since) / 1000);
     },
-    before: (text: string) => (seconds !== undefined && text ? `${WORDS.thought_for({ seconds })}\n\n${text}` : text),
+    before: (text: string) => (seconds && text ? `${WORDS.thought_for({ seconds })}\n\n${text}` : text),
   };
 }
 
@@ -96,7 +99,7 @@ async function streamAnswer(
     async (token) => {
       const out: Omit<Streamed, 'finalText'> = { text: '' };
       // Stopped between admission and here: the gateway is not asked at all.
-      if (run.stopped.aborted) return { ...out, stoppedBy: stoppedBy() };
+      if (run.stopped.aborted) return { ...out, promptTokens: 0, completionTokens: 0, stoppedBy: stoppedBy() };
       const deadline = AbortSignal.timeout(deps.config.gateway.requestTimeoutMs);
       const signals = [deadline, run.stopped, ...(run.lockLost ? [run.lockLost] : [])];
       try {
