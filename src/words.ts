@@ -148,6 +148,14 @@ export const WORDS = {
   rerun_not_allowed: (d: { asker: string }) => `Only <@${d.asker}>, who asked, or an administrator of the bot can ask this question again.`,
   rerun_model_not_live: (d: { model: string }) => `\`${inertEcho(d.model)}\` is not Live on Metis right now; pick another model.`,
   feedback_thanks: () => 'Thanks for the feedback.',
+  // Controls under an answer (button labels, and what screen readers say of the feedback buttons)
+  control_stop: () => 'Stop',
+  control_regenerate: () => 'Regenerate',
+  control_other_model: () => 'Ask another model',
+  control_good: () => 'Good answer',
+  control_bad: () => 'Bad answer',
+  control_good_label: () => 'This answer was helpful',
+  control_bad_label: () => 'This answer was not helpful',
   feedback_counts: (d: { rows?: { model: string; up: number; down: number }[] }) =>
     !d.rows?.length
       ? '*Feedback (this month):* none yet'

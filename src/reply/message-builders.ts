@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { inertMarkdown, inertMrkdwn } from '../inert-text.ts';
+import { WORDS } from '../words.ts';
 
 /** Slack's cumulative limit for the markdown blocks of one message. */
 export const MARKDOWN_BLOCK_LIMIT = 12_000;
@@ -48,7 +49,7 @@ export function readControlValue(value: string): { requestId: string; rest: stri
 function controlBlocks(controls: MessageControls): object[] {
   const button = (action_id: string, text: string, value: string, style?: string) => ({ type: 'button', action_id, text: { type: 'plain_text', text }, value, ...(style ? { style } : {}) });
   if (typeof controls === 'string') return [{ type: 'actions', elements: [button(CANCEL_WAIT_ACTION, 'Cancel', controls, 'danger')] }];
-  if ('stop' in controls) return [{ type: 'actions', elements: [button(STOP_ANSWER_ACTION, 'Stop', controls.stop, 'danger')] }];
+  if ('stop' in controls) return [{ type: 'actions', elements: [button(STOP_ANSWER_ACTION, WORDS.control_stop(), controls.stop, 'danger')] }];
   const f = controls.finished;
   const option = (model: string) => ({ text: { type: 'plain_text', text: model.slice(0, 75) }, value: controlValue(f.requestId, model) });
   const models = f.models.slice(0, MAX_MENU_OPTIONS);
@@ -59,17 +60,17 @@ function controlBlocks(controls: MessageControls): object[] {
         {
           type: 'feedback_buttons',
           action_id: FEEDBACK_ACTION,
-          positive_button: { text: { type: 'plain_text', text: 'Good answer' }, accessibility_label: 'This answer was helpful', value: controlValue(f.requestId, `up|${f.model}`) },
-          negative_button: { text: { type: 'plain_text', text: 'Bad answer' }, accessibility_label: 'This answer was not helpful', value: controlValue(f.requestId, `down|${f.model}`) },
+          positive_button: { text: { type: 'plain_text', text: WORDS.control_good() }, accessibility_label: WORDS.control_good_label(), value: controlValue(f.requestId, `up|${f.model}`) },
+          negative_button: { text: { type: 'plain_text', text: WORDS.control_bad() }, accessibility_label: WORDS.control_bad_label(), value: controlValue(f.requestId, `down|${f.model}`) },
         },
       ],
     },
     {
       type: 'actions',
       elements: [
-        button(REGENERATE_ACTION, 'Regenerate', controlValue(f.requestId, f.model)),
+        button(REGENERATE_ACTION, WORDS.control_regenerate(), controlValue(f.requestId, f.model)),
         ...(models.length
-          ? [{ type: 'static_select', action_id: SWITCH_MODEL_ACTION, placeholder: { type: 'plain_text', text: 'Ask another model' }, options: models.map(option) }]
+          ? [{ type: 'static_select', action_id: SWITCH_MODEL_ACTION, placeholder: { type: 'plain_text', text: WORDS.control_other_model() }, options: models.map(option) }]
           : []),
       ],
     },

@@ -58,6 +58,11 @@ export interface ReplyTarget {
   resume?: ReplyProgress;
   /** Called whenever a message is added or removed, so the job can remember them. */
   onMessagesChanged?: (messageTs: string[]) => void;
+  /**
+   * A person stopped the answer with Slack's own control (a native stream's
+   * `stopped_by_user`): the answer stops as its Stop button would stop it.
+   */
+  onStoppedInSlack?: () => void;
 }
 
 export type ReplyFactory = (target: ReplyTarget) => Reply;

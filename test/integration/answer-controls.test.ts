@@ -210,6 +210,10 @@ describe('a finished answer', () => {
     await clickAndWait(down);
     const again = await h.command('/metis', 'admin', { user: ADMIN });
     expect(String(again.body.text)).toContain('`Meta-Llama-3.3-70B-Instruct` :+1: 0 :-1: 2');
+    // The admins' Home tab shows the same counts.
+    await h.deliver({ ...h.slack.eventFor(q, 'message'), event: { type: 'app_home_opened', user: ADMIN, channel: 'D0ADMIN', tab: 'home', event_ts: '1' } });
+    const home = await waitFor(() => harness.slack.homeViews.get(ADMIN), 'the admin Home tab');
+    expect(JSON.stringify(home)).toContain('`Meta-Llama-3.3-70B-Instruct` :+1: 0 :-1: 2');
     const audit = await h.redis.xrange(`${h.prefix}:audit`, '-', '+');
     const rated = audit.map(([, f]) => f).find((f) => f.includes('feedback_up'));
     expect(rated).toEqual(expect.arrayContaining(['model', 'Meta-Llama-3.3-70B-Instruct', 'requestId', up.split('|')[0]]));

@@ -95,6 +95,8 @@ export function openRun(deps: AnswerDeps, job: Job<AnswerJobData>, lockToken: st
         logger: log,
         resume: { messageTs: run.progress.answerTs ?? [], shown: run.progress.shown },
         // Remember every message as it is posted, so a worker that takes over reuses them.
+        // Slack's stop on the stream itself names no person; the asker is the one who can press it.
+        onStoppedInSlack: () => void deps.running.stopHere(jobId, request.user),
         // Each message is also remembered as this request's, for Slack's own stop (which names messages).
         onMessagesChanged: (ts) => {
           void run.saveProgress();
