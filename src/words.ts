@@ -266,6 +266,8 @@ export const WORDS = {
 
 /** thought_for's line at the head of an answer, as read back from the thread (it is not part of what the model said). */
 export const THOUGHT_LINE = /^_Thought for \d+ s\._\s*/;
+/** answer_stopped's line at the end of a stopped answer, likewise the bot's and not the model's. */
+export const STOPPED_LINE = /\s*:black_square_for_stop: _Stopped(?: by an administrator)?\._$/;
 
 /** The code of a sentence in the table. */
 export type WordCode = keyof typeof WORDS;

@@ -3,7 +3,7 @@
  * own answers as `assistant` turns, people's messages as `user` turns that say
  * who spoke, oldest turns dropped first to stay within the budget.
  */
-import { THOUGHT_LINE } from '../words.ts';
+import { STOPPED_LINE, THOUGHT_LINE } from '../words.ts';
 import type { ChatMessage } from '../gateway/client.ts';
 import type { ThreadMessage } from './thread-message.ts';
 import { mentionedUserIds, slackToPlainText } from './slack-markup.ts';
@@ -77,8 +77,8 @@ export function buildMessages(input: BuildInput): BuiltMessages {
     if (m.ts === input.triggerTs) continue;
     if (isOwn(m)) {
       if (m.metadataType === METADATA.pending || m.metadataType === METADATA.notice) continue;
-      // The "thought for N s" line is the bot's, not the model's: the model is not shown it as its own words.
-      const said = m.text.replace(THOUGHT_LINE, '');
+      // The "thought for N s" and "stopped" lines are the bot's, not the model's: the model is not shown them as its own words.
+      const said = m.text.replace(THOUGHT_LINE, '').replace(STOPPED_LINE, '');
       if (said.trim()) earlier.push({ role: 'assistant', content: said });
       continue;
     }

@@ -70,6 +70,11 @@ describe('stopping an answer', () => {
     const usage = await h.redis.hgetall(`${h.prefix}:usage:${new Date().toISOString().slice(0, 10)}`);
     expect(usage['all:stopped']).toBe('1');
     expect(usage['all:requests']).toBe('1');
+    // A follow-up sends the stopped text back as the model's words, without the bot's mark.
+    const follow = await h.mention({ text: `<@${BOT_USER_ID}> go on`, thread_ts: q.ts });
+    await h.reply(follow);
+    const messages = h.gateway.chatRequests.at(-1)?.body.messages as { role: string; content: string }[];
+    expect(messages.find((m) => m.role === 'assistant')?.content).toBe(final?.text.replace(/\s*:black_square_for_stop:.*$/s, ''));
   });
 
   it("refuses someone else's Stop, and lets an admin stop it", async () => {
