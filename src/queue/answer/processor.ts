@@ -84,6 +84,7 @@ async function answer(run: AnswerRun, deps: AnswerDeps, gated: ReturnType<typeof
     outcome = await triage(run, deps, err);
   }
   await conclude(run, outcome);
+  if (outcome.kind === 'finish') await run.threadStatus.clear(); // ended by triage (a usage limit, a gone conversation)
   return outcome;
 }
 
@@ -103,6 +104,7 @@ async function conclude(run: AnswerRun, outcome: Outcome): Promise<void> {
       await run.saveProgress();
       return;
     case 'retry':
+      await run.threadStatus.clear(); // the next attempt sets its own; a status must not outlive this one by two minutes
       if (outcome.status === undefined) return;
       reply.setStatus(outcome.status);
       await reply.flush().catch(() => undefined);
