@@ -259,6 +259,13 @@ export const SETTINGS = {
       default: '60',
       doc: 'streaming edits the whole fleet makes a minute, shared by the answers streaming at that moment (`chat.update` is a Tier 3 method: Slack allows 50+ a minute per workspace, in bursts). One answer edits once a second; ten at once each edit every 10 s. Final edits are never held back. Raise it if your workspace takes more without 429s; `0` = no fleet budget',
     }),
+    // assistant.threads.setStatus has a "special" tier with no published figure; an answer sets it about twice.
+    statusPerMinute: setting({
+      env: 'METIS_SLACK_STATUS_PER_MINUTE',
+      parse: int(0, 100_000),
+      default: '300',
+      doc: "thread status lines (`assistant.threads.setStatus`: \"3 questions ahead\", \"thinking…\") the whole fleet sets a minute; past it an answer goes without (its placeholder says the same), and a status already shown is always cleared. An answer sets about two. `0` = none at all",
+    }),
     messageMaxChars: setting({
       env: 'METIS_SLACK_MESSAGE_MAX_CHARS',
       parse: int(500, 12_000),

@@ -118,7 +118,7 @@ describe('settings declared once', () => {
       logLevel: 'info',
       queue: { prefix: 'metis', workerConcurrency: 500, workerLockMs: 30_000 },
       conversation: { contextMaxChars: 24_000, maxPromptChars: 16_000 },
-      slackOutput: { editIntervalMs: 1000, editsPerMinute: 60, messageMaxChars: 10_000 },
+      slackOutput: { editIntervalMs: 1000, editsPerMinute: 60, statusPerMinute: 300, messageMaxChars: 10_000 },
       shutdownGraceMs: 30_000,
       statsIntervalMs: 60_000,
     });

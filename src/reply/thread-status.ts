@@ -7,9 +7,9 @@
  * It is an extra: the placeholder note carries the same news, so when Slack
  * refuses the method (an older workspace, a missing scope, any error) the
  * status is given up for that answer and nothing else changes. Its calls
- * share a fleet-wide budget per minute (the method's tier is "special" and
- * unpublished; StatusBudget's figure stays well inside Tier 4 per process
- * group), and it is set only when what it says changes, never per token.
+ * share a fleet-wide budget per minute (METIS_SLACK_STATUS_PER_MINUTE: the
+ * method's tier is "special" and unpublished), and it is set only when what
+ * it says changes, never per token.
  */
 import type { WebClient } from '@slack/web-api';
 import type { Redis } from 'ioredis';
@@ -20,8 +20,6 @@ import { slackFailure } from './web-client.ts';
 
 /** Slack clears a status after 2 minutes without a message; it is set again well before. */
 export const STATUS_REFRESH_MS = 100_000;
-/** setStatus calls per minute, fleet-wide. */
-export const STATUS_CALLS_PER_MINUTE = 300;
 /** Slack rotates at most 10 loading messages. */
 const MAX_LOADING = 10;
 
@@ -30,10 +28,12 @@ export class StatusBudget {
   constructor(
     private readonly redis: Redis,
     private readonly keyPrefix: string,
-    private readonly perMinute = STATUS_CALLS_PER_MINUTE,
+    /** METIS_SLACK_STATUS_PER_MINUTE */
+    private readonly perMinute: number,
   ) {}
 
   async take(): Promise<boolean> {
+    if (this.perMinute <= 0) return false;
     const key = redisKeys(this.keyPrefix).statusCalls(Math.floor(Date.now() / 60_000));
     const [[, n]] = (await this.redis.multi().incr(key).expire(key, 120).exec()) as [[unknown, number], unknown];
     return n <= this.perMinute;

@@ -29,7 +29,7 @@ export async function startListenerRole(config: Config, shared: Shared, logger: 
   const models = new ModelStatusReader(redis, prefix, config.models.statusTtlMs, queueConnection);
   closers.add('status-queue', () => models.close());
 
-  const statusBudget = new StatusBudget(redis, prefix);
+  const statusBudget = new StatusBudget(redis, prefix, config.slackOutput.statusPerMinute);
   const deps: ListenerDeps = {
     slack: shared.slack,
     enqueue: async (request) => {

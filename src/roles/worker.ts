@@ -77,7 +77,7 @@ export async function startWorkerRole(config: Config, shared: Shared, logger: Lo
 
   // Blocking reads wait as long as they must, so this connection never gives up on a command.
   const connection = await openRedis(config.redisUrl, 'worker-redis', { maxRetriesPerRequest: null }, logger, closers);
-  const statusBudget = new StatusBudget(redis, prefix);
+  const statusBudget = new StatusBudget(redis, prefix, config.slackOutput.statusPerMinute);
   // A connection of its own: a subscribed connection can do nothing else.
   const stopConnection = await openRedis(config.redisUrl, 'stop-redis', { maxRetriesPerRequest: null }, logger, closers);
   const running = new RunningAnswers(stopConnection, prefix, logger);
