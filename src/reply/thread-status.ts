@@ -77,6 +77,18 @@ export class ThreadStatus {
     this.onSlack = this.current;
   }
 
+  /** What Slack was last told by this object ('' if nothing, or a clear). */
+  get sent(): string {
+    return this.onSlack;
+  }
+
+  /** Another process set a status on this thread (the listener's queue position): the end of the answer clears it. */
+  shownElsewhere(status: string): void {
+    if (this.onSlack !== '' || this.current !== '') return;
+    this.onSlack = status;
+    this.current = status;
+  }
+
   /** What it shows now ('' when cleared or never set). */
   get shown(): string {
     return this.current;
@@ -137,5 +149,15 @@ export class ThreadStatus {
     return this.sending;
   }
 }
+
+/** A queue-position status the listener set on a question's thread, for the worker that answers it to clear. */
+export const queuePositionShown = {
+  async mark(redis: Redis, keyPrefix: string, jobId: string, status: string): Promise<void> {
+    await redis.set(redisKeys(keyPrefix).queueStatus(jobId), status, 'EX', 3600);
+  },
+  async read(redis: Redis, keyPrefix: string, jobId: string): Promise<string | undefined> {
+    return (await redis.get(redisKeys(keyPrefix).queueStatus(jobId))) ?? undefined;
+  },
+};
 
 export type ThreadStatusFactory = (target: ThreadStatusTarget) => ThreadStatus;

@@ -12,7 +12,7 @@ import type { ListenerDeps } from '../slack/listeners/types.ts';
 import { readAdminStatus } from '../team/admin-status.ts';
 import { recordFeedback } from '../team/usage.ts';
 import { realClock } from '../clock.ts';
-import { StatusBudget, ThreadStatus } from '../reply/thread-status.ts';
+import { queuePositionShown, StatusBudget, ThreadStatus } from '../reply/thread-status.ts';
 import { suggestPrompts, titleConversation } from '../reply/agent-surface.ts';
 import { WORDS } from '../words.ts';
 import type { Closers } from './closers.ts';
@@ -40,10 +40,12 @@ export async function startListenerRole(config: Config, shared: Shared, logger: 
       // Behind others, the thread's status says so until a worker takes it (not awaited: the event is acknowledged now).
       void queue
         .waitingCount()
-        .then((waiting) => {
+        .then(async (waiting) => {
           if (waiting <= 1) return;
           const status = new ThreadStatus(shared.slack, statusBudget, realClock, { channel: request.channel, threadTs: request.threadTs, logger });
-          return status.set(WORDS.thread_status_queued({ ahead: waiting - 1 }), { refresh: false });
+          await status.set(WORDS.thread_status_queued({ ahead: waiting - 1 }), { refresh: false });
+          // The worker that answers it clears it, even if it shows no status of its own (past the budget).
+          if (status.sent) await queuePositionShown.mark(redis, prefix, jobId, status.sent);
         })
         .catch((err: unknown) => logger.debug({ err }, 'could not show the queue position'));
     },

@@ -5,7 +5,7 @@
  * answers in flight finish under SHUTDOWN_GRACE before closing.
  */
 import { editedMessageReplies } from '../reply/edited-message.ts';
-import { StatusBudget, ThreadStatus } from '../reply/thread-status.ts';
+import { queuePositionShown, StatusBudget, ThreadStatus } from '../reply/thread-status.ts';
 import { type Clock, realClock } from '../clock.ts';
 import type { Worker } from 'bullmq';
 import { AccessHealth } from '../auth/access-health.ts';
@@ -107,6 +107,7 @@ export async function startWorkerRole(config: Config, shared: Shared, logger: Lo
       editPacer,
       replies: editedMessageReplies(shared.slack, editPacer, config.slackOutput.messageMaxChars),
       threadStatus: (target) => new ThreadStatus(slack, statusBudget, clock, target),
+      queuePositionShown: (jobId) => queuePositionShown.read(redis, prefix, jobId),
       // Read at start (a refused token stops it there), so it is known here.
       botIdentity: async () => shared.identity,
       config,

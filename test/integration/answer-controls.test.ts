@@ -174,6 +174,17 @@ describe("Slack's thread status while an answer is awaited", () => {
     await waitFor(() => harness.slack.assistant.statusCallsIn(parked.channel, parked.ts).some((c) => c.status.startsWith('DeepSeek-R1 is Starting')), 'the parked status');
   });
 
+  it('past the fleet budget, answers go without one, and no status is left up over an answer', async () => {
+    h = await startHarness({ mode: 'socket', env: { WORKER_CONCURRENCY: '8', METIS_SLACK_STATUS_PER_MINUTE: '10' } });
+    const questions = await Promise.all(Array.from({ length: 40 }, (_, i) => h.mention({ text: `<@${BOT_USER_ID}> question ${i}` })));
+    for (const q of questions) await h.reply(q, { timeoutMs: 30_000 });
+    const sets = h.slack.assistant.statusCalls.filter((c) => c.status !== '');
+    // The budget counts per clock minute: a run that spans the turn of a minute may use two minutes' worth.
+    expect(sets.length).toBeLessThanOrEqual(20);
+    expect(sets.length).toBeLessThan(questions.length);
+    for (const q of questions) expect(h.slack.assistant.statusCallsIn(q.channel, q.ts).at(-1)?.status ?? '').toBe('');
+  });
+
   it('refused by Slack, is given up for that answer while the placeholder carries on', async () => {
     h = await startHarness({ mode: 'socket' });
     h.slack.failNext('assistant.threads.setStatus', { error: 'not_allowed_token_type' });
