@@ -33,7 +33,7 @@ function elementOf(m: FakeMessage, actionId: string): Record<string, any> {
 /** The value a message's button carries for `actionId`. */
 const buttonValue = (m: FakeMessage, actionId: string): string => elementOf(m, actionId).value;
 
-describe('stopping an answer', () => {
+describe.each(['socket', 'http'] as const)('stopping an answer (%s mode)', (mode) => {
   let h: Harness;
   afterEach(async () => {
     await h.stop();
@@ -53,7 +53,7 @@ describe('stopping an answer', () => {
   }
 
   it('Stop closes the gateway request within a second, keeps the text marked stopped, and is counted', async () => {
-    h = await startHarness({ mode: 'socket' });
+    h = await startHarness({ mode });
     const { q, answer } = await answerInProgress();
     const clickedAt = Date.now();
     await h.click('stop_answer', buttonValue(answer, 'stop_answer'), { messageTs: answer.ts });
@@ -78,7 +78,7 @@ describe('stopping an answer', () => {
   });
 
   it("refuses someone else's Stop, and lets an admin stop it", async () => {
-    h = await startHarness({ mode: 'socket', env: { METIS_ADMIN_USERS: ADMIN } });
+    h = await startHarness({ mode, env: { METIS_ADMIN_USERS: ADMIN } });
     const { q, answer } = await answerInProgress();
     const other = await h.click('stop_answer', buttonValue(answer, 'stop_answer'), { user: 'U0OTHER', messageTs: answer.ts });
     const harness = h;
@@ -93,7 +93,7 @@ describe('stopping an answer', () => {
 
   it("Slack's own stop (agent_session_stopped) stops it the same way, whichever process runs it", async () => {
     // The listener and the worker as separate services (as in separate processes): the stop crosses Redis.
-    h = await startHarness({ mode: 'socket', role: 'listener' });
+    h = await startHarness({ mode, role: 'listener' });
     const config = loadConfig(h.env);
     const worker = await startService(config, { role: 'worker', logger: capturedLogger(config.logLevel).logger });
     try {
