@@ -237,6 +237,10 @@ describe('a finished answer', () => {
     const forged = await h.click('answer_feedback', `msg-other|up|Made-Up-Model`, { kind: 'feedback_buttons', messageTs: answer.ts });
     const refusal = await waitFor(() => harness.slack.responses.find((x) => x.url === forged.responseUrl), 'the refusal');
     expect(String(refusal.body.text)).not.toContain('Thanks');
+    const invented = await h.click('answer_feedback', `${up.split('|')[0]}|up|Made-Up-Model`, { kind: 'feedback_buttons', messageTs: answer.ts });
+    const refused = await waitFor(() => harness.slack.responses.find((x) => x.url === invented.responseUrl), 'the refusal');
+    expect(String(refused.body.text)).not.toContain('Thanks');
+    expect(JSON.stringify(await h.redis.hgetall(`${h.prefix}:feedback:${new Date().toISOString().slice(0, 10)}`))).not.toContain('Made-Up');
   });
 
   it('regenerates with the same model, or asks another Live model, in the same thread with the same context', async () => {
