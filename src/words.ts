@@ -248,7 +248,6 @@ export const WORDS = {
   thought_for: (d: { seconds: number }) => `_Thought for ${d.seconds} s._`,
   // Slack's own status line under a thread (assistant.threads.setStatus): plain text, no markup
   thread_status_queued: (d: { ahead: number }) => (d.ahead > 0 ? `${d.ahead} question${d.ahead === 1 ? '' : 's'} ahead` : 'next in line'),
-  thread_status_model: (d: { model: string; status: string }) => `${d.model} is ${d.status}`,
   thread_status_asking: (d: { model: string }) => `asking ${d.model}…`,
   thread_status_thinking: () => 'thinking…',
   // The Messages tab (agent_view) and its conversations
