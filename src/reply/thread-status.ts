@@ -56,6 +56,8 @@ export interface ThreadStatusTarget {
   logger: Logger;
   /** What an earlier attempt left showing (a parked question's status), so the end of the answer clears it. */
   shown?: string;
+  /** What another process may have shown on the thread (the listener's queue position), asked at the last clear. */
+  shownElsewhere?: () => Promise<string | undefined>;
 }
 
 export class ThreadStatus {
@@ -64,6 +66,8 @@ export class ThreadStatus {
   /** What Slack was last told (a set the budget held back was not sent). */
   private onSlack = '';
   private refused = false;
+  /** The other process's status is known (and cleared with this one's): no need to ask again at the end. */
+  private elsewhereKnown = false;
   private stopRefresh: (() => void) | undefined;
   private sending: Promise<void> = Promise.resolve();
 
@@ -84,6 +88,7 @@ export class ThreadStatus {
 
   /** Another process set a status on this thread (the listener's queue position): the end of the answer clears it. */
   shownElsewhere(status: string): void {
+    this.elsewhereKnown = true;
     if (this.onSlack !== '' || this.current !== '') return;
     this.onSlack = status;
     this.current = status;
@@ -114,11 +119,25 @@ export class ThreadStatus {
     this.stopRefresh = undefined;
   }
 
-  /** Clears it (the answer's text has started, or the answer ended). */
-  clear(): Promise<void> {
+  /**
+   * Clears it (the answer's text has started, or the answer ended). `last`: the answer is over, so a status
+   * another process may have set since this one last looked (the listener's queue position) is cleared too.
+   */
+  clear(opts: { last?: boolean } = {}): Promise<void> {
     this.stop();
-    if (this.refused || this.current === '') return this.sending;
+    if (this.refused) return this.sending;
+    if (this.current === '') return opts.last ? this.clearElsewhere() : this.sending;
     this.current = '';
+    return this.send('', []);
+  }
+
+  private clearElsewhere(): Promise<void> {
+    const lookup = this.target.shownElsewhere;
+    if (!lookup || this.elsewhereKnown) return this.sending;
+    this.elsewhereKnown = true;
+    this.sending = this.sending.then(async () => {
+      if (this.onSlack === '' && (await lookup().catch(() => undefined))) this.onSlack = 'elsewhere';
+    });
     return this.send('', []);
   }
 

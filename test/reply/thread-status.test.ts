@@ -27,12 +27,12 @@ afterEach(() => slack.close());
 
 const newBudget = (perMinute: number) => new StatusBudget(redis, `t${randomBytes(4).toString('hex')}`, perMinute);
 
-function statusFor(budget: StatusBudget, opts: { clock?: ManualClock; threadTs?: string } = {}) {
+function statusFor(budget: StatusBudget, opts: { clock?: ManualClock; threadTs?: string; elsewhere?: () => Promise<string | undefined> } = {}) {
   const { logger } = capturedLogger('debug');
   const client = createWebClient(BOT_TOKEN, slack.apiUrl, logger);
   const clock = opts.clock ?? new ManualClock();
   const threadTs = opts.threadTs ?? slack.postAsUser({ channel: CHANNEL, user: 'U0HUMAN', text: 'q' }).ts;
-  return { status: new ThreadStatus(client, budget, clock, { channel: CHANNEL, threadTs, logger }), threadTs, clock };
+  return { status: new ThreadStatus(client, budget, clock, { channel: CHANNEL, threadTs, logger, ...(opts.elsewhere ? { shownElsewhere: opts.elsewhere } : {}) }), threadTs, clock };
 }
 
 describe('the thread status', () => {
@@ -61,6 +61,18 @@ describe('the thread status', () => {
     expect(slack.assistant.statusCallsIn(CHANNEL, threadTs).map((c) => c.status)).toEqual(['first']);
     await spent.status.clear(); // not counted against the budget
     expect(slack.assistant.statusCallsIn(CHANNEL, threadTs).map((c) => c.status)).toEqual(['first', '']);
+  });
+
+  it("at the end of an answer, clears a status another process showed since (the listener's queue position), once", async () => {
+    let shown: string | undefined;
+    const { status, threadTs } = statusFor(newBudget(100), { elsewhere: async () => shown });
+    await status.clear({ last: true });
+    expect(slack.assistant.statusCallsIn(CHANNEL, threadTs)).toHaveLength(0); // nothing shown anywhere: no call
+    const again = statusFor(newBudget(100), { threadTs, elsewhere: async () => shown });
+    shown = '3 questions ahead';
+    await again.status.clear({ last: true });
+    await again.status.clear({ last: true });
+    expect(slack.assistant.statusCallsIn(CHANNEL, threadTs).map((c) => c.status)).toEqual(['']);
   });
 
   it('refused once, asks no more', async () => {

@@ -61,7 +61,13 @@ export function openRun(deps: AnswerDeps, job: Job<AnswerJobData>, lockToken: st
   const progress = progressOf(job.data);
   const tracked = deps.running.track(jobId);
   releases.push(() => tracked.release());
-  const threadStatus = deps.threadStatus({ channel: request.channel, threadTs: request.threadTs, logger: log, shown: progress.threadStatus });
+  const threadStatus = deps.threadStatus({
+    channel: request.channel,
+    threadTs: request.threadTs,
+    logger: log,
+    shown: progress.threadStatus,
+    shownElsewhere: () => deps.queuePositionShown(jobId),
+  });
   releases.push(() => threadStatus.stop());
   const run: AnswerRun = {
     job,
