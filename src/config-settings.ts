@@ -277,6 +277,13 @@ export const SETTINGS = {
       default: '90',
       doc: '`chat.appendStream` calls the whole fleet makes a minute (Slack: Tier 4, about 100), shared by the answers streaming natively at that moment',
     }),
+    // assistant.threads.setStatus has a "special" tier with no published figure; an answer sets it about twice.
+    statusPerMinute: setting({
+      env: 'METIS_SLACK_STATUS_PER_MINUTE',
+      parse: int(0, 100_000),
+      default: '300',
+      doc: "thread status lines (`assistant.threads.setStatus`: \"3 questions ahead\", \"thinking…\") the whole fleet sets a minute; past it an answer goes without (its placeholder says the same), and a status already shown is always cleared. An answer sets about two. `0` = none at all",
+    }),
     messageMaxChars: setting({
       env: 'METIS_SLACK_MESSAGE_MAX_CHARS',
       parse: int(500, 12_000),

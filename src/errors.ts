@@ -14,7 +14,7 @@ import { type ErrorDetails, WORDS } from './words.ts';
 
 export type { ErrorDetails } from './words.ts';
 export { USAGE_TEXT } from './words.ts';
-export { FILE_SKIP_WORDS, type FileRead, type FileSkipped, type FileSkipReason, filesNote } from './words.ts';
+export { FILE_SKIP_WORDS, type FileRead, type FileSkipped, type FileSkipReason, filesNote } from './file-words.ts';
 
 export type ErrorCode =
   | 'empty_prompt'

@@ -5,6 +5,7 @@
  * order (stop intake, drain workers under a deadline, close queues, close
  * Redis); every step runs even if one before it failed.
  */
+import type { Clock } from './clock.ts';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.ts';
 import { startHealthServer } from './http/health-server.ts';
@@ -23,12 +24,13 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-export async function startService(config: Config, opts: { role: Role; logger: Logger }): Promise<RunningService> {
+/** `clock`: what times the thread status's refreshes (a test moves it on instead of waiting two minutes). */
+export async function startService(config: Config, opts: { role: Role; logger: Logger; clock?: Clock }): Promise<RunningService> {
   const { logger, role } = opts;
   const closers = new Closers(logger);
   try {
     const shared = await buildShared(config, role, logger, closers);
-    if (role !== 'listener') await startWorkerRole(config, shared, logger, closers);
+    if (role !== 'listener') await startWorkerRole(config, shared, logger, closers, opts.clock);
     const listener = role !== 'worker' ? await startListenerRole(config, shared, logger, closers) : undefined;
 
     // In HTTP mode the Slack receiver's server serves the operator's endpoints too.

@@ -36,7 +36,7 @@ export interface ErrorDetails {
 }
 
 /** The first `most` items, described and comma-separated, then how many more there are. */
-function listSome<T>(items: readonly T[], most: number, describe: (item: T) => string): string {
+export function listSome<T>(items: readonly T[], most: number, describe: (item: T) => string): string {
   const more = items.length > most ? ` and ${items.length - most} more` : '';
   return `${items.slice(0, most).map(describe).join(', ')}${more}`;
 }
@@ -142,6 +142,24 @@ export const WORDS = {
   cancel_already_done: () => 'That question has already been answered or cancelled.',
   cancel_not_allowed: (d: { asker: string }) => `Only <@${d.asker}>, who asked, or an administrator of the bot can cancel this wait.`,
   cancelled_by: (d: { user: string }) => `:no_entry_sign: _Cancelled by <@${d.user}>._`,
+  stop_not_allowed: (d: { asker: string }) => `Only <@${d.asker}>, who asked, or an administrator of the bot can stop this answer.`,
+  stop_already_done: () => 'That answer has already finished.',
+  rerun_not_found: () => 'I no longer have that question (answers can be asked again for an hour). Please ask it again.',
+  rerun_not_allowed: (d: { asker: string }) => `Only <@${d.asker}>, who asked, or an administrator of the bot can ask this question again.`,
+  rerun_model_not_live: (d: { model: string }) => `\`${inertEcho(d.model)}\` is not Live on Metis right now; pick another model.`,
+  feedback_thanks: () => 'Thanks for the feedback.',
+  // Controls under an answer (button labels, and what screen readers say of the feedback buttons)
+  control_stop: () => 'Stop',
+  control_regenerate: () => 'Regenerate',
+  control_other_model: () => 'Ask another model',
+  control_good: () => 'Good answer',
+  control_bad: () => 'Bad answer',
+  control_good_label: () => 'This answer was helpful',
+  control_bad_label: () => 'This answer was not helpful',
+  feedback_counts: (d: { rows?: { model: string; up: number; down: number }[] }) =>
+    !d.rows?.length
+      ? '*Feedback (this month):* none yet'
+      : `*Feedback (this month):* ${d.rows.map((r) => `\`${inertEcho(r.model)}\` :+1: ${r.up} :-1: ${r.down}`).join(', ')}`,
 
   // A channel's default model; `model` is a name from the catalog, never a person's own words
   channel_default_set: (d: { user: string; model: string; status?: string }) =>
@@ -245,93 +263,29 @@ export const WORDS = {
   status_gateway_busy: (d: { seconds: number }) => `_Metis is busy right now; trying again in ${d.seconds} s…_`,
   status_waiting: () => '_Waiting…_',
   status_thinking: (d: { model: string }) => `_\`${d.model}\` is thinking…_`,
+  answer_stopped: (d: { byAsker: boolean }) => (d.byAsker ? ':black_square_for_stop: _Stopped._' : ':black_square_for_stop: _Stopped by an administrator._'),
+  thought_for: (d: { seconds: number }) => `_Thought for ${d.seconds} s._`,
+  // Slack's own status line under a thread (assistant.threads.setStatus): plain text, no markup
+  thread_status_queued: (d: { ahead: number }) => (d.ahead > 0 ? `${d.ahead} question${d.ahead === 1 ? '' : 's'} ahead` : 'next in line'),
+  thread_status_asking: (d: { model: string }) => `asking ${d.model}…`,
+  thread_status_thinking: () => 'thinking…',
+  // The Messages tab (agent_view) and its conversations
+  suggested_prompts_title: () => 'Try asking',
+  suggested_prompts: () => [
+    { title: 'Explain a concept', message: 'Explain RDMA in two paragraphs.' },
+    { title: 'Review code', message: 'What does this shell script do, and is it safe?' },
+    { title: 'Which models?', message: 'Which models can you use right now, and which is best for code?' },
+  ],
   waiting_gateway_busy: () => '_Metis is busy; your question is next in line…_',
   empty_answer: () => '_(The model returned an empty answer.)_',
   /** The notice used when the gateway says "maintenance" without one of its own. */
   maintenance_default_notice: () => 'Metis is under maintenance.',
 };
 
+/** thought_for's line at the head of an answer, as read back from the thread (it is not part of what the model said). */
+export const THOUGHT_LINE = /^_Thought for \d+ s\._\s*/;
+/** answer_stopped's line at the end of a stopped answer, likewise the bot's and not the model's. */
+export const STOPPED_LINE = /\s*:black_square_for_stop: _Stopped(?: by an administrator)?\._$/;
+
 /** The code of a sentence in the table. */
 export type WordCode = keyof typeof WORDS;
-
-/** Why a file shared with a question was not read (see conversation/file-context.ts). */
-export type FileSkipReason =
-  | 'too_big'
-  | 'total_cap'
-  | 'too_many'
-  | 'image'
-  | 'binary'
-  | 'login_page'
-  | 'no_access'
-  | 'not_found'
-  | 'timeout'
-  | 'external'
-  | 'unreadable_pdf'
-  | 'download_failed'
-  | 'no_room';
-
-export interface FileSkipped {
-  /** Slack's file id, when known. */
-  id?: string;
-  name: string;
-  reason: FileSkipReason;
-  /** The cap it went over, in bytes (too_big, total_cap). */
-  limitBytes?: number;
-  /** How many files one question reads (too_many). */
-  limitFiles?: number;
-}
-
-export interface FileRead {
-  id?: string;
-  name: string;
-  /** Only its first `keptChars` characters went in (the rest was over the per-file or total cap). */
-  truncated?: boolean;
-  keptChars?: number;
-}
-
-function sizeWords(bytes: number | undefined): string {
-  if (bytes === undefined) return 'the size limit';
-  if (bytes >= 1024 * 1024) return `${+(bytes / (1024 * 1024)).toFixed(1)} MB`;
-  if (bytes >= 1024) return `${Math.round(bytes / 1024)} kB`;
-  return `${bytes} bytes`;
-}
-
-/** The words for each reason a file was skipped. */
-export const FILE_SKIP_WORDS: Record<FileSkipReason, (s: FileSkipped) => string> = {
-  too_big: (s) => `over ${sizeWords(s.limitBytes)}`,
-  total_cap: (s) => `the files together were over ${sizeWords(s.limitBytes)}`,
-  too_many: (s) => `I read at most ${s.limitFiles ?? 'a few'} files per question`,
-  image: () => 'images are not read by this model',
-  binary: () => 'not a text file or PDF',
-  login_page: () => 'Slack sent a sign-in page instead of the file',
-  no_access: () => 'I may not open it',
-  not_found: () => 'it was deleted',
-  timeout: () => 'the download took too long',
-  external: () => 'it is stored outside Slack',
-  unreadable_pdf: () => 'no text could be read from the PDF',
-  download_failed: () => 'the download failed',
-  no_room: () => "the conversation already fills the model's context window",
-};
-
-/** Files named in one line, at most. */
-const LISTED_FILES = 10;
-
-/**
- * The line that tells a person which shared files the answer read and which
- * it skipped and why ("Read: a.log, paper.pdf. Skipped: image.png (images
- * are not read by this model)."); undefined when no file was shared.
- * File names are a person's text, so they are echoed inert.
- */
-export function filesNote(read: FileRead[], skipped: FileSkipped[]): string | undefined {
-  if (read.length === 0 && skipped.length === 0) return undefined;
-  const parts: string[] = [];
-  if (read.length) {
-    parts.push(
-      `Read: ${listSome(read, LISTED_FILES, (r) => `${inertEcho(r.name)}${r.truncated ? ` (the first ${(r.keptChars ?? 0).toLocaleString('en-US')} characters)` : ''}`)}.`,
-    );
-  }
-  if (skipped.length) {
-    parts.push(`Skipped: ${listSome(skipped, LISTED_FILES, (s) => `${inertEcho(s.name)} (${FILE_SKIP_WORDS[s.reason](s)})`)}.`);
-  }
-  return `:paperclip: ${parts.join(' ')}`;
-}

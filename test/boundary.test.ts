@@ -25,6 +25,7 @@ const LAYERS = [
     'settings.ts',
     'errors.ts',
     'words.ts',
+    'file-words.ts',
     'inert-text.ts',
     'logger.ts',
     'stats.ts',

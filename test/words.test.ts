@@ -1,5 +1,5 @@
 /**
- * Words people see in Slack live in one table (src/words.ts): read from the
+ * Words people see in Slack live in one table (src/words.ts, with its files note in src/file-words.ts): read from the
  * source itself, no other module writes a sentence of its own, and the table's
  * entries quote what people wrote only inertly.
  */

@@ -4,6 +4,7 @@
  * say who spoke, and the question last. Nothing is cut here: what fits the
  * model's window is decided in tokens by token-budget.ts.
  */
+import { STOPPED_LINE, THOUGHT_LINE } from '../words.ts';
 import type { ChatMessage } from '../gateway/client.ts';
 import type { ThreadMessage } from './thread-message.ts';
 import { mentionedUserIds, slackToPlainText } from './slack-markup.ts';
@@ -83,8 +84,10 @@ export function conversationOf(input: BuildInput): Conversation {
     if (m.ts === input.triggerTs) continue;
     if (isOwn(m)) {
       if (m.metadataType === METADATA.pending || m.metadataType === METADATA.notice) continue;
-      if (m.text.trim()) {
-        turns.push({ role: 'assistant', content: m.text });
+      // The "thought for N s" and "stopped" lines are the bot's, not the model's: the model is not shown them as its own words.
+      const said = m.text.replace(THOUGHT_LINE, '').replace(STOPPED_LINE, '');
+      if (said.trim()) {
+        turns.push({ role: 'assistant', content: said });
         turnTs.push(m.ts);
       }
       continue;

@@ -33,7 +33,8 @@ export interface ClusterModels {
   models: string[];
 }
 
-export type ChatEvent = { type: 'text'; text: string } | { type: 'usage'; promptTokens: number; completionTokens: number };
+/** `reasoning`: a model's chain of thought sent apart from its answer (`reasoning_content`); never shown. */
+export type ChatEvent = { type: 'text'; text: string } | { type: 'reasoning'; text: string } | { type: 'usage'; promptTokens: number; completionTokens: number };
 
 /** An APIError that keeps the gateway's whole body, whatever its envelope. */
 class GatewayStatusError extends APIError {
@@ -249,6 +250,9 @@ export class GatewayClient {
           }
           yield { type: 'text', text: content };
         }
+        // Reasoning models behind OpenAI-compatible servers (vLLM, SambaNova) stream their thinking apart.
+        const reasoning = (choice?.delta as { reasoning_content?: unknown } | undefined)?.reasoning_content;
+        if (typeof reasoning === 'string' && reasoning.length > 0) yield { type: 'reasoning', text: reasoning };
         if (chunk.usage) {
           yield {
             type: 'usage',

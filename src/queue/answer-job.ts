@@ -50,6 +50,9 @@ export interface AnswerProgress {
   noteCancellable?: boolean;
   /** A fingerprint of what the answer's live message shows, so a wake-up edits it only when that changes. */
   shown?: string;
+  /** What Slack's thread status shows for a parked question, and when it was set (refreshed before Slack's timeout). */
+  threadStatus?: string;
+  threadStatusAt?: number;
 }
 
 /**
@@ -64,7 +67,7 @@ export interface AnswerProgress {
  */
 export type AnswerJobData = AnswerRequest & { progress?: AnswerProgress };
 
-const PROGRESS_KEYS = ['answerTs', 'accessWaitSince', 'model', 'coldStartSince', 'notLiveAt', 'admitted', 'note', 'noteCancellable', 'shown'] as const;
+const PROGRESS_KEYS = ['answerTs', 'accessWaitSince', 'model', 'coldStartSince', 'notLiveAt', 'admitted', 'note', 'noteCancellable', 'shown', 'threadStatus', 'threadStatusAt'] as const;
 const REQUEST_KEYS = ['source', 'teamId', 'channel', 'user', 'text', 'ts', 'threadTs', 'inThread', 'files', 'eventId', 'chosenModel', 'receivedAt'] as const;
 
 /** What a job has done so far, from either shape of its data (a copy: changing it changes nothing stored). */
@@ -80,7 +83,7 @@ export function requestOf(data: AnswerJobData): AnswerRequest {
 }
 
 export interface AnswerJobResult {
-  outcome: 'answered' | 'usage' | 'error' | 'conversation_gone' | 'cancelled' | 'refused' | 'limited';
+  outcome: 'answered' | 'usage' | 'error' | 'conversation_gone' | 'cancelled' | 'refused' | 'limited' | 'stopped';
   model?: string;
   code?: string;
   promptTokens?: number;
@@ -101,4 +104,9 @@ export function answerJobId(d: Pick<AnswerRequest, 'teamId' | 'channel' | 'ts'>)
 /** A prefix-free escape: `_` starts every escape, so `-` only ever separates parts. */
 function idPart(s: string): string {
   return s.replace(/[_:-]/g, (c) => (c === '_' ? '__' : c === ':' ? '_c' : '_d'));
+}
+
+/** The id of the `n`th regeneration of the answer to a message (a job of its own, in the same thread). */
+export function rerunJobId(d: Pick<AnswerRequest, 'teamId' | 'channel' | 'ts'>, n: number): string {
+  return `${answerJobId(d)}-r${n}`;
 }

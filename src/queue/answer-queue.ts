@@ -7,7 +7,8 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { QueueReadings } from '../team/admin-status.ts';
 import { ANSWER_BACKOFF } from './answer/outcome.ts';
-import { ANSWER_JOB, ANSWER_QUEUE, type AnswerJobData, type AnswerRequest, answerJobId, progressOf } from './answer-job.ts';
+import { ANSWER_JOB, ANSWER_QUEUE, type AnswerJobData, type AnswerRequest, answerJobId, progressOf, requestOf, rerunJobId } from './answer-job.ts';
+import { redisKeys } from '../redis-keys.ts';
 
 /** Completed jobs are kept this long so a late Slack retry still finds its job and is ignored. */
 const KEEP_COMPLETED_SECONDS = 60 * 60;
@@ -19,8 +20,8 @@ export class AnswerQueue {
   private readonly queue: Queue<AnswerJobData>;
 
   constructor(
-    connection: Redis,
-    prefix: string,
+    private readonly connection: Redis,
+    private readonly prefix: string,
     attempts: number,
     onError: (err: Error) => void = () => {},
   ) {
@@ -47,7 +48,6 @@ export class AnswerQueue {
     return jobId;
   }
 
-  /** The asker of a question that has not finished yet (waiting, running or parked). */
   /** A question not yet finished: who asked, where, and the messages its answer has posted so far. */
   async findOpen(jobId: string): Promise<{ user: string; channel: string; messageTs: string[] } | undefined> {
     const job = await this.queue.getJob(jobId);
@@ -66,6 +66,33 @@ export class AnswerQueue {
       () => false,
     );
     return removed ? { user: job.data.user } : undefined;
+  }
+
+  /** How many questions are waiting for a worker (the one just added included). */
+  async waitingCount(): Promise<number> {
+    const counts = await this.queue.getJobCounts('waiting', 'prioritized');
+    return (counts.waiting ?? 0) + (counts.prioritized ?? 0);
+  }
+
+  /** What was asked in a job, finished or not, while its record is kept (an hour after it finished). */
+  async requestOf(jobId: string): Promise<AnswerRequest | undefined> {
+    const job = await this.queue.getJob(jobId);
+    return job ? requestOf(job.data) : undefined;
+  }
+
+  /**
+   * Asks the same question again in its thread with `model`: a job of its own
+   * (the message's id and the regeneration's number), so the earlier answer
+   * stays and the new one follows it. Returns the new job's id.
+   */
+  async addRerun(data: AnswerRequest, model: string, priority?: (jobId: string) => Promise<number>): Promise<string> {
+    const counter = redisKeys(this.prefix).reruns(answerJobId(data));
+    const n = await this.connection.incr(counter);
+    await this.connection.expire(counter, 30 * 86_400);
+    const jobId = rerunJobId(data, n);
+    const { eventId: _eventId, ...request } = data;
+    await this.queue.add(ANSWER_JOB, { ...request, receivedAt: Date.now(), progress: { model } }, { jobId, ...(priority ? { priority: await priority(jobId) } : {}) });
+    return jobId;
   }
 
   /** Counts for the admin status: waiting (with the oldest's age), running, parked, and live workers. */

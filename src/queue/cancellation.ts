@@ -1,7 +1,11 @@
 /**
- * A person's request to stop waiting (the Cancel button on a waiting note),
- * visible to every process: a flag in Redis that the worker checks whenever
- * the request wakes.
+ * A person's request to stop a question: the Cancel button on a waiting note,
+ * the Stop button on an answer being written, or Slack's own stop. It is
+ * visible to every process two ways: a flag in Redis that the worker checks
+ * whenever the request wakes (so a stop that comes before the answer starts
+ * is never missed), and a message on a pub/sub channel that the worker
+ * running the answer hears at once and aborts the gateway request on
+ * (running-answers.ts).
  */
 import type { Redis } from 'ioredis';
 import { redisKeys } from '../redis-keys.ts';
@@ -18,14 +22,32 @@ export class Cancellations {
     return redisKeys(this.keyPrefix).cancelled(jobId);
   }
 
+  /** The flag first, then the message: a worker that starts after the flag sees it, one already running hears the message. */
   async cancel(jobId: string, by: string): Promise<void> {
     await this.redis.set(this.key(jobId), by, 'EX', KEEP_SECONDS);
+    await this.redis.publish(redisKeys(this.keyPrefix).stopChannel, JSON.stringify({ jobId, by } satisfies StopMessage));
+  }
+
+  /** Remembers which request posted these messages (Slack's own stop names messages). */
+  async rememberMessages(channel: string, messageTs: readonly string[], jobId: string): Promise<void> {
+    await Promise.all(messageTs.map((ts) => this.redis.set(redisKeys(this.keyPrefix).answerMessage(channel, ts), jobId, 'EX', KEEP_SECONDS)));
+  }
+
+  /** The request a message of the bot's belongs to, if it is an answer's. */
+  async requestOfMessage(channel: string, ts: string): Promise<string | undefined> {
+    return (await this.redis.get(redisKeys(this.keyPrefix).answerMessage(channel, ts))) ?? undefined;
   }
 
   /** Who cancelled the request, if anyone did. */
   async cancelledBy(jobId: string): Promise<string | undefined> {
     return (await this.redis.get(this.key(jobId))) ?? undefined;
   }
+}
+
+/** What the stop channel carries. */
+export interface StopMessage {
+  jobId: string;
+  by: string;
 }
 
 /** What the listener knows of a request that is still queued or running. */

@@ -10,7 +10,7 @@ import type { EditPacer, EditPacing } from './edit-pacer.ts';
 import { METADATA } from '../conversation/build-messages.ts';
 import { EditPump } from './edit-pump.ts';
 import { type ChainOptions, MessageChain } from './message-chain.ts';
-import { shownKey } from './message-builders.ts';
+import { type FinishedControls, type MessageControls, shownKey } from './message-builders.ts';
 import type { Reply, ReplyFactory } from './reply.ts';
 import { slackFailure } from './web-client.ts';
 
@@ -57,6 +57,8 @@ export class EditedMessageReply implements Reply {
   /** While waiting (cold start), the placeholder offers a Cancel button carrying this value. */
   private cancelValue: string | undefined;
   private text = '';
+  /** What the finished answer offers under it (feedback, regenerate, other models), when told. */
+  private finished: FinishedControls | undefined;
 
   constructor(
     client: WebClient,
@@ -151,8 +153,9 @@ export class EditedMessageReply implements Reply {
   }
 
   /** The final edit does not wait for the next edit slot. */
-  async finish(text: string): Promise<void> {
+  async finish(text: string, finished?: FinishedControls): Promise<void> {
     this.text = text;
+    this.finished = finished;
     await this.close();
     await this.chain.retryRateLimited(() => this.render(true));
   }
@@ -182,9 +185,13 @@ export class EditedMessageReply implements Reply {
     await this.pump.close();
   }
 
-  /** Shows the current text, or while there is none the status line (a final render with no text shows nothing new). */
+  /**
+   * Shows the current text, or while there is none the status line (a final render with no text shows nothing new).
+   * While it is being written the answer carries a Stop button (a waiting note its Cancel instead); finished, its controls.
+   */
   private async render(final: boolean): Promise<void> {
-    if (this.text.length > 0) await this.chain.render(this.text, final);
-    else if (!final) await this.chain.write(this.status, METADATA.pending, this.cancelValue);
+    const stop: MessageControls = { stop: this.opts.requestId };
+    if (this.text.length > 0) await this.chain.render(this.text, final, { streaming: stop, ...(this.finished ? { final: { finished: this.finished } } : {}) });
+    else if (!final) await this.chain.write(this.status, METADATA.pending, this.cancelValue ?? stop);
   }
 }

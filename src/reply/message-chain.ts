@@ -11,7 +11,7 @@ import type { EditPacing } from './edit-pacer.ts';
 import { METADATA } from '../conversation/build-messages.ts';
 import { takePiece } from '../conversation/split-message.ts';
 import { inertMarkdown } from '../inert-text.ts';
-import { MARKDOWN_BLOCK_LIMIT, markdownMessage, requestMetadata, shownKey } from './message-builders.ts';
+import { MARKDOWN_BLOCK_LIMIT, type MessageControls, markdownMessage, requestMetadata, shownKey } from './message-builders.ts';
 import { AnswerAbandoned, ConversationGone } from './reply.ts';
 import { CONVERSATION_GONE, slackFailure, withRateLimitWait } from './web-client.ts';
 
@@ -111,7 +111,7 @@ export class MessageChain {
     this.opts.onMessagesChanged?.(this.messageTs);
   }
 
-  private async post(markdown: string, type: string, cancelValue?: string, liveUsers?: readonly string[]): Promise<string> {
+  private async post(markdown: string, type: string, cancelValue?: MessageControls, liveUsers?: readonly string[]): Promise<string> {
     await this.opts.beforePost?.();
     const res = await this.call(() =>
       this.client.chat.postMessage({
@@ -126,7 +126,7 @@ export class MessageChain {
     return res.ts as string;
   }
 
-  private async edit(ts: string, markdown: string, type: string, cancelValue?: string, liveUsers?: readonly string[]): Promise<void> {
+  private async edit(ts: string, markdown: string, type: string, cancelValue?: MessageControls, liveUsers?: readonly string[]): Promise<void> {
     if (this.countEdits) this.opts.pacing.spend();
     await this.call(() =>
       this.client.chat.update({
@@ -159,7 +159,7 @@ export class MessageChain {
   }
 
   /** Posts the first message (the placeholder). */
-  async open(markdown: string, type: string, cancelValue?: string): Promise<void> {
+  async open(markdown: string, type: string, cancelValue?: MessageControls): Promise<void> {
     this.ts.push(await this.post(markdown, type, cancelValue));
     this.shownNow = shownKey(markdown, type, cancelValue);
   }
@@ -177,7 +177,7 @@ export class MessageChain {
   }
 
   /** Brings Slack up to `text` (not empty): finishes full messages, then writes the live one (with a cursor unless `final`). */
-  async render(text: string, final: boolean): Promise<void> {
+  async render(text: string, final: boolean, controls: { streaming?: MessageControls; final?: MessageControls } = {}): Promise<void> {
     for (;;) {
       const taken = takePiece(text.slice(this.committedChars), this.limit, this.carry);
       const isLast = taken.rest.length === 0;
@@ -189,7 +189,7 @@ export class MessageChain {
         continue;
       }
       try {
-        await this.write(shown, type);
+        await this.write(shown, type, isLast ? (final ? controls.final : controls.streaming) : undefined);
       } catch (err) {
         // Slack's size limits are not all documented: if it says too long, use smaller messages from here on.
         if (slackFailure(err)?.error === 'msg_too_long' && this.limit > SMALLEST_LIMIT) {
@@ -208,7 +208,7 @@ export class MessageChain {
   }
 
   /** Puts `markdown` in the live message (or a new one), re-posting if someone deleted the live one. */
-  async write(markdown: string, type: string, cancelValue?: string, liveUsers?: readonly string[]): Promise<void> {
+  async write(markdown: string, type: string, cancelValue?: MessageControls, liveUsers?: readonly string[]): Promise<void> {
     const key = shownKey(markdown, type, cancelValue);
     if (this.startNewMessage || this.ts.length === 0) {
       this.shownNow = undefined;

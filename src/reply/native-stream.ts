@@ -23,7 +23,7 @@ import { stablePiece } from '../conversation/split-message.ts';
 import { inertMarkdown } from '../inert-text.ts';
 import { EditPump } from './edit-pump.ts';
 import { type Fence, pieceLimit } from './message-chain.ts';
-import { requestMetadata } from './message-builders.ts';
+import { controlBlocks, type FinishedControls, requestMetadata } from './message-builders.ts';
 import { slackFailure, withRateLimitWait } from './web-client.ts';
 
 export interface NativeStreamOptions {
@@ -40,6 +40,8 @@ export interface NativeStreamOptions {
   reserveStream: () => boolean;
   /** A stream message was started (the first one: the answer is now visible). */
   onStarted: (ts: string) => void;
+  /** A person stopped the stream in Slack (`stopped_by_user`): the answer stops as its Stop button would stop it. */
+  onStoppedInSlack?: () => void;
 }
 
 /** Where an ended stream leaves the answer: the edited continuation shows the answer from `chars` on, in message `ts` if given. */
@@ -60,6 +62,8 @@ export class NativeStream {
   private text = '';
   /** Characters of the answer in finished stream messages. */
   private committed = 0;
+  /** The finished answer's controls, for its last stopStream. */
+  private controls: FinishedControls | undefined;
   private carry: Fence | undefined;
   /** The stream open now, and the (inert) text it shows. */
   private current: { ts: string; sent: string } | undefined;
@@ -112,8 +116,9 @@ export class NativeStream {
   }
 
   /** Shows the whole answer and stops the stream(s); afterwards `handover` says whether the owner must finish it. */
-  async finish(text: string): Promise<void> {
+  async finish(text: string, controls?: FinishedControls): Promise<void> {
     this.text = text;
+    this.controls = controls;
     await this.starting;
     await this.pump.close();
     if (this.handover || this.abandoned) return;
@@ -122,6 +127,8 @@ export class NativeStream {
 
   private handOver(ts: string | undefined, reason: string): void {
     if (this.handover) return;
+    // Slack's own stop: what was streamed stays; the answer is stopped (the owner then marks it, by editing).
+    if (reason === 'stopped_by_user') this.opts.onStoppedInSlack?.();
     this.handover = { chars: this.committed, ...(this.carry ? { carry: this.carry } : {}), ...(ts ? { ts } : {}), reason };
     this.current = undefined;
     this.opts.logger.info({ reason, streams: this.ts.length }, 'the native stream ended early; continuing by editing');
@@ -132,13 +139,14 @@ export class NativeStream {
     while (!this.handover && !this.abandoned) {
       const piece = stablePiece(this.text.slice(this.committed), this.limit, this.carry, final);
       const inert = inertMarkdown(piece.text);
+      const last = final && this.committed + (piece.body?.length ?? 0) >= this.text.length;
       if (!this.current) {
         if (inert.trim() === '') return; // nothing settled yet (a stream cannot start empty)
         // The first stream was reserved by the owner; a long answer's next one needs room of its own.
         if (this.started && !this.opts.reserveStream()) return this.handOver(undefined, 'no room for another stream');
         if (!(await this.start(inert))) return;
         if (!piece.complete) return;
-        if (!(await this.stop(''))) return;
+        if (!(await this.stop('', last))) return;
       } else if (!inert.startsWith(this.current.sent)) {
         // Cannot be appended (should not happen: stablePiece only grows); the message is set right by an edit at the end.
         if (piece.complete) return this.handOver(this.current.ts, 'stream text diverged');
@@ -149,7 +157,7 @@ export class NativeStream {
           if (delta.length > 0) await this.append(delta, inert);
           return;
         }
-        if (!(await this.stop(delta))) return;
+        if (!(await this.stop(delta, last))) return;
       }
       this.committed += piece.body?.length ?? 0;
       this.carry = piece.carry;
@@ -190,7 +198,7 @@ export class NativeStream {
     }
   }
 
-  private async stop(delta: string): Promise<boolean> {
+  private async stop(delta: string, last: boolean): Promise<boolean> {
     const current = this.current as { ts: string; sent: string };
     try {
       await withRateLimitWait(
@@ -199,6 +207,8 @@ export class NativeStream {
             channel: this.opts.channel,
             ts: current.ts,
             ...(delta.length > 0 ? { markdown_text: delta } : {}),
+            // The finished answer's feedback buttons and re-runs go on its last message, as on an edited answer.
+            ...(last && this.controls ? { blocks: controlBlocks({ finished: this.controls }) } : {}),
             metadata: requestMetadata(METADATA.answer, this.opts.requestId),
           } as Parameters<WebClient['chat']['stopStream']>[0]),
         { tries: STOP_TRIES, stop: () => this.abandoned },

@@ -6,6 +6,7 @@
  * behind the same contract, chosen by the ReplyFactory the worker is given.
  */
 import type { Logger } from '../logger.ts';
+import type { FinishedControls } from './message-builders.ts';
 
 export interface Reply {
   /**
@@ -23,8 +24,8 @@ export interface Reply {
   update(text: string): void;
   /** Waits until what was given so far is shown (or dropped, if Slack refused it). */
   flush(): Promise<void>;
-  /** Shows the whole answer as final. */
-  finish(text: string): Promise<void>;
+  /** Shows the whole answer as final; with `controls`, feedback, regenerate and a menu of other models under it. */
+  finish(text: string, controls?: FinishedControls): Promise<void>;
   /**
    * Ends with a failure message: it replaces the placeholder when no text was
    * shown, or follows the partial text. `liveUsers`: ids it mentions on purpose.
@@ -57,6 +58,11 @@ export interface ReplyTarget {
   resume?: ReplyProgress;
   /** Called whenever a message is added or removed, so the job can remember them. */
   onMessagesChanged?: (messageTs: string[]) => void;
+  /**
+   * A person stopped the answer with Slack's own control (a native stream's
+   * `stopped_by_user`): the answer stops as its Stop button would stop it.
+   */
+  onStoppedInSlack?: () => void;
 }
 
 export type ReplyFactory = (target: ReplyTarget) => Reply;

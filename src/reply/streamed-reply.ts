@@ -20,6 +20,7 @@ import type { WebClient } from '@slack/web-api';
 import { type Clock, realClock } from '../clock.ts';
 import type { EditPacer } from './edit-pacer.ts';
 import { EditedMessageReply, type EditedMessageOptions, editedMessageReplies } from './edited-message.ts';
+import type { FinishedControls } from './message-builders.ts';
 import { NativeStream } from './native-stream.ts';
 import type { ChannelPostPacer } from './post-pacer.ts';
 import type { Reply, ReplyFactory, ReplyTarget } from './reply.ts';
@@ -168,13 +169,13 @@ export class StreamedReply implements Reply {
     else if (!this.stream && !this.quiet) await this.placeholder.flush();
   }
 
-  async finish(text: string): Promise<void> {
+  async finish(text: string, controls?: FinishedControls): Promise<void> {
     this.text = text;
     try {
-      if (this.stream && !this.continuation) await this.stream.finish(text);
+      if (this.stream && !this.continuation) await this.stream.finish(text, controls);
       this.takeOverIfEnded();
-      if (this.continuation) await this.continuation.finish(text);
-      else if (!this.stream) await this.placeholder.finish(text);
+      if (this.continuation) await this.continuation.finish(text, controls);
+      else if (!this.stream) await this.placeholder.finish(text, controls);
     } finally {
       this.release();
     }
@@ -217,6 +218,7 @@ export class StreamedReply implements Reply {
       pacing: this.pacer.forStream(this.opts.appendIntervalMs),
       reserveStream: () => this.pacer.reserveStream(),
       onStarted: () => void this.dropPlaceholder(),
+      ...(t.onStoppedInSlack ? { onStoppedInSlack: t.onStoppedInSlack } : {}),
     });
   }
 

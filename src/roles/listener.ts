@@ -10,6 +10,11 @@ import { ModelStatusReader } from '../queue/status-refresh.ts';
 import { startSlackListener, type SlackListener } from '../slack/app.ts';
 import type { ListenerDeps } from '../slack/listeners/types.ts';
 import { readAdminStatus } from '../team/admin-status.ts';
+import { recordFeedback } from '../team/usage.ts';
+import { realClock } from '../clock.ts';
+import { queuePositionShown, StatusBudget, ThreadStatus } from '../reply/thread-status.ts';
+import { suggestPrompts, titleConversation } from '../reply/agent-surface.ts';
+import { WORDS } from '../words.ts';
 import type { Closers } from './closers.ts';
 import { openRedis } from './redis-ready.ts';
 import type { Shared } from './shared.ts';
@@ -24,18 +29,35 @@ export async function startListenerRole(config: Config, shared: Shared, logger: 
   const models = new ModelStatusReader(redis, prefix, config.models.statusTtlMs, queueConnection);
   closers.add('status-queue', () => models.close());
 
+  const statusBudget = new StatusBudget(redis, prefix, config.slackOutput.statusPerMinute);
   const deps: ListenerDeps = {
     slack: shared.slack,
     enqueue: async (request) => {
       const jobId = await queue.add(request, (id) => team.fairShare.enqueued(request.user, id));
       logger.info({ requestId: jobId, channel: request.channel, user: request.user, source: request.source }, 'request queued');
+      // The first question of a DM conversation names it in the Messages tab.
+      if (request.source === 'dm' && !request.inThread) void titleConversation(shared.slack, logger, request.channel, request.threadTs, request.text);
+      // Behind others, the thread's status says so until a worker takes it (not awaited: the event is acknowledged now).
+      void queue
+        .waitingCount()
+        .then(async (waiting) => {
+          if (waiting <= 1) return;
+          const status = new ThreadStatus(shared.slack, statusBudget, realClock, { channel: request.channel, threadTs: request.threadTs, logger });
+          await status.set(WORDS.thread_status_queued({ ahead: waiting - 1 }), { refresh: false });
+          // The worker that answers it clears it, even if it shows no status of its own (past the budget).
+          if (status.sent) await queuePositionShown.mark(redis, prefix, jobId, status.sent);
+        })
+        .catch((err: unknown) => logger.debug({ err }, 'could not show the queue position'));
     },
     models,
     preferences: shared.preferences,
     channelInstructions: shared.channelInstructions,
     threadAskers: shared.threadAskers,
     cancellations: shared.cancellations,
+    messagesTabOpened: (user, channel) => suggestPrompts({ slack: shared.slack, redis, keyPrefix: prefix, logger }, user, channel),
     findRequest: (jobId) => queue.findOpen(jobId),
+    findAsked: (jobId) => queue.requestOf(jobId),
+    enqueueRerun: (request, model) => queue.addRerun(request, model, (id) => team.fairShare.enqueued(request.user, id)),
     removeWaiting: async (jobId) => {
       const removed = await queue.removeIfParked(jobId);
       // A removed job never finishes in a worker, so its turn is given back here, or the asker's
@@ -52,6 +74,7 @@ export async function startListenerRole(config: Config, shared: Shared, logger: 
       control: team.control,
       admins: config.admin.users,
       adminStatus: () => readAdminStatus({ redis, config, queue, control: team.control, tokenStore }),
+      recordFeedback: (f) => recordFeedback(redis, prefix, team.usage, f),
     },
     logger,
   };

@@ -4,6 +4,8 @@
  * the model-status worker. At shutdown it stops taking questions and lets
  * answers in flight finish under SHUTDOWN_GRACE before closing.
  */
+import { queuePositionShown, StatusBudget, ThreadStatus } from '../reply/thread-status.ts';
+import { type Clock, realClock } from '../clock.ts';
 import type { Worker } from 'bullmq';
 import { AccessHealth } from '../auth/access-health.ts';
 import { createAccessTokenSource, withAccessToken } from '../auth/access-token.ts';
@@ -16,6 +18,7 @@ import { ModelCatalog } from '../models/catalog.ts';
 import { ContextWindows } from '../models/context-windows.ts';
 import { readSharedFiles } from '../reply/slack-files.ts';
 import { createAnswerWorker } from '../queue/answer-worker.ts';
+import { RunningAnswers } from '../queue/running-answers.ts';
 import { createStatusRefreshWorker } from '../queue/status-refresh.ts';
 import { slackAccessNotifier } from '../reply/admin-alerts.ts';
 import { EditPacer } from '../reply/edit-pacer.ts';
@@ -31,7 +34,7 @@ import type { Shared } from './shared.ts';
 /** How often a worker checks whether the shared token is due for renewal. */
 const RENEWAL_CHECK_MS = 60_000;
 
-export async function startWorkerRole(config: Config, shared: Shared, logger: Logger, closers: Closers): Promise<void> {
+export async function startWorkerRole(config: Config, shared: Shared, logger: Logger, closers: Closers, clock: Clock = realClock): Promise<void> {
   const { redis, slack, tokenStore, team } = shared;
   const prefix = config.queue.prefix;
   const notifier = slackAccessNotifier(slack, config.admin, logger);
@@ -92,6 +95,11 @@ export async function startWorkerRole(config: Config, shared: Shared, logger: Lo
 
   // Blocking reads wait as long as they must, so this connection never gives up on a command.
   const connection = await openRedis(config.redisUrl, 'worker-redis', { maxRetriesPerRequest: null }, logger, closers);
+  const statusBudget = new StatusBudget(redis, prefix, config.slackOutput.statusPerMinute);
+  // A connection of its own: a subscribed connection can do nothing else.
+  const stopConnection = await openRedis(config.redisUrl, 'stop-redis', { maxRetriesPerRequest: null }, logger, closers);
+  const running = new RunningAnswers(stopConnection, prefix, logger);
+  await running.start();
   // Typed loosely, as the metrics read only the timing fields every job has.
   const worker: Worker = createAnswerWorker({
     connection,
@@ -106,6 +114,7 @@ export async function startWorkerRole(config: Config, shared: Shared, logger: Lo
       channelInstructions: shared.channelInstructions,
       threadAskers: shared.threadAskers,
       cancellations: shared.cancellations,
+      running,
       tokens,
       health: accessHealth,
       userNames: new UserNames(slack, redis, prefix),
@@ -125,6 +134,8 @@ export async function startWorkerRole(config: Config, shared: Shared, logger: Lo
         posts: new ChannelPostPacer(redis, prefix),
         streamClient: createWebClient(config.slack.botToken, config.slack.apiUrl, logger, countingSlackFetch(shared.http.fetch), { retries: 0 }),
       }),
+      threadStatus: (target) => new ThreadStatus(slack, statusBudget, clock, target),
+      queuePositionShown: (jobId) => queuePositionShown.read(redis, prefix, jobId),
       // Read at start (a refused token stops it there), so it is known here.
       botIdentity: async () => shared.identity,
       config,

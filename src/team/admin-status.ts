@@ -10,6 +10,7 @@ import type { Config } from '../config.ts';
 import { ModelCatalog } from '../models/catalog.ts';
 import { defaultModelProblem } from '../models/model-names.ts';
 import type { QueueControl } from './queue-control.ts';
+import { type FeedbackCount, feedbackCounts, monthDays } from './usage.ts';
 
 export interface AdminStatus {
   access: { mode: string; expiresAt?: number; problem?: { detail: string; fix: string; since: number } };
@@ -19,6 +20,8 @@ export interface AdminStatus {
   budget: { requestsPerSecond: number; tokensPerMinute: number };
   /** METIS_DEFAULT_MODEL names no model Metis offers (with the one it probably meant). */
   defaultModelProblem?: { configured: string; suggestion?: string };
+  /** Thumbs up and down per model this month. */
+  feedback: FeedbackCount[];
 }
 
 /** What the answer queue reports about itself (it sits above team, so team names only this shape). */
@@ -32,12 +35,13 @@ export async function readAdminStatus(deps: {
   tokenStore?: TokenStore;
 }): Promise<AdminStatus> {
   const { config } = deps;
-  const [{ workers, ...queue }, paused, problem, stored, models] = await Promise.all([
+  const [{ workers, ...queue }, paused, problem, stored, models, feedback] = await Promise.all([
     deps.queue.readings(),
     deps.control.paused(),
     AccessHealth.read(deps.redis, config.queue.prefix),
     deps.tokenStore?.read(),
     ModelCatalog.lastKnown(deps.redis, config.queue.prefix),
+    feedbackCounts(deps.redis, config.queue.prefix, monthDays()),
   ]);
   // Checked against the last model list read (none yet: nothing to say).
   const defaultModel = models ? defaultModelProblem(models.models.map((m) => m.name), config.gateway.defaultModel) : undefined;
@@ -48,5 +52,6 @@ export async function readAdminStatus(deps: {
     ...(paused ? { paused } : {}),
     budget: { requestsPerSecond: config.sharing.gatewayRequestsPerSecond, tokensPerMinute: config.sharing.gatewayTokensPerMinute },
     ...(defaultModel ? { defaultModelProblem: defaultModel } : {}),
+    feedback,
   };
 }

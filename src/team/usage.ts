@@ -15,6 +15,8 @@ export interface UsageRecord {
   model: string;
   promptTokens: number;
   completionTokens: number;
+  /** The answer was stopped part-way (counted as a request, and as a stop). */
+  stopped?: boolean;
 }
 
 export interface UsageTotals {
@@ -66,6 +68,7 @@ export class UsageLedger {
       writes.push(this.redis.hincrby(key, `${who}:requests`, 1));
       writes.push(this.redis.hincrby(key, `${who}:prompt`, r.promptTokens));
       writes.push(this.redis.hincrby(key, `${who}:completion`, r.completionTokens));
+      if (r.stopped) writes.push(this.redis.hincrby(key, `${who}:stopped`, 1));
     }
     writes.push(this.redis.expire(key, KEEP_DAYS * 86_400));
     await Promise.all(writes);
@@ -124,6 +127,60 @@ export class UsageLedger {
       return o;
     });
   }
+}
+
+export type Rating = 'up' | 'down';
+
+/** Thumbs up and down per model. */
+export interface FeedbackCount {
+  model: string;
+  up: number;
+  down: number;
+}
+
+/** A person's rating of one answer is kept this long, so clicking again changes it instead of counting twice. */
+const FEEDBACK_GIVEN_SECONDS = 30 * 86_400;
+
+/**
+ * Records a rating (Slack's feedback buttons) of an answer by `model`: counted
+ * per model and day, once per person and answer (a changed mind moves the
+ * count), and written to the audit trail with the request it rates.
+ */
+export async function recordFeedback(
+  redis: Redis,
+  keyPrefix: string,
+  ledger: UsageLedger,
+  f: { requestId: string; user: string; channel: string; model: string; rating: Rating },
+): Promise<'recorded' | 'changed' | 'same'> {
+  const keys = redisKeys(keyPrefix);
+  const before = (await redis.set(keys.feedbackGiven(f.requestId, f.user), f.rating, 'EX', FEEDBACK_GIVEN_SECONDS, 'GET')) as Rating | null;
+  if (before === f.rating) return 'same';
+  const day = keys.feedbackDay(utcDay());
+  await Promise.all([
+    redis.hincrby(day, `m:${f.model}:${f.rating}`, 1),
+    ...(before ? [redis.hincrby(day, `m:${f.model}:${before}`, -1)] : []),
+    redis.expire(day, KEEP_DAYS * 86_400),
+    ledger.auditRequest({ requestId: f.requestId, user: f.user, channel: f.channel, model: f.model, outcome: `feedback_${f.rating}` }),
+  ]);
+  return before ? 'changed' : 'recorded';
+}
+
+/** Ratings per model over the given days, most rated first. */
+export async function feedbackCounts(redis: Redis, keyPrefix: string, days: string[]): Promise<FeedbackCount[]> {
+  const sums = new Map<string, FeedbackCount>();
+  const all = await Promise.all(days.map((d) => redis.hgetall(redisKeys(keyPrefix).feedbackDay(d))));
+  for (const day of all) {
+    for (const [field, value] of Object.entries(day)) {
+      const at = field.lastIndexOf(':');
+      const model = field.slice(2, at);
+      const rating = field.slice(at + 1);
+      const row = sums.get(model) ?? { model, up: 0, down: 0 };
+      if (rating === 'up') row.up += Number(value);
+      if (rating === 'down') row.down += Number(value);
+      sums.set(model, row);
+    }
+  }
+  return [...sums.values()].sort((a, b) => b.up + b.down - (a.up + a.down) || a.model.localeCompare(b.model));
 }
 
 /** The UTC days of the current month up to today. */

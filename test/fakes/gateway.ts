@@ -51,6 +51,8 @@ export interface ChatRequestRecord {
   usage?: { promptTokens: number; completionTokens: number };
   /** When the response was complete (epoch ms). */
   finishedAt?: number;
+  /** When the client hung up before the response was complete (epoch ms): a stopped answer. */
+  clientClosedAt?: number;
   model: string;
   body: any;
   authorization: string | undefined;
@@ -73,6 +75,8 @@ export interface FakeGatewayOptions {
   framework?: string; // default 'api'
   /** Reply text for a chat request; default echoes: `You said: ${last user message content}` */
   reply?: (req: { model: string; messages: { role: string; content: unknown }[] }) => string;
+  /** Reasoning streamed apart (`reasoning_content` deltas) before the answer, as vLLM's reasoning parsers send it. */
+  reasoning?: (req: { model: string; messages: { role: string; content: unknown }[] }) => string | undefined;
   /** Split the SSE body into random-sized network writes (1..N bytes) to test client parsers. Default true. */
   randomSplits?: boolean;
   /** Delay between SSE writes in ms (default 0). */
@@ -102,6 +106,7 @@ export interface FakeGateway {
   clearTokenProblem(token: string): void;
   setMaintenance(notice: string | undefined): void;
   setReply(fn: FakeGatewayOptions['reply']): void;
+  setReasoning(fn: FakeGatewayOptions['reasoning']): void;
   close(): Promise<void>; // must also destroy open sockets (stalled streams) so close never hangs
 }
 
@@ -799,6 +804,8 @@ interface Completion {
   created: number;
   model: string; // echoed as the client sent it, as SambaNova does
   deltas: string[];
+  /** Reasoning deltas sent as `reasoning_content` before the content. */
+  reasoningDeltas?: string[];
   promptTokens: number;
   startedAt: number;
 }
@@ -826,7 +833,10 @@ function streamEvents(c: Completion): { role: string; contents: string[]; tail: 
   });
   return {
     role: streamChunk(c, [choice({ content: '', role: 'assistant' }, null)]),
-    contents: c.deltas.map((d) => streamChunk(c, [choice({ content: d }, null)])),
+    contents: [
+      ...(c.reasoningDeltas ?? []).map((d) => streamChunk(c, [choice({ reasoning_content: d }, null)])),
+      ...c.deltas.map((d) => streamChunk(c, [choice({ content: d }, null)])),
+    ],
     tail: [
       streamChunk(c, [choice({}, 'stop')]),
       streamChunk(c, [], { usage: sambaNovaUsage(c.promptTokens, c.deltas.length, c.startedAt) }),
@@ -892,6 +902,7 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
   let throttled = 0;
   let maintenanceNotice = options.maintenanceNotice;
   let reply = options.reply;
+  let reasoning = options.reasoning;
   const faults: ChatFault[] = [];
   const cluster = options.cluster ?? 'metis';
   const framework = options.framework ?? 'api';
@@ -1169,12 +1180,17 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
       } catch {
         // An unparseable body is recorded as the text received.
       }
-      chatRequests.push({
+      const record: ChatRequestRecord = {
         model: isObject(recorded) && typeof recorded.model === 'string' ? recorded.model : '',
         body: recorded,
         authorization: req.headers.authorization,
         path: pathOf(req),
         at: Date.now(),
+      };
+      chatRequests.push(record);
+      // The client hung up mid-answer (not the fake closing at the end of a test).
+      res.on('close', () => {
+        if (!res.writableFinished && !closing) record.clientClosedAt = Date.now();
       });
     }
     const parsed = parseBody(raw, res);
@@ -1217,12 +1233,14 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
       }
     }
     const text = (reply ?? defaultReply)({ model: found.name, messages });
+    const thought = reasoning?.({ model: found.name, messages });
     const now = Date.now();
     const completion: Completion = {
       id: randomUUID(),
       created: Math.floor(now / 1000),
       model: requested,
       deltas: splitIntoDeltas(text),
+      ...(thought ? { reasoningDeltas: splitIntoDeltas(thought) } : {}),
       promptTokens: countPromptTokens(messages),
       startedAt: now / 1000,
     };
@@ -1361,6 +1379,9 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
     },
     setReply(fn) {
       reply = fn;
+    },
+    setReasoning(fn) {
+      reasoning = fn;
     },
     close() {
       closed ??= new Promise<void>((resolve, reject) => {

@@ -34,6 +34,10 @@ export interface StreamedMessage {
   metadata?: { event_type: string; event_payload?: Record<string, unknown> };
   recipient?: { user?: string; team?: string };
   deleted?: boolean;
+  /** The person pressed Slack's stop on the stream. */
+  stoppedByUser?: boolean;
+  blocks?: Record<string, unknown>[];
+  fallback?: string;
 }
 
 export interface StreamHost<M extends StreamedMessage> {
@@ -53,6 +57,12 @@ export class FakeStreams<M extends StreamedMessage> {
   end(channel: string, ts: string): void {
     const m = this.host.find(channel, ts);
     if (m) m.streaming = false;
+  }
+
+  /** As a person pressing Slack's own stop on a stream: the next append or stop answers `stopped_by_user`. */
+  stopByUser(channel: string, ts: string): void {
+    const m = this.host.find(channel, ts);
+    if (m) m.stoppedByUser = true;
   }
 
   private live(m: M): boolean {
@@ -94,6 +104,10 @@ export class FakeStreams<M extends StreamedMessage> {
     }
     const m = typeof params.ts === 'string' ? this.host.find(channel, params.ts) : undefined;
     if (!m) return { ok: false, error: 'message_not_found' };
+    if (m.stoppedByUser && m.streaming) {
+      m.streaming = false;
+      return { ok: false, error: 'stopped_by_user' };
+    }
     if (!this.live(m)) return { ok: false, error: 'message_not_in_streaming_state' };
     if (mode && m.streamMode && mode !== m.streamMode) return { ok: false, error: 'streaming_mode_mismatch' };
     if (method === 'chat.appendStream' && md === undefined && params.chunks === undefined) return { ok: false, error: 'invalid_arguments' };
@@ -103,6 +117,12 @@ export class FakeStreams<M extends StreamedMessage> {
     if (method === 'chat.stopStream') {
       m.streaming = false;
       if (params.metadata) m.metadata = params.metadata as M['metadata'];
+      // Blocks given at the stop (feedback buttons, say) follow the streamed text, which reads as a markdown block.
+      const blocks = typeof params.blocks === 'string' ? (JSON.parse(params.blocks) as Record<string, unknown>[]) : (params.blocks as Record<string, unknown>[] | undefined);
+      if (blocks?.length) {
+        m.blocks = [{ type: 'markdown', text: m.text }, ...blocks];
+        m.fallback = m.text;
+      }
     }
     return { ok: true, channel, ts: m.ts };
   }

@@ -17,6 +17,7 @@ import { manifestBotScopes } from '../../src/ops/manifest.ts';
 import { assertShortcut, assertSubscribed } from './slack-manifest.ts';
 import { createViewsFake, type OpenedView, viewSubmissionPayload } from './slack-shortcuts.ts';
 import { FakeStreams, SLACK_TIERS, type TierLimit, TierLimiter } from './slack-streams.ts';
+import { createFakeAssistant, type FakeAssistant } from './slack-assistant.ts';
 
 export const TEAM_ID = 'T0001';
 export const BOT_USER_ID = 'U0BOT';
@@ -109,6 +110,9 @@ export interface ApiCall {
 
 export type Fault = { error: string } | { rateLimitedSeconds: number };
 
+/** What was clicked: a button (default), an option of a menu (the value is the option's), or Slack's feedback buttons. */
+export type ActionKind = 'button' | 'static_select' | 'feedback_buttons';
+
 export interface FakeSlack {
   url: string;
   /** Base URL for the bot's SLACK_API_URL. */
@@ -133,6 +137,8 @@ export interface FakeSlack {
   rateLimited: Map<string, number>;
   /** As Slack after its stream timeout: the stream of this message ends (appends answer message_not_in_streaming_state). */
   endStream(channel: string, ts: string): void;
+  /** As a person pressing Slack's own stop on a native stream. */
+  stopStreamAsUser(channel: string, ts: string): void;
   /** How long a stream lives before Slack ends it (default 5 minutes). */
   setStreamLifetime(ms: number): void;
   setChannelGone(channel: string, error?: string): void;
@@ -164,7 +170,7 @@ export interface FakeSlack {
   /** Clicks a button as a person would. */
   sendAction(
     target: { mode: 'socket' } | { mode: 'http'; url: string },
-    a: { actionId: string; value: string; user?: string; channel?: string; messageTs?: string },
+    a: { actionId: string; value: string; user?: string; channel?: string; messageTs?: string; kind?: ActionKind },
   ): Promise<{ ackMs: number; status?: number; responseUrl: string }>;
   /**
    * Uses a message shortcut on `message` as a person would (a `message_action`; the manifest must declare it).
@@ -201,6 +207,8 @@ export interface FakeSlack {
   addFile(spec: FakeFileSpec): { file: Record<string, unknown>; shared: Record<string, unknown> };
   /** As a person would: deletes a file (files.info answers file_deleted, its download 404). */
   deleteFile(id: string): void;
+  /** The AI-app methods' state: thread statuses, suggested prompts, titles (slack-assistant.ts). */
+  assistant: FakeAssistant;
   /** Every download request the fake saw, on either host. */
   fileRequests: { host: string; path: string; authorization?: string }[];
   /** Bytes the fake wrote of each endless file's body, by file id (to show a reader stopped early). */
@@ -274,6 +282,13 @@ function parseParams(contentType: string | undefined, raw: string): Record<strin
   return out;
 }
 
+/** One element of a block_actions payload, as Slack sends each kind. */
+function actionPayload(a: { actionId: string; value: string; kind?: ActionKind }): Record<string, unknown> {
+  const common = { action_id: a.actionId, block_id: 'b1', action_ts: String(Date.now() / 1000) };
+  if (a.kind === 'static_select') return { type: 'static_select', ...common, selected_option: { text: { type: 'plain_text', text: a.value }, value: a.value } };
+  return { type: a.kind ?? 'button', ...common, value: a.value };
+}
+
 export function signSlackRequest(secret: string, timestamp: number, body: string): string {
   return `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
 }
@@ -302,6 +317,7 @@ export async function startFakeSlack(opts: { botScopes?: readonly string[] } = {
   let fileCounter = 0;
   const delayTimers = new Set<NodeJS.Timeout>();
   const modals = createViewsFake();
+  const assistant = createFakeAssistant();
 
   const nextTs = () => {
     tsCounter += 1;
@@ -525,7 +541,7 @@ export async function startFakeSlack(opts: { botScopes?: readonly string[] } = {
         return { ok: true, message_ts: nextTs() };
       }
       default:
-        return { ok: false, error: 'unknown_method' };
+        return assistant.handle(method, params) ?? { ok: false, error: 'unknown_method' };
     }
   }
 
@@ -785,6 +801,9 @@ export async function startFakeSlack(opts: { botScopes?: readonly string[] } = {
       for (const [method, limit] of Object.entries(SLACK_TIERS)) tiers.set(method, on ? limit : undefined);
     },
     rateLimited: tiers.limited,
+    stopStreamAsUser(channel, ts) {
+      streams.stopByUser(channel, ts);
+    },
     endStream(channel, ts) {
       streams.end(channel, ts);
     },
@@ -897,7 +916,7 @@ export async function startFakeSlack(opts: { botScopes?: readonly string[] } = {
         channel: { id: a.channel ?? 'C0CHAN', name: 'general' },
         message: a.messageTs ? { type: 'message', ts: a.messageTs, text: '' } : undefined,
         response_url: `${baseUrl}/respond/${randomUUID()}`,
-        actions: [{ type: 'button', action_id: a.actionId, block_id: 'b1', value: a.value, action_ts: String(Date.now() / 1000) }],
+        actions: [actionPayload(a)],
       };
       if (target.mode === 'socket') {
         const r = await sendEnvelope('interactive', payload, {});
@@ -935,6 +954,7 @@ export async function startFakeSlack(opts: { botScopes?: readonly string[] } = {
       return sendInteractive(target, viewSubmissionPayload(view, values, TEAM_ID));
     },
     responses,
+    assistant,
     socketConnections() {
       return [...wss.clients].filter((c) => c.readyState === c.OPEN).length;
     },

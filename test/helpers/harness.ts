@@ -8,12 +8,13 @@ import type { Redis } from 'ioredis';
 import { redisConnection } from '../../src/redis-connection.ts';
 import { inject } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
+import type { Clock } from '../../src/clock.ts';
 import { capturedLogger } from './captured-logger.ts';
 import { type Role, type RunningService, startService } from '../../src/main.ts';
 import { type FakeGateway, type FakeGatewayOptions, startFakeGateway } from '../fakes/gateway.ts';
 import { type FakeGlobus, GLOBUS_CLIENT_ID, GLOBUS_CLIENT_SECRET, startFakeGlobus } from '../fakes/globus.ts';
 import { answerJobId } from '../../src/queue/answer-job.ts';
-import { APP_TOKEN, BOT_TOKEN, type FakeMessage, type FakeSlack, SIGNING_SECRET, startFakeSlack, TEAM_ID } from '../fakes/slack.ts';
+import { type ActionKind, APP_TOKEN, BOT_TOKEN, type FakeMessage, type FakeSlack, SIGNING_SECRET, startFakeSlack, TEAM_ID } from '../fakes/slack.ts';
 import { waitFor } from './wait.ts';
 
 
@@ -26,6 +27,8 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   /** A Redis of the test's own (to stop and restart it); default: the suite's. */
   redisUrl?: string;
+  /** What times the thread status's refreshes (a ManualClock, to step past Slack's 2-minute timeout). */
+  clock?: Clock;
 }
 
 export interface Harness {
@@ -52,7 +55,7 @@ export interface Harness {
   /** Where interactive payloads (shortcuts, modal submissions) go in the harness's mode. */
   interactive: { mode: 'socket' } | { mode: 'http'; url: string };
   /** Clicks a button as a person would. */
-  click(actionId: string, value: string, opts?: { user?: string; channel?: string; messageTs?: string }): ReturnType<FakeSlack['sendAction']>;
+  click(actionId: string, value: string, opts?: { user?: string; channel?: string; messageTs?: string; kind?: ActionKind }): ReturnType<FakeSlack['sendAction']>;
   /** Waits for the bot's finished reply in the thread of `m` (an answer or a notice), returns the thread's bot messages. */
   reply(m: FakeMessage, opts?: { timeoutMs?: number; count?: number }): Promise<FakeMessage[]>;
   stop(): Promise<void>;
@@ -111,7 +114,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
 
   const config = loadConfig(env);
   const { logger, lines: rawLogs, entries: logs } = capturedLogger(config.logLevel);
-  const service = await startService(config, { role: opts.role ?? 'all', logger });
+  const service = await startService(config, { role: opts.role ?? 'all', logger, ...(opts.clock ? { clock: opts.clock } : {}) });
   if (opts.mode === 'socket' && (opts.role ?? 'all') !== 'worker') await slack.waitForSocket();
   const redis = redisConnection(redisUrl, { lazyConnect: false });
   redis.on('error', () => undefined); // tests that stop Redis expect this client to reconnect quietly

@@ -55,6 +55,7 @@ function prefetch(run: AnswerRun, deps: AnswerDeps) {
     p.model ? Promise.resolve(undefined) : deps.preferences.forThread(r.channel, r.threadTs),
     // Only what Redis holds: a refused request must not make the bot ask the gateway anything.
     deps.catalog.lastKnown(),
+    deps.queuePositionShown(run.jobId),
   ]);
 }
 
@@ -120,7 +121,8 @@ export async function passGate(run: AnswerRun, deps: AnswerDeps): Promise<Throug
 export async function admit(run: AnswerRun, deps: AnswerDeps, gate: Through): Promise<Proceed | Park | Finish> {
   const { request: r, progress: p, log } = run;
   const reply = run.reply ?? run.openReply();
-  const [cancelledBy, paused, problem, prefs, lastKnown] = await gate.state;
+  const [cancelledBy, paused, problem, prefs, lastKnown, queuePosition] = await gate.state;
+  if (queuePosition) run.threadStatus.shownElsewhere(queuePosition);
   const knownSnapshot = await deps.catalog.snapshot(gate.waiting ? deps.config.models.coldStartPollMs : undefined, lastKnown).catch((err: unknown) => err as Error);
   if (cancelledBy) {
     await reply.fail(WORDS.cancelled_by({ user: cancelledBy }), [cancelledBy]);
@@ -170,9 +172,12 @@ export async function admit(run: AnswerRun, deps: AnswerDeps, gate: Through): Pr
   if (p.note !== undefined) {
     p.note = undefined;
     p.noteCancellable = undefined;
+    p.threadStatus = undefined;
+    p.threadStatusAt = undefined;
     void run.saveProgress(); // a worker taking over from here must not think the note is still all the message shows
   }
   run.defer(countStreaming(deps.editPacer.track()));
   reply.setStatus(WORDS.status_asking({ model }));
+  void run.threadStatus.set(WORDS.thread_status_asking({ model }));
   return { kind: 'proceed', identity: gate.identity, prompt: gate.prompt, model, snapshot, ...(ignoredDefault ? { ignoredDefault } : {}) };
 }

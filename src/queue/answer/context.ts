@@ -15,7 +15,7 @@ import type { FileRead, FileSkipped } from '../../errors.ts';
 import type { ChatMessage } from '../../gateway/client.ts';
 import { questionTooLongError } from '../../models/window-fit.ts';
 import { compareTs, fetchThread } from '../../reply/thread-history.ts';
-import { filesNote } from '../../words.ts';
+import { filesNote } from '../../file-words.ts';
 import type { Proceed } from './admit.ts';
 import type { AnswerDeps } from './deps.ts';
 import type { AnswerRun } from './run.ts';

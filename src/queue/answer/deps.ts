@@ -1,5 +1,6 @@
 /** What the answer processor is built from: every collaborator is passed in, so a test can run a step on its own. */
 import type { ReplyFactory } from '../../reply/reply.ts';
+import type { ThreadStatusFactory } from '../../reply/thread-status.ts';
 import type { WebClient } from '@slack/web-api';
 import type { AccessHealth } from '../../auth/access-health.ts';
 import type { AccessTokenSource } from '../../auth/access-token.ts';
@@ -21,6 +22,7 @@ import type { UsageLimits } from '../../team/limits.ts';
 import type { QueueControl } from '../../team/queue-control.ts';
 import type { UsageLedger } from '../../team/usage.ts';
 import type { Cancellations } from '../cancellation.ts';
+import type { RunningAnswers } from '../running-answers.ts';
 
 export interface BotIdentity {
   userId: string;
@@ -37,6 +39,8 @@ export interface AnswerDeps {
   /** Who was last answered in a thread: their replies there are follow-ups. */
   threadAskers: ThreadAskers;
   cancellations: Cancellations;
+  /** The answers this process runs, each stoppable from any process. */
+  running: RunningAnswers;
   tokens: AccessTokenSource;
   health: AccessHealth;
   userNames: UserNames;
@@ -54,6 +58,10 @@ export interface AnswerDeps {
   readFiles: (files: readonly SlackFile[], log: Logger) => Promise<SharedFiles>;
   /** Where each answer is shown in its thread (today: a message edited as the answer streams). */
   replies: ReplyFactory;
+  /** Slack's status line under the answer's thread, while no text has arrived. */
+  threadStatus: ThreadStatusFactory;
+  /** The queue position the listener showed in a question's thread status, if it did (see thread-status.ts). */
+  queuePositionShown: (jobId: string) => Promise<string | undefined>;
   botIdentity: () => Promise<BotIdentity>;
   config: Pick<Config, 'gateway' | 'slackOutput' | 'admin' | 'models' | 'sharing'>;
   logger: Logger;

@@ -20,6 +20,7 @@ import { type Outcome, toBullMQ } from './outcome.ts';
 import { record } from './record.ts';
 import { type AnswerRun, openRun } from './run.ts';
 import { type Streamed, stream } from './stream.ts';
+import { plainStatus, STATUS_REFRESH_MS } from '../../reply/thread-status.ts';
 import { triage } from './triage.ts';
 import { WORDS } from '../../words.ts';
 
@@ -86,11 +87,13 @@ async function answer(run: AnswerRun, deps: AnswerDeps, gated: ReturnType<typeof
     }
     // A note that cannot be shown is triaged like any other failure.
     if (outcome.kind === 'park') await conclude(run, outcome);
+    else await run.threadStatus.clear({ last: true }); // finished one way or another (cancelled, refused…): nothing to wait for
     return outcome;
   } catch (err) {
     outcome = await triage(run, deps, err);
   }
   await conclude(run, outcome);
+  if (outcome.kind === 'finish') await run.threadStatus.clear({ last: true }); // ended by triage (a usage limit, a gone conversation)
   return outcome;
 }
 
@@ -106,16 +109,34 @@ async function conclude(run: AnswerRun, outcome: Outcome): Promise<void> {
       }
       // Only a note that changed is edited (within the edit budget): a parked question wakes often.
       await reply.showWaiting(p.note ?? WORDS.status_waiting(), p.noteCancellable ? run.jobId : undefined);
+      await showParkedStatus(run);
       await run.saveProgress();
       return;
     case 'retry':
+      await run.threadStatus.clear(); // the next attempt sets its own; a status must not outlive this one by two minutes
       if (outcome.status === undefined) return;
       reply.setStatus(outcome.status);
       await reply.flush().catch(() => undefined);
       return;
     case 'fail':
+      await run.threadStatus.clear({ last: true });
       await reply.fail(userMessageFor(outcome.error));
       await run.audit({ model: outcome.model, outcome: 'error', code: outcome.code, totalMs: Date.now() - run.request.receivedAt }).catch(() => undefined);
       return;
   }
+}
+
+/**
+ * A parked question's thread status says why it waits: set when that changes,
+ * and again on a wake-up once it is close to Slack's 2-minute timeout (the
+ * job holds no process in between to refresh it).
+ */
+async function showParkedStatus(run: AnswerRun): Promise<void> {
+  const p = run.progress;
+  const status = plainStatus(p.note ?? WORDS.status_waiting());
+  const now = Date.now();
+  if (p.threadStatus === status && now - (p.threadStatusAt ?? 0) < STATUS_REFRESH_MS) return;
+  p.threadStatus = status;
+  p.threadStatusAt = now;
+  await run.threadStatus.set(status, { refresh: false, again: true });
 }

@@ -15,15 +15,18 @@ export async function record(run: AnswerRun, deps: AnswerDeps, go: Proceed, cont
   const estimated = streamed.promptTokens === undefined || streamed.completionTokens === undefined;
   const promptTokens = streamed.promptTokens ?? estimateTokens(context.messages.map((m) => m.content).join('\n'));
   const completionTokens = streamed.completionTokens ?? estimateTokens(streamed.text);
+  // A stopped answer is counted (its tokens were spent) and marked as stopped.
+  const outcome = streamed.stoppedBy !== undefined ? 'stopped' : 'answered';
   // All the bookkeeping at once (auto-pipelined into one round trip). The answer is already shown:
   // if Redis is briefly unreachable, the counts are lost but the request is not failed.
   await Promise.all([
-    deps.usage.record({ user: r.user, channel: r.channel, model, promptTokens, completionTokens }),
+    deps.usage.record({ user: r.user, channel: r.channel, model, promptTokens, completionTokens, ...(outcome === 'stopped' ? { stopped: true } : {}) }),
     deps.limits.recordTokens(r.user, promptTokens + completionTokens),
     deps.budget.recordTokens(model, promptTokens + completionTokens),
     run.audit({
       model,
-      outcome: 'answered',
+      outcome,
+      ...(streamed.stoppedBy !== undefined ? { code: `stopped_by:${streamed.stoppedBy}` } : {}),
       promptTokens,
       completionTokens,
       tokensEstimated: estimated,
@@ -40,7 +43,7 @@ export async function record(run: AnswerRun, deps: AnswerDeps, go: Proceed, cont
   if (context.filesNote) await reply.note(context.filesNote);
   log.info(
     {
-      outcome: 'answered',
+      outcome,
       model,
       promptTokens: streamed.promptTokens,
       completionTokens: streamed.completionTokens,
@@ -53,7 +56,7 @@ export async function record(run: AnswerRun, deps: AnswerDeps, go: Proceed, cont
       queueWaitMs: job.processedOn ? job.processedOn - r.receivedAt : undefined,
       totalMs: Date.now() - r.receivedAt,
     },
-    'answered',
+    outcome,
   );
-  return { outcome: 'answered', model, promptTokens: streamed.promptTokens, completionTokens: streamed.completionTokens };
+  return { outcome, model, promptTokens: streamed.promptTokens, completionTokens: streamed.completionTokens };
 }

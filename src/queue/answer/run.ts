@@ -10,6 +10,7 @@ import { METADATA } from '../../conversation/build-messages.ts';
 import type { Logger } from '../../logger.ts';
 import { markdownMessage } from '../../reply/message-builders.ts';
 import type { Reply } from '../../reply/reply.ts';
+import type { ThreadStatus } from '../../reply/thread-status.ts';
 import type { AuditEntry } from '../../team/usage.ts';
 import { type AnswerJobData, type AnswerProgress, type AnswerRequest, progressOf, requestOf } from '../answer-job.ts';
 import type { AnswerDeps } from './deps.ts';
@@ -23,11 +24,15 @@ export interface AnswerRun {
   readonly lockToken: string | undefined;
   /** Aborted when the job's lock is lost (another worker then owns the answer). */
   readonly lockLost: AbortSignal | undefined;
+  /** Aborted (reason: AnswerStopped) when someone stops the answer; tracked before admission reads the cancel flag. */
+  readonly stopped: AbortSignal;
   readonly log: Logger;
   /** The model this attempt asks (chosen in admit); a waiting question keeps one someone chose. */
   model: string | undefined;
   /** Answer text has been shown: from then on a failure is told, never retried or parked. */
   hasText: boolean;
+  /** Slack's status line under the thread (an extra beside the placeholder: see thread-status.ts). */
+  readonly threadStatus: ThreadStatus;
   /** The answer's message in the thread, once the asker has passed the gate. */
   reply: Reply | undefined;
   /** Another attempt is allowed after this one. */
@@ -54,6 +59,16 @@ export function openRun(deps: AnswerDeps, job: Job<AnswerJobData>, lockToken: st
   let saving: Promise<void> = Promise.resolve();
 
   const progress = progressOf(job.data);
+  const tracked = deps.running.track(jobId);
+  releases.push(() => tracked.release());
+  const threadStatus = deps.threadStatus({
+    channel: request.channel,
+    threadTs: request.threadTs,
+    logger: log,
+    shown: progress.threadStatus,
+    shownElsewhere: () => deps.queuePositionShown(jobId),
+  });
+  releases.push(() => threadStatus.stop());
   const run: AnswerRun = {
     job,
     jobId,
@@ -61,6 +76,8 @@ export function openRun(deps: AnswerDeps, job: Job<AnswerJobData>, lockToken: st
     progress,
     lockToken,
     lockLost,
+    stopped: tracked.signal,
+    threadStatus,
     log,
     model: progress.model,
     hasText: false,
@@ -84,7 +101,13 @@ export function openRun(deps: AnswerDeps, job: Job<AnswerJobData>, lockToken: st
         logger: log,
         resume: { messageTs: run.progress.answerTs ?? [], shown: run.progress.shown },
         // Remember every message as it is posted, so a worker that takes over reuses them.
-        onMessagesChanged: () => void run.saveProgress(),
+        // Slack's stop on the stream itself names no person; the asker is the one who can press it.
+        onStoppedInSlack: () => void deps.running.stopHere(jobId, request.user),
+        // Each message is also remembered as this request's, for Slack's own stop (which names messages).
+        onMessagesChanged: (ts) => {
+          void run.saveProgress();
+          deps.cancellations.rememberMessages(request.channel, ts, jobId).catch((err: unknown) => log.warn({ err }, 'could not remember the answer\'s messages'));
+        },
       });
       run.reply = reply;
       // Lost the job's lock (Redis trouble, a long pause): another worker now owns the answer.

@@ -70,6 +70,7 @@ export function adminText(s: AdminStatus, now = Date.now()): string {
           `*Default model:* ${WORDS.default_model_setting_wrong({ configured: s.defaultModelProblem.configured, suggestion: s.defaultModelProblem.suggestion })}`,
         ]
       : []),
+    WORDS.feedback_counts({ rows: s.feedback ?? [] }),
   ].join('\n');
 }
 

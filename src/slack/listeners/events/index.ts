@@ -1,5 +1,6 @@
 import type { App } from '@slack/bolt';
 import type { ListenerDeps } from '../types.ts';
+import { agentSessionStopped } from './agent-session-stopped.ts';
 import { appHomeOpened } from './app-home-opened.ts';
 import { appMention } from './app-mention.ts';
 import { directMessage } from './direct-message.ts';
@@ -10,4 +11,6 @@ export function registerEventListeners(app: App, deps: ListenerDeps): void {
   app.message(directMessage(deps.enqueue));
   app.message(threadFollowUp(deps));
   app.event('app_home_opened', appHomeOpened(deps));
+  // Not in Bolt's event types yet (slack.md §4.4), so matched by name.
+  app.event(/^agent_session_stopped$/, agentSessionStopped(deps) as never);
 }

@@ -1,0 +1,182 @@
+/**
+ * Slack's own status line under a thread (assistant.threads.setStatus,
+ * slack.md §2.3): "3 questions ahead", "DeepSeek-R1 is Starting",
+ * "thinking…", shown while no answer text has arrived, refreshed before
+ * Slack's 2-minute timeout clears it, and cleared when the text starts.
+ *
+ * It is an extra: the placeholder note carries the same news, so when Slack
+ * refuses the method (an older workspace, a missing scope, any error) the
+ * status is given up for that answer and nothing else changes. Its calls
+ * share a fleet-wide budget per minute (METIS_SLACK_STATUS_PER_MINUTE: the
+ * method's tier is "special" and unpublished), and it is set only when what
+ * it says changes, never per token.
+ */
+import type { WebClient } from '@slack/web-api';
+import type { Redis } from 'ioredis';
+import type { Clock } from '../clock.ts';
+import type { Logger } from '../logger.ts';
+import { redisKeys } from '../redis-keys.ts';
+import { slackFailure } from './web-client.ts';
+
+/** Slack clears a status after 2 minutes without a message; it is set again well before. */
+export const STATUS_REFRESH_MS = 100_000;
+/** Slack rotates at most 10 loading messages. */
+const MAX_LOADING = 10;
+
+/** The fleet's setStatus calls this minute, counted in Redis: past the budget a status is simply not set. */
+export class StatusBudget {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keyPrefix: string,
+    /** METIS_SLACK_STATUS_PER_MINUTE */
+    private readonly perMinute: number,
+  ) {}
+
+  async take(): Promise<boolean> {
+    if (this.perMinute <= 0) return false;
+    const key = redisKeys(this.keyPrefix).statusCalls(Math.floor(Date.now() / 60_000));
+    const [[, n]] = (await this.redis.multi().incr(key).expire(key, 120).exec()) as [[unknown, number], unknown];
+    return n <= this.perMinute;
+  }
+}
+
+/** A status as Slack shows it: plain words (the note's markup removed). */
+export function plainStatus(markdown: string): string {
+  return markdown
+    .replace(/:[a-z0-9_+-]+:/g, '')
+    .replace(/[`*_~]/g, '')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 150);
+}
+
+export interface ThreadStatusTarget {
+  channel: string;
+  threadTs: string;
+  logger: Logger;
+  /** What an earlier attempt left showing (a parked question's status), so the end of the answer clears it. */
+  shown?: string;
+  /** What another process may have shown on the thread (the listener's queue position), asked at the last clear. */
+  shownElsewhere?: () => Promise<string | undefined>;
+}
+
+export class ThreadStatus {
+  /** What the answer wants shown. */
+  private current = '';
+  /** What Slack was last told (a set the budget held back was not sent). */
+  private onSlack = '';
+  private refused = false;
+  /** The other process's status is known (and cleared with this one's): no need to ask again at the end. */
+  private elsewhereKnown = false;
+  private stopRefresh: (() => void) | undefined;
+  private sending: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly slack: WebClient,
+    private readonly budget: StatusBudget,
+    private readonly clock: Clock,
+    private readonly target: ThreadStatusTarget,
+  ) {
+    this.current = target.shown ?? '';
+    this.onSlack = this.current;
+  }
+
+  /** What Slack was last told by this object ('' if nothing, or a clear). */
+  get sent(): string {
+    return this.onSlack;
+  }
+
+  /** Another process set a status on this thread (the listener's queue position): the end of the answer clears it. */
+  shownElsewhere(status: string): void {
+    this.elsewhereKnown = true;
+    if (this.onSlack !== '' || this.current !== '') return;
+    this.onSlack = status;
+    this.current = status;
+  }
+
+  /** What it shows now ('' when cleared or never set). */
+  get shown(): string {
+    return this.current;
+  }
+
+  /**
+   * Shows `status` (with rotating `loading` messages), refreshed until cleared
+   * or stopped; `refresh: false` sets it once (a parked question refreshes it
+   * when it wakes); `again` sends it even if unchanged. Not awaited by callers that stream.
+   */
+  set(status: string, opts: { loading?: readonly string[]; refresh?: boolean; again?: boolean } = {}): Promise<void> {
+    if (this.refused || (status === this.current && !opts.again)) return this.sending;
+    const loading = opts.loading ?? [status];
+    this.current = status;
+    this.stop();
+    if (opts.refresh !== false) this.stopRefresh = this.clock.every(STATUS_REFRESH_MS, () => void this.send(this.current, loading));
+    return this.send(status, loading);
+  }
+
+  /** Stops refreshing, leaving what it shows (Slack's timeout clears it). */
+  stop(): void {
+    this.stopRefresh?.();
+    this.stopRefresh = undefined;
+  }
+
+  /**
+   * Clears it (the answer's text has started, or the answer ended). `last`: the answer is over, so a status
+   * another process may have set since this one last looked (the listener's queue position) is cleared too.
+   */
+  clear(opts: { last?: boolean } = {}): Promise<void> {
+    this.stop();
+    if (this.refused) return this.sending;
+    if (this.current === '') return opts.last ? this.clearElsewhere() : this.sending;
+    this.current = '';
+    return this.send('', []);
+  }
+
+  private clearElsewhere(): Promise<void> {
+    const lookup = this.target.shownElsewhere;
+    if (!lookup || this.elsewhereKnown) return this.sending;
+    this.elsewhereKnown = true;
+    this.sending = this.sending.then(async () => {
+      if (this.onSlack === '' && (await lookup().catch(() => undefined))) this.onSlack = 'elsewhere';
+    });
+    return this.send('', []);
+  }
+
+  private send(status: string, loading: readonly string[]): Promise<void> {
+    // In order: a clear must never overtake the set before it.
+    this.sending = this.sending.then(async () => {
+      if (this.refused) return;
+      const clearing = status === '';
+      // Nothing shown, nothing to clear. A clear is never held back by the budget: a status left up would
+      // say "thinking…" over an answer already being written.
+      if (clearing && this.onSlack === '') return;
+      if (!clearing && !(await this.budget.take().catch(() => false))) return;
+      try {
+        await this.slack.assistant.threads.setStatus({
+          channel_id: this.target.channel,
+          thread_ts: this.target.threadTs,
+          status,
+          ...(status && loading.length ? { loading_messages: loading.slice(0, MAX_LOADING) } : {}),
+        } as Parameters<WebClient['assistant']['threads']['setStatus']>[0]);
+        this.onSlack = status;
+      } catch (err) {
+        // Refused here (an older workspace, a missing scope…): the placeholder note says the same; stop asking.
+        this.refused = true;
+        this.stop();
+        this.target.logger.debug({ slackError: slackFailure(err)?.error ?? String(err) }, 'Slack refused the thread status; the placeholder carries it');
+      }
+    });
+    return this.sending;
+  }
+}
+
+/** A queue-position status the listener set on a question's thread, for the worker that answers it to clear. */
+export const queuePositionShown = {
+  async mark(redis: Redis, keyPrefix: string, jobId: string, status: string): Promise<void> {
+    await redis.set(redisKeys(keyPrefix).queueStatus(jobId), status, 'EX', 3600);
+  },
+  async read(redis: Redis, keyPrefix: string, jobId: string): Promise<string | undefined> {
+    return (await redis.get(redisKeys(keyPrefix).queueStatus(jobId))) ?? undefined;
+  },
+};
+
+export type ThreadStatusFactory = (target: ThreadStatusTarget) => ThreadStatus;

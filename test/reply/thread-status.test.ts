@@ -1,0 +1,91 @@
+/**
+ * Slack's thread status on its own, against the fake Slack: within the
+ * fleet's budget, refreshed on the injected clock before Slack's timeout, a
+ * clear never held back when a status is up, and given up once refused.
+ */
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { plainStatus, STATUS_REFRESH_MS, StatusBudget, ThreadStatus } from '../../src/reply/thread-status.ts';
+import { createWebClient } from '../../src/reply/web-client.ts';
+import { STATUS_TIMEOUT_MS } from '../fakes/slack-assistant.ts';
+import { BOT_TOKEN, type FakeSlack, startFakeSlack } from '../fakes/slack.ts';
+import { capturedLogger } from '../helpers/captured-logger.ts';
+import { ManualClock } from '../helpers/manual-clock.ts';
+
+const CHANNEL = 'C0CHAN';
+let redis: Redis;
+let slack: FakeSlack;
+beforeAll(() => {
+  redis = new Redis(inject('redisUrl'));
+});
+afterAll(() => redis.disconnect());
+beforeEach(async () => {
+  slack = await startFakeSlack();
+});
+afterEach(() => slack.close());
+
+const newBudget = (perMinute: number) => new StatusBudget(redis, `t${randomBytes(4).toString('hex')}`, perMinute);
+
+function statusFor(budget: StatusBudget, opts: { clock?: ManualClock; threadTs?: string; elsewhere?: () => Promise<string | undefined> } = {}) {
+  const { logger } = capturedLogger('debug');
+  const client = createWebClient(BOT_TOKEN, slack.apiUrl, logger);
+  const clock = opts.clock ?? new ManualClock();
+  const threadTs = opts.threadTs ?? slack.postAsUser({ channel: CHANNEL, user: 'U0HUMAN', text: 'q' }).ts;
+  return { status: new ThreadStatus(client, budget, clock, { channel: CHANNEL, threadTs, logger, ...(opts.elsewhere ? { shownElsewhere: opts.elsewhere } : {}) }), threadTs, clock };
+}
+
+describe('the thread status', () => {
+  it('is sent only when it changes, refreshed before Slack clears it, and stops refreshing once cleared', async () => {
+    const { status, threadTs, clock } = statusFor(newBudget(100));
+    await status.set('asking m…');
+    await status.set('asking m…');
+    expect(slack.assistant.statusCallsIn(CHANNEL, threadTs).map((c) => c.status)).toEqual(['asking m…']);
+    expect(STATUS_REFRESH_MS).toBeLessThan(STATUS_TIMEOUT_MS);
+    clock.advance(STATUS_REFRESH_MS);
+    await status.set('asking m…'); // waits for the refresh in flight
+    expect(slack.assistant.statusCallsIn(CHANNEL, threadTs)).toHaveLength(2);
+    await status.clear();
+    clock.advance(5 * STATUS_REFRESH_MS);
+    await status.clear();
+    expect(slack.assistant.statusCallsIn(CHANNEL, threadTs).map((c) => c.status)).toEqual(['asking m…', 'asking m…', '']);
+  });
+
+  it('past the fleet budget a status is not set, and then no clear is sent; a status that went out is always cleared', async () => {
+    const budget = newBudget(1);
+    const spent = statusFor(budget);
+    await spent.status.set('first');
+    const { status, threadTs } = statusFor(budget, { threadTs: spent.threadTs });
+    await status.set('second'); // over the budget: not sent
+    await status.clear(); // Slack still shows "first", which the other status clears
+    expect(slack.assistant.statusCallsIn(CHANNEL, threadTs).map((c) => c.status)).toEqual(['first']);
+    await spent.status.clear(); // not counted against the budget
+    expect(slack.assistant.statusCallsIn(CHANNEL, threadTs).map((c) => c.status)).toEqual(['first', '']);
+  });
+
+  it("at the end of an answer, clears a status another process showed since (the listener's queue position), once", async () => {
+    let shown: string | undefined;
+    const { status, threadTs } = statusFor(newBudget(100), { elsewhere: async () => shown });
+    await status.clear({ last: true });
+    expect(slack.assistant.statusCallsIn(CHANNEL, threadTs)).toHaveLength(0); // nothing shown anywhere: no call
+    const again = statusFor(newBudget(100), { threadTs, elsewhere: async () => shown });
+    shown = '3 questions ahead';
+    await again.status.clear({ last: true });
+    await again.status.clear({ last: true });
+    expect(slack.assistant.statusCallsIn(CHANNEL, threadTs).map((c) => c.status)).toEqual(['']);
+  });
+
+  it('refused once, asks no more', async () => {
+    const { status, threadTs } = statusFor(newBudget(100));
+    slack.failNext('assistant.threads.setStatus', { error: 'missing_scope' });
+    await status.set('asking m…');
+    await status.set('thinking…');
+    await status.clear();
+    expect(slack.assistant.statusCallsIn(CHANNEL, threadTs)).toHaveLength(0);
+    expect(slack.callsOf('assistant.threads.setStatus')).toHaveLength(1);
+  });
+
+  it('says a note in plain words', () => {
+    expect(plainStatus(':hourglass_flowing_sand: _`DeepSeek-R1` is Starting on Metis_')).toBe('DeepSeek-R1 is Starting on Metis');
+  });
+});
