@@ -266,8 +266,8 @@ for (const mode of want('ack') ? (['http', 'socket'] as const) : []) {
   await env.stop();
 }
 
-// 3 + 6. Overhead and cost per answer, zero-latency and realistic models.
-for (const model of want('cost') ? (['zero-latency', 'realistic'] as const) : []) {
+// 3 + 6. Overhead per answer, zero-latency and realistic models.
+for (const model of want('overhead') ? (['zero-latency', 'realistic'] as const) : []) {
   const realistic = model === 'realistic';
   const env = await startEnv({
     mode: 'socket',
@@ -351,6 +351,109 @@ for (const model of want('cost') ? (['zero-latency', 'realistic'] as const) : []
   row(`gateway calls per answer (${model})`, String(gatewayPerAnswer), '');
   await env.stop();
 }
+
+/** Redis's own count of calls per command (commands a Lua script runs inside Redis included). */
+async function commandStats(client: Redis): Promise<Record<string, number>> {
+  const info = await client.info('commandstats');
+  const out: Record<string, number> = {};
+  for (const m of info.matchAll(/cmdstat_([^:]+):calls=(\d+)/g)) out[m[1] as string] = Number(m[2]);
+  return out;
+}
+
+/** BullMQ's Lua scripts by their SHA-1 (as ioredis sends them with EVALSHA), to name the scripts a run called. */
+async function bullmqScriptNames(): Promise<Map<string, string>> {
+  const { createHash } = await import('node:crypto');
+  const scripts = Object.values((await import('bullmq/dist/esm/scripts/index.js')) as unknown as Record<string, { name?: string; content?: string }>);
+  return new Map(scripts.filter((s) => typeof s.content === 'string').map((s) => [createHash('sha1').update(s.content as string).digest('hex'), s.name as string]));
+}
+
+// Issue 17's floor: what one answer costs with a zero-latency model, one listener and one worker.
+async function costSection() {
+  if (!want('cost')) return;
+  const env = await startEnv({ mode: 'socket', workers: 1 });
+  const n = QUICK ? 300 : 2000;
+  // Warm-up (not counted): a freshly started process runs unoptimised code for its first few thousand events.
+  const warm = await Promise.all(Array.from({ length: QUICK ? 100 : 500 }, () => send(env)));
+  await answersDone(env, warm.map((s) => s.m), 120_000);
+  await sleep(1000);
+
+  // a) Saturation: n answers asked at once. Redis's counts and the two bot processes' CPU (read from /proc:
+  // the fakes and this driver run in the bench's own process, so they are not in it).
+  await env.redisClient.config('RESETSTAT');
+  const started = Date.now();
+  const cpu = await cpuDuring(env, async () => {
+    const sent = await Promise.all(Array.from({ length: n }, () => send(env)));
+    await answersDone(env, sent.map((s) => s.m), 300_000);
+  });
+  const seconds = (Date.now() - started) / 1000;
+  const stats = await commandStats(env.redisClient);
+  delete stats.info;
+  delete stats.config;
+  const total = Object.values(stats).reduce((a, b) => a + b, 0);
+  const byCommand = Object.fromEntries(
+    Object.entries(stats)
+      .sort((a, b) => b[1] - a[1])
+      .map(([c, v]) => [c, round(v / n, 2)]),
+  );
+  const scriptCalls = (stats.evalsha ?? 0) + (stats.eval ?? 0) + (stats.fcall ?? 0);
+  const productMs = ((cpu.listener ?? 0) + (cpu.workers ?? 0)) * 1000;
+
+  // b) Which scripts: MONITOR (which slows Redis, so in a separate, smaller run) names each EVALSHA.
+  const names = await bullmqScriptNames();
+  const watcher = new Redis(env.redis.url);
+  const monitor = await watcher.monitor();
+  const scripts: Record<string, number> = {};
+  const sampled = QUICK ? 50 : 200;
+  monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    const name = String(args[0]).toLowerCase();
+    if (source === 'lua' || !['evalsha', 'eval', 'fcall'].includes(name)) return;
+    const script = name === 'evalsha' ? (names.get(String(args[1])) ?? `ours ${String(args[1]).slice(0, 8)}`) : name === 'eval' ? `eval ${String(args[1]).replace(/\\n|\s+/g, ' ').trim().slice(0, 40)}` : String(args[1]);
+    scripts[script] = (scripts[script] ?? 0) + 1;
+  });
+  const sample = await Promise.all(Array.from({ length: sampled }, () => send(env)));
+  await answersDone(env, sample.map((s) => s.m), 120_000);
+  await sleep(200);
+  monitor.disconnect();
+  watcher.disconnect();
+  const scriptsPerAnswer = Object.fromEntries(
+    Object.entries(scripts)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => [k, round(v / sampled, 2)]),
+  );
+
+  // c) Latency at a fixed 50 questions a second: from the event sent to the final answer in Slack.
+  const paced = await openLoop(env, 50, QUICK ? 4 : 20);
+  await answersDone(env, paced.map((s) => s.m), 120_000);
+  const finals = paced.map((s) => (timeline(env, s.m).finalAt ?? Number.NaN) - s.sentAt).filter(Number.isFinite);
+
+  results.cost = {
+    answers: n,
+    redisCommandsPerAnswer: round(total / n, 1),
+    redisCommandsByCommand: byCommand,
+    scriptCallsPerAnswer: round(scriptCalls / n, 2),
+    scriptsPerAnswer,
+    productCpuMsPerAnswer: round(productMs / n, 2),
+    cpuMsPerAnswer: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, round((v * 1000) / n, 2)])),
+    answersPerSecond: round(n / seconds),
+    finalAnswerAt50PerSecond: { p50: pct(finals, 50), p99: pct(finals, 99), n: finals.length },
+  };
+  row(`cost: Redis commands per answer (server's count, scripts' own commands included; ${n} answers at once)`, String(round(total / n, 1)), '≤ 15');
+  row(
+    '… by command',
+    Object.entries(byCommand)
+      .filter(([, v]) => v >= 0.05)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', '),
+    '',
+  );
+  row(`… script calls per answer; which (sampled over ${sampled})`, `${round(scriptCalls / n, 2)}; ${Object.entries(scriptsPerAnswer).map(([k, v]) => `${k} ${v}`).join(', ')}`, '');
+  row('… product CPU ms per answer (listener + worker processes)', `${round(productMs / n, 2)} (listener ${round(((cpu.listener ?? 0) * 1000) / n, 2)}, worker ${round(((cpu.workers ?? 0) * 1000) / n, 2)}; Redis ${round(((cpu.redis ?? 0) * 1000) / n, 2)}, fakes and driver ${round(((cpu['fakes and driver'] ?? 0) * 1000) / n, 2)})`, '≤ 3');
+  row('… answers/s, 1 listener + 1 worker', String(round(n / seconds)), '≥ 500');
+  row('… final answer at 50 q/s p50/p99 ms', `${pct(finals, 50)} / ${pct(finals, 99)}`, 'p50 ≤ 10, p99 ≤ 25');
+  await env.stop();
+}
+
+await costSection();
 
 // 4. Saturation throughput with a zero-latency model: 1, 2, 4 workers.
 // A quick run leaves out 4 workers (more processes than cores: a contention check, not a capacity one).
