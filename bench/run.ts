@@ -17,7 +17,7 @@ import { httpFlood } from './http-flood.ts';
 const QUICK = process.argv.includes('--quick');
 /** The realistic model: 240 words at 50 a second (a 6 s answer); 60 words in a quick run. */
 const REALISTIC_WORDS = QUICK ? 60 : 240;
-/** `--only ack,throughput,…` runs some sections; `--cpu-prof` profiles the worker processes (.cpuprofile files in bench/profiles). */
+/** `--only ack,throughput,…` runs some sections; `--cpu-prof` profiles the listener and worker processes (.cpuprofile files in bench/profiles). */
 const ONLY = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const CPU_PROF = process.argv.includes('--cpu-prof');
 const want = (section: string) => !ONLY || ONLY.includes(section);
@@ -85,8 +85,8 @@ async function startEnv(opts: {
     ...opts.env,
   };
   if (opts.defaults) for (const tuned of ['METIS_GATEWAY_REQUESTS_PER_SECOND', 'METIS_USER_CONCURRENCY', 'WORKER_CONCURRENCY']) delete base[tuned];
-  const procs: Proc[] = [spawnNode(['bin/metis-bot.js', 'start', '--role', 'listener'], { ...base, PORT: String(port) })];
   const profile = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=bench/profiles'] : [];
+  const procs: Proc[] = [spawnNode([...profile, 'bin/metis-bot.js', 'start', '--role', 'listener'], { ...base, PORT: String(port) })];
   for (let i = 0; i < opts.workers; i++) procs.push(spawnNode([...profile, 'bin/metis-bot.js', 'start', '--role', 'worker'], { ...base, PORT: '0' }));
   for (const p of procs) await waitFor(() => p.lines.some((l) => l.includes('metis-bot is running')), 'the service to start', 30_000);
   if (opts.mode === 'socket') await slack.waitForSocket(1, 10_000);
@@ -403,9 +403,13 @@ async function costSection() {
   const watcher = new Redis(env.redis.url);
   const monitor = await watcher.monitor();
   const scripts: Record<string, number> = {};
+  let clientIssued = 0;
   const sampled = QUICK ? 50 : 200;
+  const monlog: string[] = [];
   monitor.on('monitor', (_time: string, args: string[], source: string) => {
     const name = String(args[0]).toLowerCase();
+    if (process.env.MONLOG) monlog.push(`${source} ${args.map((a) => String(a).slice(0, 60)).join(' ')}`);
+    if (source !== 'lua' && name !== 'info') clientIssued++;
     if (source === 'lua' || !['evalsha', 'eval', 'fcall'].includes(name)) return;
     const script = name === 'evalsha' ? (names.get(String(args[1])) ?? `ours ${String(args[1]).slice(0, 8)}`) : name === 'eval' ? `eval ${String(args[1]).replace(/\\n|\s+/g, ' ').trim().slice(0, 40)}` : String(args[1]);
     scripts[script] = (scripts[script] ?? 0) + 1;
@@ -415,6 +419,7 @@ async function costSection() {
   await sleep(200);
   monitor.disconnect();
   watcher.disconnect();
+  if (process.env.MONLOG) writeFileSync(process.env.MONLOG, monlog.join('\n'));
   const scriptsPerAnswer = Object.fromEntries(
     Object.entries(scripts)
       .sort((a, b) => b[1] - a[1])
@@ -431,6 +436,7 @@ async function costSection() {
     redisCommandsPerAnswer: round(total / n, 1),
     redisCommandsByCommand: byCommand,
     scriptCallsPerAnswer: round(scriptCalls / n, 2),
+    clientIssuedCommandsPerAnswer: round(clientIssued / sampled, 1),
     scriptsPerAnswer,
     productCpuMsPerAnswer: round(productMs / n, 2),
     cpuMsPerAnswer: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, round((v * 1000) / n, 2)])),
@@ -446,6 +452,7 @@ async function costSection() {
       .join(', '),
     '',
   );
+  row(`… commands the bot sends (a script call counts once; sampled over ${sampled})`, String(round(clientIssued / sampled, 1)), '');
   row(`… script calls per answer; which (sampled over ${sampled})`, `${round(scriptCalls / n, 2)}; ${Object.entries(scriptsPerAnswer).map(([k, v]) => `${k} ${v}`).join(', ')}`, '');
   row('… product CPU ms per answer (listener + worker processes)', `${round(productMs / n, 2)} (listener ${round(((cpu.listener ?? 0) * 1000) / n, 2)}, worker ${round(((cpu.workers ?? 0) * 1000) / n, 2)}; Redis ${round(((cpu.redis ?? 0) * 1000) / n, 2)}, fakes and driver ${round(((cpu['fakes and driver'] ?? 0) * 1000) / n, 2)})`, '≤ 3');
   row('… answers/s, 1 listener + 1 worker', String(round(n / seconds)), '≥ 500');
