@@ -73,8 +73,8 @@ export class UsageLedger {
   /** Counts one answer (written within FLUSH_MS; a failed write is logged, never thrown). */
   async record(r: UsageRecord): Promise<void> {
     const key = this.dayKey(utcDay());
-    let fields = this.pending.get(key);
-    if (!fields) this.pending.set(key, (fields = new Map()));
+    const fields = this.pending.get(key) ?? new Map<string, number>();
+    this.pending.set(key, fields);
     const add = (field: string, n: number) => n !== 0 && fields.set(field, (fields.get(field) ?? 0) + n);
     for (const who of [`u:${r.user}`, `c:${r.channel}`, `m:${r.model}`, 'all']) {
       add(`${who}:requests`, 1);
