@@ -20,6 +20,10 @@ const REALISTIC_WORDS = QUICK ? 60 : 240;
 /** `--only ack,throughput,…` runs some sections; `--cpu-prof` profiles the listener and worker processes (.cpuprofile files in bench/profiles). */
 const ONLY = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const CPU_PROF = process.argv.includes('--cpu-prof');
+/** `BENCH_BIN=/other/checkout/bin/metis-bot.js` runs another build of the bot (a before/after comparison on the same machine, same load). */
+const BIN = process.env.BENCH_BIN ?? 'bin/metis-bot.js';
+/** `--one-process`: the ack section runs the bot as one process (`--role all`), so acks are measured while the same process answers. */
+const ONE_PROCESS = process.argv.includes('--one-process');
 const want = (section: string) => !ONLY || ONLY.includes(section);
 
 interface Proc {
@@ -27,8 +31,15 @@ interface Proc {
   lines: string[];
 }
 
+/** Every bot process started, so that a bench that fails part-way leaves none running. */
+const spawned: ChildProcess[] = [];
+process.on('exit', () => {
+  for (const c of spawned) if (c.exitCode === null) c.kill('SIGKILL');
+});
+
 function spawnNode(args: string[], env: Record<string, string>): Proc {
   const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  spawned.push(child);
   const lines: string[] = [];
   child.stdout?.on('data', (d) => lines.push(...String(d).split('\n').filter(Boolean)));
   child.stderr?.on('data', (d) => lines.push(...String(d).split('\n').filter(Boolean)));
@@ -62,6 +73,8 @@ async function startEnv(opts: {
   env?: Record<string, string>;
   /** Run at the shipped defaults: none of the tuned limits below (worker concurrency, budget, per-person cap). */
   defaults?: boolean;
+  /** One process in the `all` role (listener and worker together) instead of separate ones. */
+  oneProcess?: boolean;
 }): Promise<Env> {
   const redis = await startTestRedis({ appendfsync: 'everysec' }); // as docker-compose runs it
   const slack = await startFakeSlack();
@@ -86,8 +99,9 @@ async function startEnv(opts: {
   };
   if (opts.defaults) for (const tuned of ['METIS_GATEWAY_REQUESTS_PER_SECOND', 'METIS_USER_CONCURRENCY', 'WORKER_CONCURRENCY']) delete base[tuned];
   const profile = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=bench/profiles'] : [];
-  const procs: Proc[] = [spawnNode([...profile, 'bin/metis-bot.js', 'start', '--role', 'listener'], { ...base, PORT: String(port) })];
-  for (let i = 0; i < opts.workers; i++) procs.push(spawnNode([...profile, 'bin/metis-bot.js', 'start', '--role', 'worker'], { ...base, PORT: '0' }));
+  const one = opts.oneProcess === true;
+  const procs: Proc[] = [spawnNode([...profile, BIN, 'start', '--role', one ? 'all' : 'listener'], { ...base, PORT: String(port) })];
+  for (let i = 0; i < (one ? 0 : opts.workers); i++) procs.push(spawnNode([...profile, BIN, 'start', '--role', 'worker'], { ...base, PORT: '0' }));
   for (const p of procs) await waitFor(() => p.lines.some((l) => l.includes('metis-bot is running')), 'the service to start', 30_000);
   if (opts.mode === 'socket') await slack.waitForSocket(1, 10_000);
   const redisClient = new Redis(redis.url);
@@ -230,7 +244,7 @@ const row = (name: string, value: string, target = '') => {
 // 1 + 2. Ack latency at 50/200/500 events/s, both modes; first sign of life at 50/s.
 const ACK_SECONDS = QUICK ? 1 : 30;
 for (const mode of want('ack') ? (['http', 'socket'] as const) : []) {
-  const env = await startEnv({ mode, workers: 1 });
+  const env = await startEnv({ mode, workers: 1, oneProcess: ONE_PROCESS });
   // A freshly started process runs its code unoptimised for its first few thousand events; measure the
   // service as it runs in steady state, after a warm-up that is not counted (and whose answers are awaited).
   const warmUp = await openLoop(env, 100, QUICK ? 1 : 5);
@@ -382,7 +396,10 @@ async function costSection() {
   await env.redisClient.config('RESETSTAT');
   const started = Date.now();
   const cpu = await cpuDuring(env, async () => {
-    const sent = await Promise.all(Array.from({ length: n }, () => send(env)));
+    // In batches of 250 (each sent at once, the next when its acks are in): on a shared machine 2,000
+    // unacknowledged envelopes at once can outlast the driver's ack timeout.
+    const sent: Awaited<ReturnType<typeof send>>[] = [];
+    for (let i = 0; i < n; i += 250) sent.push(...(await Promise.all(Array.from({ length: Math.min(250, n - i) }, () => send(env)))));
     await answersDone(env, sent.map((s) => s.m), 300_000);
   });
   const seconds = (Date.now() - started) / 1000;
