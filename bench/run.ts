@@ -241,6 +241,9 @@ const row = (name: string, value: string, target = '') => {
   console.error(`bench: ${name}: ${value}${target ? `   (target ${target})` : ''}`);
 };
 
+/** A listener's once-a-second stats line, as far as the ack section reads it. */
+type Own = { ackP99Ms: number; ackMaxMs: number; loopLagP99Ms: number; loopLagMaxMs: number; gcPauseMaxMs: number; majorGcs: number };
+
 // 1 + 2. Ack latency at 50/200/500 events/s, both modes; first sign of life at 50/s.
 const ACK_SECONDS = QUICK ? 1 : 30;
 for (const mode of want('ack') ? (['http', 'socket'] as const) : []) {
@@ -259,14 +262,23 @@ for (const mode of want('ack') ? (['http', 'socket'] as const) : []) {
     const own = (env.procs[0]?.lines.slice(linesBefore) ?? [])
       .map((l) => {
         try {
-          return JSON.parse(l).stats as { ackP99Ms?: number; ackMaxMs?: number } | undefined;
+          return JSON.parse(l).stats as Own | undefined;
         } catch {
           return undefined;
         }
       })
-      .filter((x): x is { ackP99Ms: number; ackMaxMs: number } => x?.ackP99Ms !== undefined);
+      .filter((x): x is Own => x?.ackP99Ms !== undefined);
     const ownP99 = round(Math.max(...own.map((x) => x.ackP99Ms)), 2);
     row(`… listener's own ack time ${mode} @${rate}/s, worst per-second p99 ms`, String(ownP99), '');
+    // What the tail is: the seconds whose ack p99 is over 20 ms, with the process's event-loop lag and longest GC pause in them.
+    const slow = own.filter((x) => x.ackP99Ms > 20);
+    const worst = own.find((x) => x.ackP99Ms === Math.max(...own.map((y) => y.ackP99Ms)));
+    results[`ack_${mode}_${rate}_seconds`] = { seconds: own.length, over20ms: slow.length, worst };
+    row(
+      `… seconds with own ack p99 > 20 ms; the worst second's loop lag p99 / max, longest GC pause, major GCs`,
+      `${slow.length} of ${own.length}; ${worst?.loopLagP99Ms} / ${worst?.loopLagMaxMs} ms, ${worst?.gcPauseMaxMs} ms, ${worst?.majorGcs}`,
+      '',
+    );
     results[`ack_${mode}_${rate}`] = { p50: round(pct(acks, 50)), p99: round(pct(acks, 99)), max: round(Math.max(...acks)), n: acks.length, listenerOwnP99: ownP99 };
     row(`ack ${mode} @${rate}/s p50/p99/max ms`, `${round(pct(acks, 50))} / ${round(pct(acks, 99))} / ${round(Math.max(...acks))}`, rate === 200 ? 'p99 ≤ 20' : rate === 500 ? 'max ≪ 3000' : '');
     if (rate === 50) {
