@@ -8,6 +8,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { cachedRead } from '../../src/cached-read.ts';
+import { FairShare } from '../../src/team/fair-share.ts';
 import { QueueControl } from '../../src/team/queue-control.ts';
 import { UsageLedger, utcDay } from '../../src/team/usage.ts';
 import { capturedLogger } from '../helpers/captured-logger.ts';
@@ -55,6 +56,23 @@ describe('usage counts', () => {
     const key = `timer:usage:${utcDay()}`;
     for (let i = 0; i < 100 && !(await redis.hget(key, 'all:requests')); i++) await new Promise((r) => setTimeout(r, 50));
     expect(await redis.hmget(key, 'u:U1:requests', 'u:U1:prompt', 'u:U1:completion')).toEqual(['1', '3', '4']);
+  });
+});
+
+describe('fair turns given back', () => {
+  it("many finished questions are given back in one script call; a person's entry goes when none are left", async () => {
+    const fair = new FairShare(redis, 'turns', 0);
+    for (let i = 0; i < 30; i++) await fair.enqueued(i % 3 ? 'U1' : 'U2', `job-${i}`); // U1 20, U2 10
+    await redis.config('RESETSTAT');
+    const done = [...Array.from({ length: 10 }, () => fair.finished('U1')), ...Array.from({ length: 10 }, () => fair.finished('U2'))];
+    await Promise.all(done);
+    expect((await commands()).eval).toBe(1);
+    expect(await redis.hgetall('turns:fair:pending')).toEqual({ U1: '10' });
+    // A person waiting on it (a cancelled question): written at once.
+    const at = Date.now();
+    await fair.finished('U1', { now: true });
+    expect(Date.now() - at).toBeLessThan(200);
+    expect(await redis.hget('turns:fair:pending', 'U1')).toBe('9');
   });
 });
 
