@@ -246,14 +246,18 @@ type Own = { ackP99Ms: number; ackMaxMs: number; loopLagP99Ms: number; loopLagMa
 
 // 1 + 2. Ack latency at 50/200/500 events/s, both modes; first sign of life at 50/s.
 const ACK_SECONDS = QUICK ? 1 : 30;
-for (const mode of want('ack') ? (['http', 'socket'] as const) : []) {
+/** `--ack-modes=http` and `--ack-rates=50,200` narrow the ack section (a quick look at one case). */
+const listArg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3).split(',');
+const ACK_MODES = (listArg('ack-modes') ?? ['http', 'socket']) as ('http' | 'socket')[];
+const ACK_RATES = (listArg('ack-rates') ?? ['50', '200', '500']).map(Number);
+for (const mode of want('ack') ? ACK_MODES : []) {
   const env = await startEnv({ mode, workers: 1, oneProcess: ONE_PROCESS });
   // A freshly started process runs its code unoptimised for its first few thousand events; measure the
   // service as it runs in steady state, after a warm-up that is not counted (and whose answers are awaited).
   const warmUp = await openLoop(env, 100, QUICK ? 1 : 5);
   await answersDone(env, warmUp.map((s) => s.m), 60_000);
   await sleep(1000);
-  for (const rate of [50, 200, 500]) {
+  for (const rate of ACK_RATES) {
     const linesBefore = env.procs[0]?.lines.length ?? 0;
     const sent = await openLoop(env, rate, ACK_SECONDS);
     await sleep(1100); // the listener's stats line for the last second
