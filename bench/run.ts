@@ -438,6 +438,7 @@ async function costSection() {
   const scripts: Record<string, number> = {};
   let clientIssued = 0;
   const sampled = QUICK ? 50 : 200;
+  // MONLOG=/tmp/file keeps every command of the sample, with its source (a client or "lua"), to see where each goes.
   const monlog: string[] = [];
   monitor.on('monitor', (_time: string, args: string[], source: string) => {
     const name = String(args[0]).toLowerCase();
