@@ -18,9 +18,13 @@ import { answerTimes, callsPerAnswer } from './tiers.ts';
 const QUICK = process.argv.includes('--quick');
 /** The realistic model: 240 words at 50 a second (a 6 s answer); 60 words in a quick run. */
 const REALISTIC_WORDS = QUICK ? 60 : 240;
-/** `--only ack,throughput,…` runs some sections; `--cpu-prof` profiles the worker processes (.cpuprofile files in bench/profiles). */
+/** `--only ack,throughput,…` runs some sections; `--cpu-prof` profiles the listener and worker processes (.cpuprofile files in bench/profiles). */
 const ONLY = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const CPU_PROF = process.argv.includes('--cpu-prof');
+/** `BENCH_BIN=/other/checkout/bin/metis-bot.js` runs another build of the bot (a before/after comparison on the same machine, same load). */
+const BIN = process.env.BENCH_BIN ?? 'bin/metis-bot.js';
+/** `--one-process`: the ack section runs the bot as one process (`--role all`), so acks are measured while the same process answers. */
+const ONE_PROCESS = process.argv.includes('--one-process');
 const want = (section: string) => !ONLY || ONLY.includes(section);
 
 interface Proc {
@@ -28,8 +32,15 @@ interface Proc {
   lines: string[];
 }
 
+/** Every bot process started, so that a bench that fails part-way leaves none running. */
+const spawned: ChildProcess[] = [];
+process.on('exit', () => {
+  for (const c of spawned) if (c.exitCode === null) c.kill('SIGKILL');
+});
+
 function spawnNode(args: string[], env: Record<string, string>): Proc {
   const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  spawned.push(child);
   const lines: string[] = [];
   child.stdout?.on('data', (d) => lines.push(...String(d).split('\n').filter(Boolean)));
   child.stderr?.on('data', (d) => lines.push(...String(d).split('\n').filter(Boolean)));
@@ -63,6 +74,8 @@ async function startEnv(opts: {
   env?: Record<string, string>;
   /** Run at the shipped defaults: none of the tuned limits below (worker concurrency, budget, per-person cap). */
   defaults?: boolean;
+  /** One process in the `all` role (listener and worker together) instead of separate ones. */
+  oneProcess?: boolean;
 }): Promise<Env> {
   const redis = await startTestRedis({ appendfsync: 'everysec' }); // as docker-compose runs it
   const slack = await startFakeSlack();
@@ -86,9 +99,10 @@ async function startEnv(opts: {
     ...opts.env,
   };
   if (opts.defaults) for (const tuned of ['METIS_GATEWAY_REQUESTS_PER_SECOND', 'METIS_USER_CONCURRENCY', 'WORKER_CONCURRENCY']) delete base[tuned];
-  const procs: Proc[] = [spawnNode(['bin/metis-bot.js', 'start', '--role', 'listener'], { ...base, PORT: String(port) })];
   const profile = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=bench/profiles'] : [];
-  for (let i = 0; i < opts.workers; i++) procs.push(spawnNode([...profile, 'bin/metis-bot.js', 'start', '--role', 'worker'], { ...base, PORT: '0' }));
+  const one = opts.oneProcess === true;
+  const procs: Proc[] = [spawnNode([...profile, BIN, 'start', '--role', one ? 'all' : 'listener'], { ...base, PORT: String(port) })];
+  for (let i = 0; i < (one ? 0 : opts.workers); i++) procs.push(spawnNode([...profile, BIN, 'start', '--role', 'worker'], { ...base, PORT: '0' }));
   for (const p of procs) await waitFor(() => p.lines.some((l) => l.includes('metis-bot is running')), 'the service to start', 30_000);
   if (opts.mode === 'socket') await slack.waitForSocket(1, 10_000);
   const redisClient = new Redis(redis.url);
@@ -228,16 +242,23 @@ const row = (name: string, value: string, target = '') => {
   console.error(`bench: ${name}: ${value}${target ? `   (target ${target})` : ''}`);
 };
 
+/** A listener's once-a-second stats line, as far as the ack section reads it. */
+type Own = { ackP99Ms: number; ackMaxMs: number; loopLagP99Ms: number; loopLagMaxMs: number; gcPauseMaxMs: number; majorGcs: number };
+
 // 1 + 2. Ack latency at 50/200/500 events/s, both modes; first sign of life at 50/s.
 const ACK_SECONDS = QUICK ? 1 : 30;
-for (const mode of want('ack') ? (['http', 'socket'] as const) : []) {
-  const env = await startEnv({ mode, workers: 1 });
+/** `--ack-modes=http` and `--ack-rates=50,200` narrow the ack section (a quick look at one case). */
+const listArg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3).split(',');
+const ACK_MODES = (listArg('ack-modes') ?? ['http', 'socket']) as ('http' | 'socket')[];
+const ACK_RATES = (listArg('ack-rates') ?? ['50', '200', '500']).map(Number);
+for (const mode of want('ack') ? ACK_MODES : []) {
+  const env = await startEnv({ mode, workers: 1, oneProcess: ONE_PROCESS });
   // A freshly started process runs its code unoptimised for its first few thousand events; measure the
   // service as it runs in steady state, after a warm-up that is not counted (and whose answers are awaited).
   const warmUp = await openLoop(env, 100, QUICK ? 1 : 5);
   await answersDone(env, warmUp.map((s) => s.m), 60_000);
   await sleep(1000);
-  for (const rate of [50, 200, 500]) {
+  for (const rate of ACK_RATES) {
     const linesBefore = env.procs[0]?.lines.length ?? 0;
     const sent = await openLoop(env, rate, ACK_SECONDS);
     await sleep(1100); // the listener's stats line for the last second
@@ -246,14 +267,23 @@ for (const mode of want('ack') ? (['http', 'socket'] as const) : []) {
     const own = (env.procs[0]?.lines.slice(linesBefore) ?? [])
       .map((l) => {
         try {
-          return JSON.parse(l).stats as { ackP99Ms?: number; ackMaxMs?: number } | undefined;
+          return JSON.parse(l).stats as Own | undefined;
         } catch {
           return undefined;
         }
       })
-      .filter((x): x is { ackP99Ms: number; ackMaxMs: number } => x?.ackP99Ms !== undefined);
+      .filter((x): x is Own => x?.ackP99Ms !== undefined);
     const ownP99 = round(Math.max(...own.map((x) => x.ackP99Ms)), 2);
     row(`… listener's own ack time ${mode} @${rate}/s, worst per-second p99 ms`, String(ownP99), '');
+    // What the tail is: the seconds whose ack p99 is over 20 ms, with the process's event-loop lag and longest GC pause in them.
+    const slow = own.filter((x) => x.ackP99Ms > 20);
+    const worst = own.find((x) => x.ackP99Ms === Math.max(...own.map((y) => y.ackP99Ms)));
+    results[`ack_${mode}_${rate}_seconds`] = { seconds: own.length, over20ms: slow.length, worst };
+    row(
+      `… seconds with own ack p99 > 20 ms; the worst second's loop lag p99 / max, longest GC pause, major GCs`,
+      `${slow.length} of ${own.length}; ${worst?.loopLagP99Ms} / ${worst?.loopLagMaxMs} ms, ${worst?.gcPauseMaxMs} ms, ${worst?.majorGcs}`,
+      '',
+    );
     results[`ack_${mode}_${rate}`] = { p50: round(pct(acks, 50)), p99: round(pct(acks, 99)), max: round(Math.max(...acks)), n: acks.length, listenerOwnP99: ownP99 };
     row(`ack ${mode} @${rate}/s p50/p99/max ms`, `${round(pct(acks, 50))} / ${round(pct(acks, 99))} / ${round(Math.max(...acks))}`, rate === 200 ? 'p99 ≤ 20' : rate === 500 ? 'max ≪ 3000' : '');
     if (rate === 50) {
@@ -267,8 +297,8 @@ for (const mode of want('ack') ? (['http', 'socket'] as const) : []) {
   await env.stop();
 }
 
-// 3 + 6. Overhead and cost per answer, zero-latency and realistic models.
-for (const model of want('cost') ? (['zero-latency', 'realistic'] as const) : []) {
+// 3 + 6. Overhead per answer, zero-latency and realistic models.
+for (const model of want('overhead') ? (['zero-latency', 'realistic'] as const) : []) {
   const realistic = model === 'realistic';
   const env = await startEnv({
     mode: 'socket',
@@ -352,6 +382,120 @@ for (const model of want('cost') ? (['zero-latency', 'realistic'] as const) : []
   row(`gateway calls per answer (${model})`, String(gatewayPerAnswer), '');
   await env.stop();
 }
+
+/** Redis's own count of calls per command (commands a Lua script runs inside Redis included). */
+async function commandStats(client: Redis): Promise<Record<string, number>> {
+  const info = await client.info('commandstats');
+  const out: Record<string, number> = {};
+  for (const m of info.matchAll(/cmdstat_([^:]+):calls=(\d+)/g)) out[m[1] as string] = Number(m[2]);
+  return out;
+}
+
+/** BullMQ's Lua scripts by their SHA-1 (as ioredis sends them with EVALSHA), to name the scripts a run called. */
+async function bullmqScriptNames(): Promise<Map<string, string>> {
+  const { createHash } = await import('node:crypto');
+  const scripts = Object.values((await import('bullmq/dist/esm/scripts/index.js')) as unknown as Record<string, { name?: string; content?: string }>);
+  return new Map(scripts.filter((s) => typeof s.content === 'string').map((s) => [createHash('sha1').update(s.content as string).digest('hex'), s.name as string]));
+}
+
+// Issue 17's floor: what one answer costs with a zero-latency model, one listener and one worker.
+async function costSection() {
+  if (!want('cost')) return;
+  const env = await startEnv({ mode: 'socket', workers: 1 });
+  const n = QUICK ? 300 : 2000;
+  // Warm-up (not counted): a freshly started process runs unoptimised code for its first few thousand events.
+  const warm = await Promise.all(Array.from({ length: QUICK ? 100 : 500 }, () => send(env)));
+  await answersDone(env, warm.map((s) => s.m), 120_000);
+  await sleep(1000);
+
+  // a) Saturation: n answers asked at once. Redis's counts and the two bot processes' CPU (read from /proc:
+  // the fakes and this driver run in the bench's own process, so they are not in it).
+  await env.redisClient.config('RESETSTAT');
+  const started = Date.now();
+  const cpu = await cpuDuring(env, async () => {
+    // In batches of 250 (each sent at once, the next when its acks are in): on a shared machine 2,000
+    // unacknowledged envelopes at once can outlast the driver's ack timeout.
+    const sent: Awaited<ReturnType<typeof send>>[] = [];
+    for (let i = 0; i < n; i += 250) sent.push(...(await Promise.all(Array.from({ length: Math.min(250, n - i) }, () => send(env)))));
+    await answersDone(env, sent.map((s) => s.m), 300_000);
+  });
+  const seconds = (Date.now() - started) / 1000;
+  const stats = await commandStats(env.redisClient);
+  delete stats.info;
+  delete stats.config;
+  const total = Object.values(stats).reduce((a, b) => a + b, 0);
+  const byCommand = Object.fromEntries(
+    Object.entries(stats)
+      .sort((a, b) => b[1] - a[1])
+      .map(([c, v]) => [c, round(v / n, 2)]),
+  );
+  const scriptCalls = (stats.evalsha ?? 0) + (stats.eval ?? 0) + (stats.fcall ?? 0);
+  const productMs = ((cpu.listener ?? 0) + (cpu.workers ?? 0)) * 1000;
+
+  // b) Which scripts: MONITOR (which slows Redis, so in a separate, smaller run) names each EVALSHA.
+  const names = await bullmqScriptNames();
+  const watcher = new Redis(env.redis.url);
+  const monitor = await watcher.monitor();
+  const scripts: Record<string, number> = {};
+  let clientIssued = 0;
+  const sampled = QUICK ? 50 : 200;
+  // MONLOG=/tmp/file keeps every command of the sample, with its source (a client or "lua"), to see where each goes.
+  const monlog: string[] = [];
+  monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    const name = String(args[0]).toLowerCase();
+    if (process.env.MONLOG) monlog.push(`${source} ${args.map((a) => String(a).slice(0, 60)).join(' ')}`);
+    if (source !== 'lua' && name !== 'info') clientIssued++;
+    if (source === 'lua' || !['evalsha', 'eval', 'fcall'].includes(name)) return;
+    const script = name === 'evalsha' ? (names.get(String(args[1])) ?? `ours ${String(args[1]).slice(0, 8)}`) : name === 'eval' ? `eval ${String(args[1]).replace(/\\n|\s+/g, ' ').trim().slice(0, 40)}` : String(args[1]);
+    scripts[script] = (scripts[script] ?? 0) + 1;
+  });
+  const sample = await Promise.all(Array.from({ length: sampled }, () => send(env)));
+  await answersDone(env, sample.map((s) => s.m), 120_000);
+  await sleep(200);
+  monitor.disconnect();
+  watcher.disconnect();
+  if (process.env.MONLOG) writeFileSync(process.env.MONLOG, monlog.join('\n'));
+  const scriptsPerAnswer = Object.fromEntries(
+    Object.entries(scripts)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => [k, round(v / sampled, 2)]),
+  );
+
+  // c) Latency at a fixed 50 questions a second: from the event sent to the final answer in Slack.
+  const paced = await openLoop(env, 50, QUICK ? 4 : 20);
+  await answersDone(env, paced.map((s) => s.m), 120_000);
+  const finals = paced.map((s) => (timeline(env, s.m).finalAt ?? Number.NaN) - s.sentAt).filter(Number.isFinite);
+
+  results.cost = {
+    answers: n,
+    redisCommandsPerAnswer: round(total / n, 1),
+    redisCommandsByCommand: byCommand,
+    scriptCallsPerAnswer: round(scriptCalls / n, 2),
+    clientIssuedCommandsPerAnswer: round(clientIssued / sampled, 1),
+    scriptsPerAnswer,
+    productCpuMsPerAnswer: round(productMs / n, 2),
+    cpuMsPerAnswer: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, round((v * 1000) / n, 2)])),
+    answersPerSecond: round(n / seconds),
+    finalAnswerAt50PerSecond: { p50: pct(finals, 50), p99: pct(finals, 99), n: finals.length },
+  };
+  row(`cost: Redis commands per answer (server's count, scripts' own commands included; ${n} answers at once)`, String(round(total / n, 1)), '≤ 15');
+  row(
+    '… by command',
+    Object.entries(byCommand)
+      .filter(([, v]) => v >= 0.05)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', '),
+    '',
+  );
+  row(`… commands the bot sends (a script call counts once; sampled over ${sampled})`, String(round(clientIssued / sampled, 1)), '');
+  row(`… script calls per answer; which (sampled over ${sampled})`, `${round(scriptCalls / n, 2)}; ${Object.entries(scriptsPerAnswer).map(([k, v]) => `${k} ${v}`).join(', ')}`, '');
+  row('… product CPU ms per answer (listener + worker processes)', `${round(productMs / n, 2)} (listener ${round(((cpu.listener ?? 0) * 1000) / n, 2)}, worker ${round(((cpu.workers ?? 0) * 1000) / n, 2)}; Redis ${round(((cpu.redis ?? 0) * 1000) / n, 2)}, fakes and driver ${round(((cpu['fakes and driver'] ?? 0) * 1000) / n, 2)})`, '≤ 3');
+  row('… answers/s, 1 listener + 1 worker', String(round(n / seconds)), '≥ 500');
+  row('… final answer at 50 q/s p50/p99 ms', `${pct(finals, 50)} / ${pct(finals, 99)}`, 'p50 ≤ 10, p99 ≤ 25');
+  await env.stop();
+}
+
+await costSection();
 
 // 4. Saturation throughput with a zero-latency model: 1, 2, 4 workers.
 // A quick run leaves out 4 workers (more processes than cores: a contention check, not a capacity one).

@@ -31,6 +31,7 @@ const LAYERS = [
     'stats.ts',
     'redis-connection.ts',
     'redis-clock.ts',
+    'cached-read.ts',
     'clock.ts',
     'redis-keys.ts',
     'metrics',

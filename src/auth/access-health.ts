@@ -6,6 +6,7 @@
  * process sees the DEL succeed and sends the recovery notice.
  */
 import type { Redis } from 'ioredis';
+import { cachedRead } from '../cached-read.ts';
 import type { Logger } from '../logger.ts';
 import { redisKeys } from '../redis-keys.ts';
 
@@ -29,6 +30,8 @@ export class AccessHealth {
   private readonly probeKey: string;
   /** This process has seen a problem recently: check for recovery on success. */
   private sawProblem = false;
+  /** Every answer asks; the state is read at most once a second per process (its own changes at once). */
+  private readonly read = cachedRead(1000, () => AccessHealth.read(this.redis, this.keyPrefix));
 
   constructor(
     private readonly redis: Redis,
@@ -47,7 +50,7 @@ export class AccessHealth {
   }
 
   async problem(): Promise<AccessProblem | undefined> {
-    const problem = await AccessHealth.read(this.redis, this.keyPrefix);
+    const problem = await this.read();
     if (problem) this.sawProblem = true;
     return problem;
   }
@@ -57,6 +60,7 @@ export class AccessHealth {
     this.sawProblem = true;
     const problem: AccessProblem = { ...p, since: Date.now() };
     const opened = await this.redis.set(this.stateKey, JSON.stringify(problem), 'NX');
+    this.read.forget();
     if (opened !== 'OK') return;
     this.logger.error({ code: problem.code, detail: problem.detail, fix: problem.fix }, 'Metis access needs a person');
     await this.notifier.needsPerson(problem).catch((err: unknown) => this.logger.error({ err }, 'could not alert the admins'));
@@ -69,7 +73,9 @@ export class AccessHealth {
     const raw = await this.redis.get(this.stateKey);
     if (!raw) return;
     // Only the process whose DEL removed the key sends the notice.
-    if ((await this.redis.del(this.stateKey)) !== 1) return;
+    const removed = await this.redis.del(this.stateKey);
+    this.read.forget();
+    if (removed !== 1) return;
     const problem = JSON.parse(raw) as AccessProblem;
     this.logger.info({ code: problem.code, downForMs: Date.now() - problem.since }, 'Metis access works again');
     await this.notifier.recovered(problem).catch((err: unknown) => this.logger.error({ err }, 'could not tell the admins'));

@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { AccessHealth } from '../auth/access-health.ts';
+import { cachedRead } from '../cached-read.ts';
 import { type AccessTokenSource, withAccessToken } from '../auth/access-token.ts';
 import { type Clock, realClock } from '../clock.ts';
 import { MetisError } from '../errors.ts';
@@ -54,6 +55,8 @@ export class ModelCatalog {
   /** The default-model problem last logged, so a bad setting is logged once, not at every fetch. */
   private loggedDefaultProblem: string | undefined;
   private readonly clock: Clock;
+  /** Every answer starts from the last snapshot: read (and parsed) at most once a second per process. */
+  private readonly known = cachedRead(1000, () => ModelCatalog.lastKnown(this.deps.redis, this.deps.keyPrefix));
 
   constructor(
     private readonly deps: {
@@ -78,9 +81,9 @@ export class ModelCatalog {
     this.freshMs = deps.freshMs ?? 60_000;
   }
 
-  /** The last snapshot any process fetched, however old (no gateway call). */
+  /** The last snapshot any process fetched, however old (no gateway call), as read within the last second. */
   lastKnown(): Promise<SnapshotView | undefined> {
-    return ModelCatalog.lastKnown(this.deps.redis, this.deps.keyPrefix);
+    return this.known();
   }
 
   static async lastKnown(redis: Redis, keyPrefix: string): Promise<SnapshotView | undefined> {
@@ -146,6 +149,7 @@ export class ModelCatalog {
     };
     await this.deps.redis.set(this.snapshotKey, JSON.stringify(snapshot));
     if (!snapshot.maintenance) await this.deps.redis.del(this.noticeKey);
+    this.known.forget();
     return snapshot;
   }
 
@@ -165,5 +169,6 @@ export class ModelCatalog {
   /** Remembers the maintenance notice a 503 carried, to show it in the model list. */
   async noteMaintenance(notice: string | undefined): Promise<void> {
     await this.deps.redis.set(this.noticeKey, notice || WORDS.maintenance_default_notice(), 'PX', NOTICE_TTL_MS);
+    this.known.forget();
   }
 }

@@ -62,7 +62,7 @@ export async function startListenerRole(config: Config, shared: Shared, logger: 
       const removed = await queue.removeIfParked(jobId);
       // A removed job never finishes in a worker, so its turn is given back here, or the asker's
       // later questions would queue behind it for good.
-      if (removed) await team.fairShare.finished(removed.user).catch((err: unknown) => logger.warn({ err, requestId: jobId }, 'could not release a cancelled question\'s turn'));
+      if (removed) await team.fairShare.finished(removed.user, { now: true }).catch((err: unknown) => logger.warn({ err, requestId: jobId }, 'could not release a cancelled question\'s turn'));
       return removed !== undefined;
     },
     defaultModel: config.gateway.defaultModel,

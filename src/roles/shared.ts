@@ -79,6 +79,9 @@ export async function buildShared(config: Config, role: Role, logger: Logger, cl
     control: new QueueControl(redis, prefix),
     fairShare: new FairShare(redis, prefix, config.sharing.userConcurrency),
   };
+  // Before Redis closes: the usage counts still gathering in this process.
+  closers.add('usage', () => team.usage.flush());
+  closers.add('fair-share', () => team.fairShare.flush().catch(() => undefined));
   const ops: OpsEndpoints = {
     health: async () => ({ ok: redis.status === 'ready', details: { role, redis: redis.status } }),
     readiness: [{ name: 'redis', check: () => (redis.status === 'ready' ? undefined : `Redis connection is ${redis.status}`) }],

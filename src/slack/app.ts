@@ -74,6 +74,8 @@ export async function startSlackListener(opts: {
         ...botIdentity,
         clientOptions,
         logger: boltLogger,
+        // Bolt's conversation store (context kept per conversation in memory) is never read here: a middleware less per event.
+        convoStore: false,
       })
     : new App({
         token: config.slack.botToken,
@@ -90,6 +92,8 @@ export async function startSlackListener(opts: {
         ...botIdentity,
         clientOptions,
         logger: boltLogger,
+        // Bolt's conversation store (context kept per conversation in memory) is never read here: a middleware less per event.
+        convoStore: false,
       });
 
   registerListeners(app, opts.deps);

@@ -2,7 +2,9 @@
  * Who may use the bot: allow lists of teams, channels, users and user groups
  * (an empty list allows everyone), and guests or external (Slack Connect)
  * users only when explicitly allowed. What Slack says about a user is cached
- * in Redis, so a check costs a Slack call at most once per hour per user.
+ * in Redis, so a check costs a Slack call at most once per hour per user,
+ * and in the process for a minute, so a busy asker costs Redis nothing per
+ * question.
  */
 import type { WebClient } from '@slack/web-api';
 import type { Redis } from 'ioredis';
@@ -29,8 +31,14 @@ interface UserFacts {
 
 const USER_TTL_SECONDS = 3600;
 const GROUP_TTL_SECONDS = 300;
+/** How long this process trusts what it last read about a user (Redis keeps it an hour). */
+const LOCAL_USER_MS = 60_000;
+/** Users remembered in the process at most (then it starts again: a bound, not a working set). */
+const LOCAL_USERS_MAX = 10_000;
 
 export class AccessPolicy {
+  private readonly localFacts = new Map<string, { facts: UserFacts; until: number }>();
+
   constructor(
     private readonly allow: Config['allow'],
     private readonly slack: WebClient,
@@ -70,6 +78,15 @@ export class AccessPolicy {
   }
 
   private async userFacts(user: string, workspace: string | undefined): Promise<UserFacts> {
+    const local = this.localFacts.get(user);
+    if (local && local.until > Date.now()) return local.facts;
+    const facts = await this.sharedUserFacts(user, workspace);
+    if (this.localFacts.size >= LOCAL_USERS_MAX) this.localFacts.clear();
+    this.localFacts.set(user, { facts, until: Date.now() + LOCAL_USER_MS });
+    return facts;
+  }
+
+  private async sharedUserFacts(user: string, workspace: string | undefined): Promise<UserFacts> {
     const key = redisKeys(this.keyPrefix).slackUser(user);
     const cached = await this.redis.get(key);
     if (cached) return JSON.parse(cached) as UserFacts;

@@ -34,12 +34,19 @@ if fresh then pending = redis.call('HINCRBY', KEYS[2], ARGV[1], 1) else pending 
 redis.call('EXPIRE', KEYS[2], 86400)
 return pending
 `;
-/** One question fewer pending for the user; the entry goes when none are left (one round trip, not two). */
+/** ARGV: user, count, user, count…: that many questions fewer pending for each; an entry goes when none are left. */
 const COUNT_DONE = `
-local left = redis.call('HINCRBY', KEYS[1], ARGV[1], -1)
-if left <= 0 then redis.call('HDEL', KEYS[1], ARGV[1]) end
-return left
+for i = 1, #ARGV, 2 do
+  local left = redis.call('HINCRBY', KEYS[1], ARGV[i], -tonumber(ARGV[i + 1]))
+  if left <= 0 then redis.call('HDEL', KEYS[1], ARGV[i]) end
+end
+return 0
 `;
+/**
+ * Finished questions are given back together, at most this long after the first: a busy worker finishes
+ * hundreds a second, mostly of a few people. Meanwhile their askers' next questions queue at most a turn later.
+ */
+const DONE_FLUSH_MS = 250;
 /** Slack redelivers within minutes; a message is remembered as seen for an hour. */
 const SEEN_SECONDS = 3600;
 
@@ -63,9 +70,48 @@ export class FairShare {
     return Math.min(MAX_PRIORITY, Math.max(1, pending));
   }
 
-  /** A question of `user` finished for good (answered, refused or failed). */
-  async finished(user: string): Promise<void> {
-    await this.redis.eval(COUNT_DONE, 1, this.pendingKey, user);
+  private done = new Map<string, number>();
+  private doneTimer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> = Promise.resolve();
+
+  private waiting: { resolve: () => void; reject: (err: unknown) => void }[] = [];
+
+  /**
+   * A question of `user` finished for good (answered, refused or failed); settles once that is written,
+   * within DONE_FLUSH_MS, or at once with `now` (a person is waiting on it).
+   */
+  finished(user: string, opts: { now?: boolean } = {}): Promise<void> {
+    this.done.set(user, (this.done.get(user) ?? 0) + 1);
+    const written = new Promise<void>((resolve, reject) => this.waiting.push({ resolve, reject }));
+    if (opts.now) void this.flush().catch(() => undefined);
+    else this.doneTimer ??= setTimeout(() => void this.flush().catch(() => undefined), DONE_FLUSH_MS).unref();
+    return written;
+  }
+
+  /** Writes the finished questions gathered so far (one script call); those waiting on them settle with it. */
+  flush(): Promise<void> {
+    clearTimeout(this.doneTimer);
+    this.doneTimer = undefined;
+    const batch = this.done;
+    const waiting = this.waiting;
+    this.done = new Map();
+    this.waiting = [];
+    if (batch.size === 0) {
+      for (const w of waiting) w.resolve();
+      return this.writing;
+    }
+    const args = [...batch].flatMap(([user, n]) => [user, String(n)]);
+    const written = this.writing.then(() => this.redis.eval(COUNT_DONE, 1, this.pendingKey, ...args)).then(() => undefined);
+    written.then(
+      () => {
+        for (const w of waiting) w.resolve();
+      },
+      (err: unknown) => {
+        for (const w of waiting) w.reject(err);
+      },
+    );
+    this.writing = written.catch(() => undefined);
+    return written;
   }
 
   /** Claims a running slot for the job; false when the person already has their share running. */

@@ -51,6 +51,8 @@ export class GatewayBudget {
   private seq = 0;
   private pauseReadAt = 0;
   private pausedUntil = 0;
+  /** Each model's token pause as last read: when, and until when it runs. */
+  private readonly tokenPauses = new Map<string, { at: number; until: Promise<number> }>();
   /** This process's waiters, in order: only the first asks Redis. */
   private line: Promise<void> = Promise.resolve();
 
@@ -115,11 +117,25 @@ export class GatewayBudget {
 
   /** Milliseconds until the model's token budget has room again (0 = now). */
   async tokensWaitMs(model: string): Promise<number> {
-    const pausedFor = Number(await this.redis.pttl(`${this.keyPrefix}:budget:tokens-paused:${model}`));
+    const pausedFor = await this.tokensPausedFor(model);
     if (pausedFor > 0) return pausedFor;
     if (this.limits.tokensPerMinute <= 0) return 0;
     const used = Number((await this.redis.get(this.minuteKey(model))) ?? 0);
     return used < this.limits.tokensPerMinute ? 0 : 60_000 - (this.clock.now() % 60_000) + 50;
+  }
+
+  /** A model's token pause (set on a 429 by any process): read at most once per PAUSE_READ_MS per model in this process. */
+  private async tokensPausedFor(model: string): Promise<number> {
+    const now = this.clock.now();
+    let read = this.tokenPauses.get(model);
+    if (!read || now - read.at > PAUSE_READ_MS) {
+      // Stored before it settles: the answers asking meanwhile share this one read.
+      const until = this.redis.pttl(`${this.keyPrefix}:budget:tokens-paused:${model}`).then((ms) => now + Number(ms));
+      read = { at: now, until };
+      this.tokenPauses.set(model, read);
+      until.catch(() => this.tokenPauses.get(model) === read && this.tokenPauses.delete(model));
+    }
+    return (await read.until) - this.clock.now();
   }
 
   async recordTokens(model: string, tokens: number): Promise<void> {
@@ -132,5 +148,6 @@ export class GatewayBudget {
   /** The gateway's token limit answered 429: nobody asks that model until its minute window has reset. */
   async pauseTokens(model: string, ms = 60_000): Promise<void> {
     await this.redis.eval(PAUSE, 1, `${this.keyPrefix}:budget:tokens-paused:${model}`, ms);
+    this.tokenPauses.delete(model); // this process sees its own pause at once
   }
 }

@@ -67,7 +67,12 @@ describe.each(['socket', 'http'] as const)('stopping an answer (%s mode)', (mode
     expect(JSON.stringify(final?.blocks)).not.toContain('stop_answer');
     const audit = await h.redis.xrevrange(`${h.prefix}:audit`, '+', '-', 'COUNT', 1);
     expect(audit[0]?.[1]).toEqual(expect.arrayContaining(['outcome', 'stopped']));
-    const usage = await h.redis.hgetall(`${h.prefix}:usage:${new Date().toISOString().slice(0, 10)}`);
+    // Usage counts are written together within a second.
+    const harness2 = h;
+    const usage = await waitFor(async () => {
+      const u = await harness2.redis.hgetall(`${harness2.prefix}:usage:${new Date().toISOString().slice(0, 10)}`);
+      return u['all:stopped'] ? u : undefined;
+    }, 'the usage counts written');
     expect(usage['all:stopped']).toBe('1');
     expect(usage['all:requests']).toBe('1');
     // A follow-up sends the stopped text back as the model's words, without the bot's mark.
