@@ -125,9 +125,12 @@ export async function startWorkspace(opts: { slack: FakeSlack; port?: number; mo
     };
   };
 
-  /** Changes whenever a message is posted, edited or deleted, or something only I see arrives. */
+  /**
+   * Changes whenever a message is posted, edited, streamed into (a native stream grows its text without an
+   * edit) or deleted, or something only I see arrives.
+   */
   const version = () =>
-    `${slack.messages.length}/${slack.messages.reduce((n, m) => n + m.edits + (m.deleted ? 1 : 0), 0)}/${slack.responses.length}/${slack.ephemerals.length}/${local.length}`;
+    `${slack.messages.length}/${slack.messages.reduce((n, m) => n + m.edits + m.text.length + (m.streaming ? 1 : 0) + (m.deleted ? 1 : 0), 0)}/${slack.responses.length}/${slack.ephemerals.length}/${local.length}`;
 
   async function post(body: Record<string, unknown>): Promise<Record<string, unknown>> {
     const channel = CHANNELS.find((c) => c.id === body.channel);

@@ -19,7 +19,14 @@ export interface UserNamesOptions {
   concurrency?: number;
 }
 
-const DEFAULTS = { maxLookupsPerRequest: 50, ttlSeconds: 3600, concurrency: 5 };
+/** How long a name is trusted, fleet-wide, by default. */
+export const NAME_TTL_SECONDS = 3600;
+const DEFAULTS = { maxLookupsPerRequest: 50, ttlSeconds: NAME_TTL_SECONDS, concurrency: 5 };
+
+/** The name people see for a user as users.info describes them. */
+export function displayName(u: { profile?: { display_name?: string }; real_name?: string; name?: string } | undefined, id: string): string {
+  return u?.profile?.display_name || u?.real_name || u?.name || id;
+}
 /** Ids read from Redis per MGET. */
 const READ_CHUNK = 500;
 
@@ -71,8 +78,7 @@ export class UserNames {
       for (let id = queue.shift(); id !== undefined && !stopped; id = queue.shift()) {
         try {
           const res = await this.client.users.info({ user: id });
-          const u = res.user;
-          found.push([id, u?.profile?.display_name || u?.real_name || u?.name || id]);
+          found.push([id, displayName(res.user, id)]);
         } catch (err) {
           const f = slackFailure(err);
           if (f?.error === 'ratelimited') {

@@ -8,6 +8,7 @@
  */
 import type { WebClient } from '@slack/web-api';
 import type { Redis } from 'ioredis';
+import { displayName, NAME_TTL_SECONDS } from '../reply/user-names.ts';
 import type { Config } from '../config.ts';
 import { MetisError } from '../errors.ts';
 import { type SlackFailure, slackFailure } from '../reply/web-client.ts';
@@ -94,6 +95,8 @@ export class AccessPolicy {
     try {
       const res = await this.slack.users.info({ user });
       const u = res.user as { is_restricted?: boolean; is_ultra_restricted?: boolean; is_stranger?: boolean; team_id?: string } | undefined;
+      // The same answer names the asker: remembered for the model's context, so that is not a second users.info.
+      void this.redis.set(redisKeys(this.keyPrefix).slackName(user), displayName(res.user, user), 'EX', NAME_TTL_SECONDS).catch(() => undefined);
       facts = {
         guest: Boolean(u?.is_restricted || u?.is_ultra_restricted),
         teamId: u?.team_id,

@@ -38,6 +38,8 @@ describe.each(['socket', 'http'] as const)('answering in %s mode', (mode) => {
     expect(chat?.body.stream).toBe(true);
     expect(chat?.body.messages.at(-1)).toEqual({ role: 'user', content: 'Ada: what is RDMA?' });
     expect(chat?.authorization).toBe('Bearer valid-token');
+    // Slack described the asker once: the allow-list check's users.info named them for the model too.
+    expect(h.slack.callsOf('users.info')).toHaveLength(1);
   });
 
   it('uses the first Live model when none is named', async () => {
