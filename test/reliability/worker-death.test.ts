@@ -15,7 +15,8 @@ const LONG_ANSWER = Array.from({ length: 60 }, (_, i) => `word${i}`).join(' ');
 
 async function setup(extra: Record<string, string> = {}, pace: { chunkDelayMs: number; randomSplits?: boolean } = { chunkDelayMs: 3 }) {
   const { slack, gateway } = await bots.fakes({ ...pace, reply: () => LONG_ANSWER });
-  const env = botEnv(slack, gateway, { WORKER_LOCK_SECONDS: '2', METIS_SLACK_EDIT_INTERVAL_SECONDS: '0.1', ...extra });
+  // Edited answers unless a test asks otherwise: what is shown is one message that a worker taking over edits on.
+  const env = botEnv(slack, gateway, { WORKER_LOCK_SECONDS: '2', METIS_SLACK_EDIT_INTERVAL_SECONDS: '0.1', SLACK_STREAMING: 'edit', ...extra });
   return { env, slack, gateway };
 }
 
@@ -43,6 +44,31 @@ describe('worker processes', () => {
     expect(done.ts).toBe(placeholder.ts);
     expect(done.text).toBe(LONG_ANSWER);
     expect(s.botReplies('C0CHAN', q.ts)).toHaveLength(1);
+    expect(gateway.chatRequests).toHaveLength(2);
+  }, 60_000);
+
+  it('a worker killed while its answer streams natively: another finishes it, and the whole answer is shown once', async () => {
+    const { env, slack: s, gateway } = await setup({ SLACK_STREAMING: 'native' });
+    const listener = bots.run(['start', '--role', 'listener'], env);
+    const first = bots.run(['start', '--role', 'worker'], env);
+    await started(listener);
+    await started(first);
+    await s.waitForSocket();
+    const q = s.postAsUser({ channel: 'C0CHAN', user: 'U0HUMAN', text: `<@${BOT_USER_ID}> tell me a long story` });
+    await s.sendSocketEvent(s.eventFor(q, 'app_mention'));
+    await waitFor(() => s.botReplies('C0CHAN', q.ts).find((m) => m.streaming && m.text.startsWith('word0')), 'part of the answer, streaming', 15_000);
+    const second = bots.run(['start', '--role', 'worker'], env);
+    await started(second);
+    first.child.kill('SIGKILL');
+    await first.exit;
+
+    await waitFor(
+      () => s.botReplies('C0CHAN', q.ts).find((m) => m.metadata?.event_type === 'metis_answer' && !m.streaming),
+      'the complete answer',
+      30_000,
+    );
+    const shown = s.botReplies('C0CHAN', q.ts).filter((m) => !m.deleted && m.text.trim() !== '');
+    expect(shown.map((m) => m.text).join('')).toBe(LONG_ANSWER);
     expect(gateway.chatRequests).toHaveLength(2);
   }, 60_000);
 
