@@ -130,7 +130,9 @@ let counter = 0;
 /** Sends one mention the way the env's mode delivers; resolves with the ack time. */
 async function send(env: Env, text?: string, user = 'U0HUMAN'): Promise<{ m: FakeMessage; sentAt: number; ackMs: number }> {
   counter++;
-  const m = env.slack.postAsUser({ channel: `C0B${counter % 20}`, user, text: `<@${BOT_USER_ID}> ${text ?? `bench question ${counter}`}` });
+  // Spread over many channels: Slack allows about one post a second per channel, and the bot spaces each
+  // channel's posts to match, so a few channels would measure that limit rather than the bot.
+  const m = env.slack.postAsUser({ channel: `C0B${counter % 1000}`, user, text: `<@${BOT_USER_ID}> ${text ?? `bench question ${counter}`}` });
   const event = env.slack.eventFor(m, 'app_mention');
   const sentAt = Date.now();
   if (env.mode === 'http') {

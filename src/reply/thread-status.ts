@@ -23,6 +23,9 @@ export const STATUS_REFRESH_MS = 100_000;
 /** Slack rotates at most 10 loading messages. */
 const MAX_LOADING = 10;
 
+/** Counts one call in this minute's key, which lives two minutes (one script: two commands, not MULTI's four). */
+const TAKE_STATUS = `local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('EXPIRE', KEYS[1], 120) end return n`;
+
 /** The fleet's setStatus calls this minute, counted in Redis: past the budget a status is simply not set. */
 export class StatusBudget {
   constructor(
@@ -35,7 +38,7 @@ export class StatusBudget {
   async take(): Promise<boolean> {
     if (this.perMinute <= 0) return false;
     const key = redisKeys(this.keyPrefix).statusCalls(Math.floor(Date.now() / 60_000));
-    const [[, n]] = (await this.redis.multi().incr(key).expire(key, 120).exec()) as [[unknown, number], unknown];
+    const n = Number(await this.redis.eval(TAKE_STATUS, 1, key));
     return n <= this.perMinute;
   }
 }
