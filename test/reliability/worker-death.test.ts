@@ -5,7 +5,7 @@
  * past the grace period, exits anyway and leaves the answer to another worker.
  */
 import { describe, expect, it } from 'vitest';
-import { BOT_USER_ID } from '../fakes/slack.ts';
+import { BOT_USER_ID, type FakeMessage } from '../fakes/slack.ts';
 import { botEnv, botProcesses, started } from '../helpers/process.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -20,21 +20,30 @@ async function setup(extra: Record<string, string> = {}, pace: { chunkDelayMs: n
   return { env, slack, gateway };
 }
 
+/**
+ * A listener and a worker; a long question; once `partShown` finds part of the answer in the thread, a second
+ * worker starts and the first is killed (SIGKILL). Returns the question and the message part of it was in.
+ */
+async function killWorkerMidAnswer(env: Record<string, string>, s: Awaited<ReturnType<typeof setup>>['slack'], partShown: (m: FakeMessage) => boolean) {
+  const listener = bots.run(['start', '--role', 'listener'], env);
+  const first = bots.run(['start', '--role', 'worker'], env);
+  await started(listener);
+  await started(first);
+  await s.waitForSocket();
+  const q = s.postAsUser({ channel: 'C0CHAN', user: 'U0HUMAN', text: `<@${BOT_USER_ID}> tell me a long story` });
+  await s.sendSocketEvent(s.eventFor(q, 'app_mention'));
+  const part = await waitFor(() => s.botReplies('C0CHAN', q.ts).find(partShown), 'part of the answer', 15_000);
+  const second = bots.run(['start', '--role', 'worker'], env);
+  await started(second);
+  first.child.kill('SIGKILL');
+  await first.exit;
+  return { q, part };
+}
+
 describe('worker processes', () => {
   it('a worker killed mid-answer: another takes over, and there is one complete answer in the same message', async () => {
     const { env, slack: s, gateway } = await setup();
-    const listener = bots.run(['start', '--role', 'listener'], env);
-    const first = bots.run(['start', '--role', 'worker'], env);
-    await started(listener);
-    await started(first);
-    await s.waitForSocket();
-    const q = s.postAsUser({ channel: 'C0CHAN', user: 'U0HUMAN', text: `<@${BOT_USER_ID}> tell me a long story` });
-    await s.sendSocketEvent(s.eventFor(q, 'app_mention'));
-    const placeholder = await waitFor(() => s.botReplies('C0CHAN', q.ts).find((m) => m.text.startsWith('word0')), 'part of the answer', 15_000);
-    const second = bots.run(['start', '--role', 'worker'], env);
-    await started(second);
-    first.child.kill('SIGKILL');
-    await first.exit;
+    const { q, part: placeholder } = await killWorkerMidAnswer(env, s, (m) => m.text.startsWith('word0'));
 
     const done = await waitFor(
       () => s.botReplies('C0CHAN', q.ts).find((m) => m.metadata?.event_type === 'metis_answer'),
@@ -49,18 +58,7 @@ describe('worker processes', () => {
 
   it('a worker killed while its answer streams natively: another finishes it, and the whole answer is shown once', async () => {
     const { env, slack: s, gateway } = await setup({ SLACK_STREAMING: 'native' });
-    const listener = bots.run(['start', '--role', 'listener'], env);
-    const first = bots.run(['start', '--role', 'worker'], env);
-    await started(listener);
-    await started(first);
-    await s.waitForSocket();
-    const q = s.postAsUser({ channel: 'C0CHAN', user: 'U0HUMAN', text: `<@${BOT_USER_ID}> tell me a long story` });
-    await s.sendSocketEvent(s.eventFor(q, 'app_mention'));
-    await waitFor(() => s.botReplies('C0CHAN', q.ts).find((m) => m.streaming && m.text.startsWith('word0')), 'part of the answer, streaming', 15_000);
-    const second = bots.run(['start', '--role', 'worker'], env);
-    await started(second);
-    first.child.kill('SIGKILL');
-    await first.exit;
+    const { q } = await killWorkerMidAnswer(env, s, (m) => m.streaming === true && m.text.startsWith('word0'));
 
     await waitFor(
       () => s.botReplies('C0CHAN', q.ts).find((m) => m.metadata?.event_type === 'metis_answer' && !m.streaming),

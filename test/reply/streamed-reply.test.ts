@@ -66,6 +66,17 @@ function fleet(b: Budgets = {}) {
 const question = () => slack.postAsUser({ channel: CHANNEL, user: 'U0HUMAN', text: 'a question' }).ts;
 const shown = (threadTs: string) => slack.botReplies(CHANNEL, threadTs).map((m) => m.text);
 
+/** Two questions, each with its answer begun in the fleet, the first first. */
+async function twoBegun(f: ReturnType<typeof fleet>) {
+  const first = question();
+  const second = question();
+  const a = f.open(first);
+  const b = f.open(second);
+  await a.begin('_Asking…_');
+  await b.begin('_Asking…_');
+  return { first, second, a, b };
+}
+
 /** What today's edited message shows for `answer`, in a thread of its own. */
 async function editedLayout(answer: string, maxChars: number): Promise<string[]> {
   const threadTs = question();
@@ -150,12 +161,7 @@ describe('the streamed Reply', () => {
   it('falls back to edits once the fleet has spent its Tier-2 budget', async () => {
     // Room for one stream's start and stop a minute.
     const f = fleet({ streamCallsPerMinute: 2 });
-    const first = question();
-    const second = question();
-    const a = f.open(first);
-    const b = f.open(second);
-    await a.begin('_Asking…_');
-    await b.begin('_Asking…_');
+    const { first, second, a, b } = await twoBegun(f);
     a.update('First answer, ');
     b.update('Second answer, ');
     await a.finish('First answer, streamed.');
@@ -169,12 +175,7 @@ describe('the streamed Reply', () => {
   it('past every budget posts no placeholder and the whole answer once when done', async () => {
     // One answer may hold an edited message (4 edits a minute); no native streams.
     const f = fleet({ editsPerMinute: 4, streamCallsPerMinute: 0 });
-    const first = question();
-    const second = question();
-    const a = f.open(first);
-    const b = f.open(second);
-    await a.begin('_Asking…_');
-    await b.begin('_Asking…_');
+    const { first, second, a, b } = await twoBegun(f);
     expect(shown(first)).toEqual(['_Asking…_']);
     expect(shown(second)).toEqual([]);
     b.update('The second ');
@@ -197,12 +198,7 @@ describe('the streamed Reply', () => {
     // One edited message allowed; 6 stream calls a minute: one stream now, the next 20 s later.
     const clock = new ManualClock();
     const f = fleet({ editsPerMinute: 4, streamCallsPerMinute: 6, clock });
-    const first = question();
-    const second = question();
-    const a = f.open(first);
-    const b = f.open(second);
-    await a.begin('_Asking…_');
-    await b.begin('_Asking…_');
+    const { first, second, a, b } = await twoBegun(f);
     expect(shown(second)).toEqual([]);
     a.update('First answer streams ');
     b.update('Second answer waits ');
