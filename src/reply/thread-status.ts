@@ -20,6 +20,13 @@ import { slackFailure } from './web-client.ts';
 
 /** Slack clears a status after 2 minutes without a message; it is set again well before. */
 export const STATUS_REFRESH_MS = 100_000;
+/**
+ * An answer's first status waits this long: most answers start writing sooner,
+ * and a status shown for a moment costs two Slack calls and two budget checks
+ * for nothing a person can read (measured: 2 of the ~4 Slack calls and 4 of the
+ * ~70 Redis commands of a quick answer).
+ */
+export const STATUS_GRACE_MS = 700;
 /** Slack rotates at most 10 loading messages. */
 const MAX_LOADING = 10;
 
@@ -61,6 +68,8 @@ export interface ThreadStatusTarget {
   shown?: string;
   /** What another process may have shown on the thread (the listener's queue position), asked at the last clear. */
   shownElsewhere?: () => Promise<string | undefined>;
+  /** A first status waits this long, and is not shown if cleared by then (STATUS_GRACE_MS for answers; 0: at once). */
+  graceMs?: number;
 }
 
 export class ThreadStatus {
@@ -73,6 +82,8 @@ export class ThreadStatus {
   private elsewhereKnown = false;
   private stopRefresh: (() => void) | undefined;
   private sending: Promise<void> = Promise.resolve();
+  /** A first status waiting out its grace: when it ends. */
+  private graceEnds: Promise<void> | undefined;
 
   constructor(
     private readonly slack: WebClient,
@@ -111,13 +122,37 @@ export class ThreadStatus {
     if (this.refused || (status === this.current && !opts.again)) return this.sending;
     const loading = opts.loading ?? [status];
     this.current = status;
-    this.stop();
-    if (opts.refresh !== false) this.stopRefresh = this.clock.every(STATUS_REFRESH_MS, () => void this.send(this.current, loading));
-    return this.send(status, loading);
+    this.stopRefreshing();
+    if (opts.refresh === false) {
+      this.graceEnds = undefined;
+      return this.send(status, loading);
+    }
+    if (this.graceEnds) return this.sending; // the status waiting out its grace becomes this one
+    const grace = this.target.graceMs ?? 0;
+    if (grace <= 0 || this.onSlack !== '') return this.show(loading);
+    // Whatever it says when the grace ends is shown then; a clear (or stop) before that shows nothing.
+    const ends = this.clock.sleep(grace).then(() => {
+      if (this.graceEnds !== ends) return;
+      this.graceEnds = undefined;
+      if (this.current !== '') void this.show([this.current]);
+    });
+    this.graceEnds = ends;
+    return this.sending;
   }
 
-  /** Stops refreshing, leaving what it shows (Slack's timeout clears it). */
+  /** Sends what it shows now, and refreshes it until cleared or stopped. */
+  private show(loading: readonly string[]): Promise<void> {
+    this.stopRefresh = this.clock.every(STATUS_REFRESH_MS, () => void this.send(this.current, loading));
+    return this.send(this.current, loading);
+  }
+
+  /** Stops refreshing (and a status still in its grace is not shown), leaving what it shows (Slack's timeout clears it). */
   stop(): void {
+    this.graceEnds = undefined;
+    this.stopRefreshing();
+  }
+
+  private stopRefreshing(): void {
     this.stopRefresh?.();
     this.stopRefresh = undefined;
   }

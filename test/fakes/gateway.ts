@@ -66,7 +66,8 @@ export type ChatFault =
   | { kind: 'in-band-error'; afterChunks: number; message?: string } // 200 stream, N normal content chunks, then the chatcmpl-api-error chunk + [DONE] exactly as §5
   | { kind: 'drop'; afterChunks: number } // stream N chunks then destroy the socket (no [DONE])
   | { kind: 'stall'; afterChunks: number } // stream N chunks then send nothing more (keep socket open until server close)
-  | { kind: 'garbage' }; // 200 text/event-stream with non-JSON `data:` lines
+  | { kind: 'garbage' } // 200 text/event-stream with non-JSON `data:` lines
+  | { kind: 'hold'; until: Promise<void> }; // the model takes its time: nothing is sent until `until` settles, then the answer as usual
 
 export interface FakeGatewayOptions {
   models?: FakeModel[]; // default: the four models of the contract §2.3 example + gpt-oss-120b (Live)
@@ -1110,7 +1111,7 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
       if (alive(res)) res.end();
       return;
     }
-    if (fault && fault.kind !== 'status') {
+    if (fault && fault.kind !== 'status' && fault.kind !== 'hold') {
       // The first afterChunks content deltas, preceded by the role chunk if there are any.
       const n = Math.max(0, fault.afterChunks);
       const prefix = n > 0 ? [events.role, ...events.contents.slice(0, n)] : [];
@@ -1215,8 +1216,12 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
     if (found.status !== 'Live')
       return sendError(res, 503, 'internal_endpoint_error', `${pyRepr(found.name)} is not currently live on Metis.`);
 
-    const fault = faults.shift();
+    let fault = faults.shift();
     if (fault?.kind === 'status') return sendFaultStatus(res, fault);
+    if (fault?.kind === 'hold') {
+      await fault.until;
+      fault = undefined;
+    }
 
     const messages = (payload.messages as Record<string, unknown>[]).map((m) => ({ role: String(m.role), content: m.content }));
     if (!fault && found.contextWindowTokens !== undefined) {

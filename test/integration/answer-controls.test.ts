@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { startService } from '../../src/main.ts';
-import { STATUS_REFRESH_MS } from '../../src/reply/thread-status.ts';
+import { STATUS_GRACE_MS, STATUS_REFRESH_MS } from '../../src/reply/thread-status.ts';
 import { STATUS_TIMEOUT_MS } from '../fakes/slack-assistant.ts';
 import { laterQuestionAnswered } from '../helpers/barrier.ts';
 import { capturedLogger } from '../helpers/captured-logger.ts';
@@ -131,7 +131,10 @@ describe("Slack's thread status while an answer is awaited", () => {
     const q = await h.mention({ text: `<@${BOT_USER_ID}> slow one` });
     const harness = h;
     const asking = () => harness.slack.assistant.statusCallsIn(q.channel, q.ts).filter((c) => c.status === 'asking Meta-Llama-3.1-8B-Instruct…');
-    await waitFor(() => asking().length === 1 && harness.gateway.chatRequests.length === 1, 'the status naming the model');
+    await waitFor(() => harness.gateway.chatRequests.length === 1, 'the question to be asked');
+    expect(asking()).toHaveLength(0); // a first status waits out its grace
+    clock.advance(STATUS_GRACE_MS);
+    await waitFor(() => asking().length === 1, 'the status naming the model');
     expect(asking()[0]?.loading).toEqual(['asking Meta-Llama-3.1-8B-Instruct…']);
     clock.advance(STATUS_REFRESH_MS);
     expect(STATUS_REFRESH_MS).toBeLessThan(STATUS_TIMEOUT_MS);
@@ -148,9 +151,17 @@ describe("Slack's thread status while an answer is awaited", () => {
   });
 
   it('is cleared before the answer text is shown, and set a handful of times, not per token', async () => {
-    h = await startHarness({ mode: 'socket' });
+    const clock = new ManualClock();
+    h = await startHarness({ mode: 'socket', clock });
     h.gateway.setReply(() => 'word '.repeat(200));
+    let answerNow = () => undefined as void;
+    h.gateway.injectChatFault({ kind: 'hold', until: new Promise<void>((r) => (answerNow = r)) });
     const q = await h.mention({ text: `<@${BOT_USER_ID}> many words` });
+    const harness = h;
+    await waitFor(() => harness.gateway.chatRequests.length === 1, 'the question to be asked');
+    clock.advance(STATUS_GRACE_MS); // the model is slower than the status's grace
+    await waitFor(() => harness.slack.assistant.statusCallsIn(q.channel, q.ts).length === 1, 'the status');
+    answerNow();
     await h.reply(q);
     const statuses = h.slack.assistant.statusCallsIn(q.channel, q.ts).map((c) => c.status);
     expect(statuses).toEqual(['asking Meta-Llama-3.1-8B-Instruct…', '']);
@@ -159,6 +170,16 @@ describe("Slack's thread status while an answer is awaited", () => {
     const firstText = h.slack.calls.findIndex((c) => c.method === 'chat.update' && JSON.stringify(c.params.blocks ?? '').includes('word'));
     expect(cleared).toBeGreaterThan(-1);
     expect(firstText).toBeGreaterThan(cleared);
+  });
+
+  it('is not shown at all for an answer that starts within its grace', async () => {
+    const clock = new ManualClock();
+    h = await startHarness({ mode: 'socket', clock });
+    const q = await h.mention({ text: `<@${BOT_USER_ID}> quick one` });
+    await h.reply(q);
+    clock.advance(STATUS_GRACE_MS);
+    await laterQuestionAnswered(h);
+    expect(h.slack.callsOf('assistant.threads.setStatus')).toHaveLength(0);
   });
 
   it('says how many questions are ahead while one waits for a worker, and why a parked one waits', async () => {
@@ -180,20 +201,37 @@ describe("Slack's thread status while an answer is awaited", () => {
   });
 
   it('past the fleet budget, answers go without one, and no status is left up over an answer', async () => {
-    h = await startHarness({ mode: 'socket', env: { WORKER_CONCURRENCY: '8', METIS_SLACK_STATUS_PER_MINUTE: '10' } });
-    const questions = await Promise.all(Array.from({ length: 40 }, (_, i) => h.mention({ text: `<@${BOT_USER_ID}> question ${i}` })));
+    const clock = new ManualClock();
+    h = await startHarness({ mode: 'socket', clock, env: { WORKER_CONCURRENCY: '8', METIS_USER_CONCURRENCY: '0', METIS_SLACK_STATUS_PER_MINUTE: '3' } });
+    // The first eight are slower than a status's grace, so each of them wants one.
+    let answerNow = () => undefined as void;
+    const held = new Promise<void>((r) => (answerNow = r));
+    for (let i = 0; i < 8; i++) h.gateway.injectChatFault({ kind: 'hold', until: held });
+    const questions = await Promise.all(Array.from({ length: 20 }, (_, i) => h.mention({ text: `<@${BOT_USER_ID}> question ${i}` })));
+    const harness = h;
+    await waitFor(() => harness.gateway.chatRequests.length === 8, 'eight questions asked');
+    clock.advance(STATUS_GRACE_MS);
+    // The budget counts per clock minute: a run that spans the turn of a minute may use two minutes' worth.
+    await waitFor(() => harness.slack.assistant.statusCalls.length >= 3, 'the statuses the budget allows');
+    answerNow();
     for (const q of questions) await h.reply(q, { timeoutMs: 30_000 });
     const sets = h.slack.assistant.statusCalls.filter((c) => c.status !== '');
-    // The budget counts per clock minute: a run that spans the turn of a minute may use two minutes' worth.
-    expect(sets.length).toBeLessThanOrEqual(20);
-    expect(sets.length).toBeLessThan(questions.length);
+    expect(sets.length).toBeLessThanOrEqual(6);
     for (const q of questions) expect(h.slack.assistant.statusCallsIn(q.channel, q.ts).at(-1)?.status ?? '').toBe('');
   });
 
   it('refused by Slack, is given up for that answer while the placeholder carries on', async () => {
-    h = await startHarness({ mode: 'socket' });
+    const clock = new ManualClock();
+    h = await startHarness({ mode: 'socket', clock });
     h.slack.failNext('assistant.threads.setStatus', { error: 'not_allowed_token_type' });
+    let answerNow = () => undefined as void;
+    h.gateway.injectChatFault({ kind: 'hold', until: new Promise<void>((r) => (answerNow = r)) });
     const q = await h.mention({ text: `<@${BOT_USER_ID}> hello` });
+    const harness = h;
+    await waitFor(() => harness.gateway.chatRequests.length === 1, 'the question to be asked');
+    clock.advance(STATUS_GRACE_MS);
+    await waitFor(() => harness.slack.callsOf('assistant.threads.setStatus').length === 1, 'the refused status');
+    answerNow();
     const [answer] = await h.reply(q);
     expect(answer?.text).toBe('You said: Ada: hello');
     expect(h.slack.callsOf('assistant.threads.setStatus')).toHaveLength(1);
@@ -296,10 +334,18 @@ describe('a reasoning model', () => {
       },
     ],
   ])('(%s) shows "thinking…" while it reasons, then a "thought for" line before the answer, never the reasoning', async (_kind, setUp) => {
-    // Sent slowly (the reasoning takes a second or more), so the line is shown.
-    h = await startHarness({ mode: 'socket', gateway: { chunkDelayMs: 2 } });
+    // Sent slowly (the reasoning takes a second or more), so the line is shown; the model starts after the status's grace.
+    const clock = new ManualClock();
+    h = await startHarness({ mode: 'socket', clock, gateway: { chunkDelayMs: 2 } });
     setUp(h.gateway);
+    let answerNow = () => undefined as void;
+    h.gateway.injectChatFault({ kind: 'hold', until: new Promise<void>((r) => (answerNow = r)) });
     const q = await h.mention({ text: `<@${BOT_USER_ID}> the answer?` });
+    const harness = h;
+    await waitFor(() => harness.gateway.chatRequests.length === 1, 'the question to be asked');
+    clock.advance(STATUS_GRACE_MS);
+    await waitFor(() => harness.slack.assistant.statusCallsIn(q.channel, q.ts).length === 1, 'the status');
+    answerNow();
     const [answer] = await h.reply(q, { timeoutMs: 30_000 });
     expect(answer?.text).toMatch(/^_Thought for \d+ s\._\n\nThe answer is 42\.$/);
     expect(everythingShown(h)).not.toContain('pondering');

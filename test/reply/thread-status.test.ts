@@ -6,12 +6,13 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { plainStatus, STATUS_REFRESH_MS, StatusBudget, ThreadStatus } from '../../src/reply/thread-status.ts';
+import { plainStatus, STATUS_GRACE_MS, STATUS_REFRESH_MS, StatusBudget, ThreadStatus } from '../../src/reply/thread-status.ts';
 import { createWebClient } from '../../src/reply/web-client.ts';
 import { STATUS_TIMEOUT_MS } from '../fakes/slack-assistant.ts';
 import { BOT_TOKEN, type FakeSlack, startFakeSlack } from '../fakes/slack.ts';
 import { capturedLogger } from '../helpers/captured-logger.ts';
 import { ManualClock } from '../helpers/manual-clock.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const CHANNEL = 'C0CHAN';
 let redis: Redis;
@@ -27,12 +28,13 @@ afterEach(() => slack.close());
 
 const newBudget = (perMinute: number) => new StatusBudget(redis, `t${randomBytes(4).toString('hex')}`, perMinute);
 
-function statusFor(budget: StatusBudget, opts: { clock?: ManualClock; threadTs?: string; elsewhere?: () => Promise<string | undefined> } = {}) {
+function statusFor(budget: StatusBudget, opts: { clock?: ManualClock; threadTs?: string; elsewhere?: () => Promise<string | undefined>; graceMs?: number } = {}) {
   const { logger } = capturedLogger('debug');
   const client = createWebClient(BOT_TOKEN, slack.apiUrl, logger);
   const clock = opts.clock ?? new ManualClock();
   const threadTs = opts.threadTs ?? slack.postAsUser({ channel: CHANNEL, user: 'U0HUMAN', text: 'q' }).ts;
-  return { status: new ThreadStatus(client, budget, clock, { channel: CHANNEL, threadTs, logger, ...(opts.elsewhere ? { shownElsewhere: opts.elsewhere } : {}) }), threadTs, clock };
+  const target = { channel: CHANNEL, threadTs, logger, graceMs: opts.graceMs, ...(opts.elsewhere ? { shownElsewhere: opts.elsewhere } : {}) };
+  return { status: new ThreadStatus(client, budget, clock, target), threadTs, clock };
 }
 
 describe('the thread status', () => {
@@ -73,6 +75,31 @@ describe('the thread status', () => {
     await again.status.clear({ last: true });
     await again.status.clear({ last: true });
     expect(slack.assistant.statusCallsIn(CHANNEL, threadTs).map((c) => c.status)).toEqual(['']);
+  });
+
+  it("an answer's first status waits out its grace: cleared sooner, nothing is sent; still wanted, the latest one is shown and refreshed", async () => {
+    const quick = statusFor(newBudget(100), { graceMs: STATUS_GRACE_MS });
+    await quick.status.set('asking m…');
+    await quick.status.set('thinking…');
+    await quick.status.clear({ last: true });
+    quick.clock.advance(STATUS_GRACE_MS);
+    // A barrier: a later status on the same thread, sent at once, is the only call.
+    const later = statusFor(newBudget(100), { threadTs: quick.threadTs });
+    await later.status.set('later');
+    expect(slack.assistant.statusCallsIn(CHANNEL, quick.threadTs).map((c) => c.status)).toEqual(['later']);
+
+    const { status, threadTs, clock } = statusFor(newBudget(100), { graceMs: STATUS_GRACE_MS });
+    await status.set('asking m…');
+    clock.advance(STATUS_GRACE_MS - 1);
+    await status.set('thinking…');
+    expect(slack.assistant.statusCallsIn(CHANNEL, threadTs)).toHaveLength(0);
+    clock.advance(1);
+    await waitFor(() => slack.assistant.statusCallsIn(CHANNEL, threadTs).length === 1, 'the status after its grace');
+    expect(slack.assistant.statusCallsIn(CHANNEL, threadTs)[0]?.status).toBe('thinking…');
+    clock.advance(STATUS_REFRESH_MS);
+    await waitFor(() => slack.assistant.statusCallsIn(CHANNEL, threadTs).length === 2, 'the refresh');
+    await status.clear();
+    expect(slack.assistant.statusCallsIn(CHANNEL, threadTs).map((c) => c.status)).toEqual(['thinking…', 'thinking…', '']);
   });
 
   it('refused once, asks no more', async () => {

@@ -10,7 +10,7 @@ import { METADATA } from '../../conversation/build-messages.ts';
 import type { Logger } from '../../logger.ts';
 import { markdownMessage } from '../../reply/message-builders.ts';
 import type { Reply } from '../../reply/reply.ts';
-import type { ThreadStatus } from '../../reply/thread-status.ts';
+import { STATUS_GRACE_MS, type ThreadStatus } from '../../reply/thread-status.ts';
 import type { AuditEntry } from '../../team/usage.ts';
 import { type AnswerJobData, type AnswerProgress, type AnswerRequest, progressOf, requestOf } from '../answer-job.ts';
 import type { AnswerDeps } from './deps.ts';
@@ -67,6 +67,7 @@ export function openRun(deps: AnswerDeps, job: Job<AnswerJobData>, lockToken: st
     logger: log,
     shown: progress.threadStatus,
     shownElsewhere: () => deps.queuePositionShown(jobId),
+    graceMs: STATUS_GRACE_MS,
   });
   releases.push(() => threadStatus.stop());
   const run: AnswerRun = {
