@@ -6,16 +6,19 @@
  * waits for it, so none of them is answered with a 429.
  */
 import type { Redis } from 'ioredis';
-import { REDIS_NOW_MS } from '../redis-clock.ts';
 import { redisKeys } from '../redis-keys.ts';
 
-// KEYS[1] = the channel's next free slot (Redis ms); ARGV[1] = spacing ms. Returns how long to wait for the slot taken.
-const TAKE_SLOT = `
-${REDIS_NOW_MS}
+// The channel's key lives until its next free slot: absent, the channel is quiet. KEYS[1] = that key; ARGV[1] =
+// spacing ms. Takes the slot after the one pending and returns how long until it comes (Redis's own clock, by TTL).
+const TAKE_NEXT_SLOT = `
 local spacing = tonumber(ARGV[1])
-local slot = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
-redis.call('SET', KEYS[1], slot + spacing, 'PX', slot + spacing - now + 1000)
-return slot - now
+local wait = redis.call('PTTL', KEYS[1])
+if wait < 0 then
+  redis.call('SET', KEYS[1], 1, 'PX', spacing)
+  return 0
+end
+redis.call('PEXPIRE', KEYS[1], wait + spacing)
+return wait
 `;
 
 export class ChannelPostPacer {
@@ -34,6 +37,9 @@ export class ChannelPostPacer {
 
   /** Takes the channel's next free slot: how long until it comes. */
   async takeSlot(channel: string): Promise<number> {
-    return Number(await this.redis.eval(TAKE_SLOT, 1, redisKeys(this.prefix).slackPostSlot(channel), String(this.spacingMs)));
+    const key = redisKeys(this.prefix).slackPostSlot(channel);
+    // A quiet channel (the usual case) takes its slot in one command.
+    if ((await this.redis.set(key, 1, 'PX', this.spacingMs, 'NX')) === 'OK') return 0;
+    return Number(await this.redis.eval(TAKE_NEXT_SLOT, 1, key, String(this.spacingMs)));
   }
 }
