@@ -25,7 +25,7 @@ export const REDIS_KEYS: readonly RedisKeyDoc[] = [
   { pattern: '<prefix>:auth:relogin-warned:<loggedInAt>', holds: 'that the admins were warned this login will lapse', ttl: 'the login lifetime (METIS_LOGIN_MAX_AGE_DAYS)' },
   { pattern: '<prefix>:models:snapshot', holds: 'the last model list and status fetched from the gateway (JSON)', ttl: 'none: replaced by each refresh, kept as the last known' },
   { pattern: '<prefix>:models:refresh-lock', holds: 'which process is fetching the model status right now', ttl: '20 s' },
-  { pattern: '<prefix>:context-window:learned:<model>', holds: "a model's context window as the gateway revealed it when refusing a prompt (tokens), when lower than what it advertises", ttl: '24 h' },
+  { pattern: '<prefix>:context-window:learned', holds: "hash: model → its context window as the gateway revealed it when refusing a prompt (tokens, with when), when lower than what it advertises; read by each process once per 5 s", ttl: '24 h after the last one learned' },
   { pattern: '<prefix>:models:maintenance-notice', holds: "the gateway's last maintenance notice", ttl: '15 min; deleted when a refresh shows no maintenance' },
   { pattern: '<prefix>:thread-model:<channel>:<threadTs>', holds: 'the model a thread chose with -m', ttl: '30 days, renewed at each use' },
   { pattern: '<prefix>:channel-model', holds: "hash: channel id → that channel's default model (/metis model)", ttl: 'none' },
@@ -75,7 +75,8 @@ export function redisKeys(prefix: string) {
     modelsSnapshot: `${prefix}:models:snapshot`,
     modelsRefreshLock: `${prefix}:models:refresh-lock`,
     modelsMaintenanceNotice: `${prefix}:models:maintenance-notice`,
-    contextWindowLearned: (model: string) => `${prefix}:context-window:learned:${model}`,
+    /** Hash: model → the smaller window the gateway taught, with when (one key, read whole once per interval). */
+    contextWindowsLearned: () => `${prefix}:context-window:learned`,
     threadModel: (channel: string, threadTs: string) => `${prefix}:thread-model:${channel}:${threadTs}`,
     channelModel: `${prefix}:channel-model`,
     channelInstructions: `${prefix}:channel-instructions`,

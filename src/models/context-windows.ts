@@ -6,6 +6,7 @@
  * the fleet through Redis for a while, and wins whenever it is lower: it is
  * what the model behind the gateway actually enforced.
  */
+import { type CachedRead, cachedRead } from '../cached-read.ts';
 import { redisKeys } from '../redis-keys.ts';
 import type { Redis } from 'ioredis';
 import { isMetisError } from '../errors.ts';
@@ -20,6 +21,8 @@ export const LEARNED_TTL_MS = 24 * 3_600_000;
 export const DESCRIBE_FRESH_MS = 10 * 60_000;
 /** After a failed read of the descriptions, how long before trying again. */
 const DESCRIBE_RETRY_MS = 60_000;
+/** How stale another process's lesson may be here: a question fitted to the old window is refused once and refitted. */
+const LEARNED_READ_MS = 5_000;
 /** Below this, a number read from an error message is not a context window. */
 const LEAST_BELIEVABLE_WINDOW = 256;
 
@@ -54,15 +57,18 @@ export class ContextWindows {
   private readonly configured: ReadonlyMap<string, number>;
   private described: { value: ReadonlyMap<string, ModelDetails> | 'unknown'; nextAt: number } | undefined;
   private describing: Promise<ReadonlyMap<string, ModelDetails> | 'unknown'> | undefined;
+  /** Every model's learned limit, read once per LEARNED_READ_MS per process (not once per answer). */
+  private readonly learnedAll: CachedRead<Record<string, string>>;
 
   constructor(private readonly deps: ContextWindowsDeps) {
     this.now = deps.now ?? Date.now;
+    this.learnedAll = cachedRead(LEARNED_READ_MS, () => deps.redis.hgetall(this.learnedKey()), this.now);
     // Operators write names as they remember them; the gateway matches names without regard to case too.
     this.configured = new Map([...deps.configured].map(([name, tokens]) => [name.toLowerCase(), tokens]));
   }
 
-  private learnedKey(model: string): string {
-    return redisKeys(this.deps.keyPrefix).contextWindowLearned(model);
+  private learnedKey(): string {
+    return redisKeys(this.deps.keyPrefix).contextWindowsLearned();
   }
 
   /** The window of one model. */
@@ -97,7 +103,8 @@ export class ContextWindows {
     if (limit >= before.tokens) return undefined;
     const ttl = this.deps.learnedTtlMs ?? LEARNED_TTL_MS;
     const value: Learned = { tokens: limit, at: this.now() };
-    await this.deps.redis.set(this.learnedKey(model), JSON.stringify(value), 'PX', ttl);
+    await this.deps.redis.multi().hset(this.learnedKey(), model, JSON.stringify(value)).pexpire(this.learnedKey(), ttl).exec();
+    this.learnedAll.forget();
     this.deps.logger.warn({ model, contextTokens: limit, was: before }, 'learned a smaller context window from the gateway');
     return { tokens: limit, source: 'learned' };
   }
@@ -110,11 +117,12 @@ export class ContextWindows {
     return { tokens: this.deps.defaultTokens ?? DEFAULT_CONTEXT_TOKENS, source: 'default' };
   }
 
-  /** Learned limits still in force (Redis drops them too, but the injected clock decides). */
+  /** Learned limits still in force (Redis drops them a day after the last one learned; the injected clock decides). */
   private async learned(models: readonly string[]): Promise<(number | undefined)[]> {
     const ttl = this.deps.learnedTtlMs ?? LEARNED_TTL_MS;
-    const raw = await this.deps.redis.mget(...models.map((m) => this.learnedKey(m)));
-    return raw.map((text) => {
+    const all = await this.learnedAll();
+    return models.map((model) => {
+      const text = all[model];
       if (!text) return undefined;
       try {
         const l = JSON.parse(text) as Learned;

@@ -113,7 +113,7 @@ describe('ContextWindows', () => {
     expect((await other.windowOf('Meta-Llama-3.3-70B-Instruct')).source).toBe('learned');
     clock += 1;
     expect(await other.windowOf('Meta-Llama-3.3-70B-Instruct')).toEqual({ tokens: 65_536, source: 'setting' });
-    expect(await redis.pttl(`${prefix}:context-window:learned:Meta-Llama-3.3-70B-Instruct`)).toBeGreaterThan(0); // Redis cleans up too
+    expect(await redis.pttl(`${prefix}:context-window:learned`)).toBeGreaterThan(0); // Redis cleans up too
   });
 
   it('learns nothing that would not help: a larger or missing limit, or another error', async () => {
