@@ -29,9 +29,15 @@ export function displayName(u: { profile?: { display_name?: string }; real_name?
 }
 /** Ids read from Redis per MGET. */
 const READ_CHUNK = 500;
+/** A name read once is kept in the process this long: the same people ask again and again. */
+const LOCAL_MS = 60_000;
+/** At most this many names kept in the process. */
+const LOCAL_MAX = 10_000;
 
 export class UserNames {
   private readonly opts: Required<UserNamesOptions>;
+  /** Names this process read or looked up lately, with when each stops being trusted here. */
+  private readonly local = new Map<string, { name: string; until: number }>();
 
   constructor(
     private readonly client: WebClient,
@@ -52,8 +58,14 @@ export class UserNames {
 
   /** A name for every id: the cached or looked-up name, else the id itself. Never throws. */
   async lookup(ids: Iterable<string>): Promise<Map<string, string>> {
-    const wanted = [...new Set(ids)];
-    const out = new Map<string, string>(wanted.map((id) => [id, id]));
+    const now = Date.now();
+    const out = new Map<string, string>();
+    const wanted: string[] = [];
+    for (const id of new Set(ids)) {
+      const kept = this.local.get(id);
+      out.set(id, kept && kept.until > now ? kept.name : id);
+      if (!kept || kept.until <= now) wanted.push(id);
+    }
     const missing: string[] = [];
     try {
       for (let i = 0; i < wanted.length; i += READ_CHUNK) {
@@ -61,7 +73,7 @@ export class UserNames {
         const cached = await this.redis.mget(chunk.map((id) => this.key(id)));
         chunk.forEach((id, j) => {
           const name = cached[j];
-          if (name) out.set(id, name);
+          if (name) this.keep(id, name, out);
           else missing.push(id);
         });
       }
@@ -94,12 +106,19 @@ export class UserNames {
     };
     await Promise.all(Array.from({ length: Math.min(this.opts.concurrency, queue.length) }, worker));
 
-    for (const [id, name] of found) out.set(id, name);
+    for (const [id, name] of found) this.keep(id, name, out);
     if (found.length) {
       const multi = this.redis.multi();
       for (const [id, name] of found) multi.set(this.key(id), name, 'EX', this.opts.ttlSeconds);
       await multi.exec().catch(() => undefined);
     }
     return out;
+  }
+
+  private keep(id: string, name: string, out: Map<string, string>): void {
+    out.set(id, name);
+    this.local.delete(id); // re-inserted last: the oldest are dropped first
+    if (this.local.size >= LOCAL_MAX) this.local.delete(this.local.keys().next().value as string);
+    this.local.set(id, { name, until: Date.now() + LOCAL_MS });
   }
 }
