@@ -15,9 +15,13 @@ const KEEP_COMPLETED_SECONDS = 60 * 60;
 const KEEP_FAILED_SECONDS = 7 * 24 * 60 * 60;
 /** How many waiting jobs are looked at to find the oldest. */
 const OLDEST_SCAN = 200;
+/** While questions queue up, the count is read at most this often per process (this process's own adds counted on top). */
+const WAITING_READ_MS = 250;
 
 export class AnswerQueue {
   private readonly queue: Queue<AnswerJobData>;
+  /** The last count of waiting questions read, when, and how many this process added since. */
+  private waiting = { count: 0, readAt: 0, addedSince: 0 };
 
   constructor(
     private readonly connection: Redis,
@@ -45,6 +49,7 @@ export class AnswerQueue {
   async add(data: AnswerRequest, priority?: (jobId: string) => Promise<number>): Promise<string> {
     const jobId = answerJobId(data);
     await this.queue.add(ANSWER_JOB, data, { jobId, ...(priority ? { priority: await priority(jobId) } : {}) });
+    this.waiting.addedSince++;
     return jobId;
   }
 
@@ -72,6 +77,22 @@ export class AnswerQueue {
   async waitingCount(): Promise<number> {
     const counts = await this.queue.getJobCounts('waiting', 'prioritized');
     return (counts.waiting ?? 0) + (counts.prioritized ?? 0);
+  }
+
+  /**
+   * About how many questions wait for a worker (the one just added included),
+   * for the "N questions ahead" status. While there is a queue, Redis is asked
+   * at most every 250 ms and this process's own adds since are counted on top;
+   * while there is none (the workers keep up), it is asked every time, so a
+   * queue that starts is seen at once and a status is never shown for nothing.
+   */
+  async waitingNow(now = Date.now()): Promise<number> {
+    const w = this.waiting;
+    if (w.count > 1 && now - w.readAt < WAITING_READ_MS) return w.count + w.addedSince;
+    const addedBefore = w.addedSince;
+    const count = await this.waitingCount();
+    this.waiting = { count, readAt: now, addedSince: w.addedSince - addedBefore };
+    return count;
   }
 
   /** What was asked in a job, finished or not, while its record is kept (an hour after it finished). */

@@ -39,7 +39,7 @@ export async function startListenerRole(config: Config, shared: Shared, logger: 
       if (request.source === 'dm' && !request.inThread) void titleConversation(shared.slack, logger, request.channel, request.threadTs, request.text);
       // Behind others, the thread's status says so until a worker takes it (not awaited: the event is acknowledged now).
       void queue
-        .waitingCount()
+        .waitingNow()
         .then(async (waiting) => {
           if (waiting <= 1) return;
           const status = new ThreadStatus(shared.slack, statusBudget, realClock, { channel: request.channel, threadTs: request.threadTs, logger });
