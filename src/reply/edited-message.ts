@@ -25,7 +25,7 @@ export interface EditedMessageOptions {
   /** Messages already posted for this request by an earlier attempt. */
   existingTs?: string[];
   /** Called whenever a message is added or removed, so the job can remember them. */
-  onMessagesChanged?: (ts: string[]) => void;
+  onMessagesChanged?: (ts: string[], answered?: boolean) => void;
   /** What the live message showed when an earlier attempt last wrote it (`shown`), if known. */
   existingShown?: string;
   /** The answer's start is already shown elsewhere (an ended native stream): see ChainOptions. */

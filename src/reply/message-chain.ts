@@ -44,7 +44,8 @@ export interface ChainOptions {
   existingTs?: string[];
   /** What the live message showed when an earlier attempt last wrote it, if known. */
   existingShown?: string;
-  onMessagesChanged?: (ts: string[]) => void;
+  /** `answered`: the message just posted carries the finished answer (nothing more will change for it). */
+  onMessagesChanged?: (ts: string[], answered?: boolean) => void;
   /**
    * The answer's first `chars` characters are already shown in earlier messages (a native stream's), which left
    * `carry` open: this chain shows the rest, in its existing message if any, else in a new one.
@@ -107,8 +108,8 @@ export class MessageChain {
     this.countEdits = true;
   }
 
-  reportMessages(): void {
-    this.opts.onMessagesChanged?.(this.messageTs);
+  reportMessages(answered = false): void {
+    this.opts.onMessagesChanged?.(this.messageTs, answered);
   }
 
   private async post(markdown: string, type: string, cancelValue?: MessageControls, liveUsers?: readonly string[]): Promise<string> {
@@ -215,7 +216,7 @@ export class MessageChain {
       this.ts.push(await this.post(markdown, type, cancelValue, liveUsers));
       this.shownNow = key;
       this.startNewMessage = false;
-      this.reportMessages();
+      this.reportMessages(type === METADATA.answer);
       return;
     }
     // Unknown until Slack answers: an edit that failed on the way may still have landed.
@@ -227,7 +228,7 @@ export class MessageChain {
       // The placeholder was deleted in Slack: carry on in a new message.
       this.ts.pop();
       this.ts.push(await this.post(markdown, type, cancelValue, liveUsers));
-      this.reportMessages();
+      this.reportMessages(type === METADATA.answer);
     }
     this.shownNow = key;
   }

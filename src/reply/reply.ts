@@ -57,7 +57,8 @@ export interface ReplyTarget {
   logger: Logger;
   resume?: ReplyProgress;
   /** Called whenever a message is added or removed, so the job can remember them. */
-  onMessagesChanged?: (messageTs: string[]) => void;
+  /** `answered`: the message just posted carries the finished answer. */
+  onMessagesChanged?: (messageTs: string[], answered?: boolean) => void;
   /**
    * A person stopped the answer with Slack's own control (a native stream's
    * `stopped_by_user`): the answer stops as its Stop button would stop it.

@@ -87,7 +87,7 @@ export class StreamedReply implements Reply {
       pacing: this.pacer.forAnswer(),
       maxChars: this.opts.maxChars,
       logger: t.logger,
-      onMessagesChanged: () => this.report(),
+      onMessagesChanged: (_ts, answered) => this.report(answered),
       ...(this.opts.posts ? { beforePost: () => (this.opts.posts as ChannelPostPacer).beforePost(t.channel) } : {}),
       ...extra,
     });
@@ -108,8 +108,8 @@ export class StreamedReply implements Reply {
     return this.stream?.started ? undefined : this.placeholder.shown;
   }
 
-  private report(): void {
-    this.target.onMessagesChanged?.(this.messageTs);
+  private report(answered = false): void {
+    this.target.onMessagesChanged?.(this.messageTs, answered);
   }
 
   abandon(): void {

@@ -105,8 +105,10 @@ export function openRun(deps: AnswerDeps, job: Job<AnswerJobData>, lockToken: st
         // Slack's stop on the stream itself names no person; the asker is the one who can press it.
         onStoppedInSlack: () => void deps.running.stopHere(jobId, request.user),
         // Each message is also remembered as this request's, for Slack's own stop (which names messages).
-        onMessagesChanged: (ts) => {
-          void run.saveProgress();
+        onMessagesChanged: (ts, answered) => {
+          // A message holding the finished answer is not saved: the job ends next, and a worker that takes over
+          // after a crash finds the answer's messages in the thread anyway (saving it was a Redis write per answer).
+          if (!answered) void run.saveProgress();
           deps.cancellations.rememberMessages(request.channel, ts, jobId).catch((err: unknown) => log.warn({ err }, 'could not remember the answer\'s messages'));
         },
       });
