@@ -18,6 +18,16 @@ const OLDEST_SCAN = 200;
 /** While questions queue up, the count is read at most this often per process (this process's own adds counted on top). */
 const WAITING_READ_MS = 250;
 
+/**
+ * The job's place in line. BullMQ serves its plain wait list (first in, first
+ * out) before any prioritized job, so a first turn (priority 1, the best) goes
+ * there: the same order as priority 1, in fewer commands than a prioritized job.
+ */
+async function turnOf(jobId: string, priority?: (jobId: string) => Promise<number>): Promise<{ priority?: number }> {
+  const p = priority ? await priority(jobId) : 1;
+  return p > 1 ? { priority: p } : {};
+}
+
 export class AnswerQueue {
   private readonly queue: Queue<AnswerJobData>;
   /** The last count of waiting questions read, when, and how many this process added since. */
@@ -48,7 +58,7 @@ export class AnswerQueue {
    */
   async add(data: AnswerRequest, priority?: (jobId: string) => Promise<number>): Promise<string> {
     const jobId = answerJobId(data);
-    await this.queue.add(ANSWER_JOB, data, { jobId, ...(priority ? { priority: await priority(jobId) } : {}) });
+    await this.queue.add(ANSWER_JOB, data, { jobId, ...(await turnOf(jobId, priority)) });
     this.waiting.addedSince++;
     return jobId;
   }
@@ -112,7 +122,7 @@ export class AnswerQueue {
     await this.connection.expire(counter, 30 * 86_400);
     const jobId = rerunJobId(data, n);
     const { eventId: _eventId, ...request } = data;
-    await this.queue.add(ANSWER_JOB, { ...request, receivedAt: Date.now(), progress: { model } }, { jobId, ...(priority ? { priority: await priority(jobId) } : {}) });
+    await this.queue.add(ANSWER_JOB, { ...request, receivedAt: Date.now(), progress: { model } }, { jobId, ...(await turnOf(jobId, priority)) });
     return jobId;
   }
 

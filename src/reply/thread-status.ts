@@ -35,6 +35,9 @@ const TAKE_STATUS = `local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.
 
 /** The fleet's setStatus calls this minute, counted in Redis: past the budget a status is simply not set. */
 export class StatusBudget {
+  /** The minute whose budget this process saw spent: no need to ask Redis again until the next one. */
+  private spentMinute = -1;
+
   constructor(
     private readonly redis: Redis,
     private readonly keyPrefix: string,
@@ -43,9 +46,10 @@ export class StatusBudget {
   ) {}
 
   async take(): Promise<boolean> {
-    if (this.perMinute <= 0) return false;
-    const key = redisKeys(this.keyPrefix).statusCalls(Math.floor(Date.now() / 60_000));
-    const n = Number(await this.redis.eval(TAKE_STATUS, 1, key));
+    const minute = Math.floor(Date.now() / 60_000);
+    if (this.perMinute <= 0 || minute === this.spentMinute) return false;
+    const n = Number(await this.redis.eval(TAKE_STATUS, 1, redisKeys(this.keyPrefix).statusCalls(minute)));
+    if (n > this.perMinute) this.spentMinute = minute;
     return n <= this.perMinute;
   }
 }
