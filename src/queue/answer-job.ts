@@ -29,6 +29,8 @@ export interface AnswerRequest {
   chosenModel?: string;
   /** When Slack delivered the event (epoch ms), for queue-wait metrics. */
   receivedAt: number;
+  /** The queue position the listener put in the thread's status ("3 questions ahead"), for the answer to replace and clear. */
+  queueStatus?: string;
 }
 
 /** How far the answer got: what workers write back so that the next attempt or wake-up carries on. */
@@ -68,7 +70,7 @@ export interface AnswerProgress {
 export type AnswerJobData = AnswerRequest & { progress?: AnswerProgress };
 
 const PROGRESS_KEYS = ['answerTs', 'accessWaitSince', 'model', 'coldStartSince', 'notLiveAt', 'admitted', 'note', 'noteCancellable', 'shown', 'threadStatus', 'threadStatusAt'] as const;
-const REQUEST_KEYS = ['source', 'teamId', 'channel', 'user', 'text', 'ts', 'threadTs', 'inThread', 'files', 'eventId', 'chosenModel', 'receivedAt'] as const;
+const REQUEST_KEYS = ['source', 'teamId', 'channel', 'user', 'text', 'ts', 'threadTs', 'inThread', 'files', 'eventId', 'chosenModel', 'receivedAt', 'queueStatus'] as const;
 
 /** What a job has done so far, from either shape of its data (a copy: changing it changes nothing stored). */
 export function progressOf(data: AnswerJobData): AnswerProgress {

@@ -90,15 +90,15 @@ export class AnswerQueue {
   }
 
   /**
-   * About how many questions wait for a worker (the one just added included),
-   * for the "N questions ahead" status. While there is a queue, Redis is asked
-   * at most every 250 ms and this process's own adds since are counted on top;
-   * while there is none (the workers keep up), it is asked every time, so a
-   * queue that starts is seen at once and a status is never shown for nothing.
+   * About how many questions wait for a worker, for the "N questions ahead"
+   * status. While there is a queue, Redis is asked at most every 250 ms and
+   * this process's own adds since are counted on top; while there is none (the
+   * workers keep up), it is asked every time, so a queue that starts is seen at
+   * once and a status is never shown for nothing.
    */
   async waitingNow(now = Date.now()): Promise<number> {
     const w = this.waiting;
-    if (w.count > 1 && now - w.readAt < WAITING_READ_MS) return w.count + w.addedSince;
+    if (w.count > 0 && now - w.readAt < WAITING_READ_MS) return w.count + w.addedSince;
     const addedBefore = w.addedSince;
     const count = await this.waitingCount();
     this.waiting = { count, readAt: now, addedSince: w.addedSince - addedBefore };

@@ -68,10 +68,11 @@ export interface ThreadStatusTarget {
   channel: string;
   threadTs: string;
   logger: Logger;
-  /** What an earlier attempt left showing (a parked question's status), so the end of the answer clears it. */
+  /**
+   * What is showing when the answer starts, so the answer replaces it at once and its end clears it: what an
+   * earlier attempt left (a parked question's status), or the queue position the listener showed.
+   */
   shown?: string;
-  /** What another process may have shown on the thread (the listener's queue position), asked at the last clear. */
-  shownElsewhere?: () => Promise<string | undefined>;
   /** A first status waits this long, and is not shown if cleared by then (STATUS_GRACE_MS for answers; 0: at once). */
   graceMs?: number;
 }
@@ -82,8 +83,6 @@ export class ThreadStatus {
   /** What Slack was last told (a set the budget held back was not sent). */
   private onSlack = '';
   private refused = false;
-  /** The other process's status is known (and cleared with this one's): no need to ask again at the end. */
-  private elsewhereKnown = false;
   private stopRefresh: (() => void) | undefined;
   private sending: Promise<void> = Promise.resolve();
   /** A first status waiting out its grace: when it ends. */
@@ -102,14 +101,6 @@ export class ThreadStatus {
   /** What Slack was last told by this object ('' if nothing, or a clear). */
   get sent(): string {
     return this.onSlack;
-  }
-
-  /** Another process set a status on this thread (the listener's queue position): the end of the answer clears it. */
-  shownElsewhere(status: string): void {
-    this.elsewhereKnown = true;
-    if (this.onSlack !== '' || this.current !== '') return;
-    this.onSlack = status;
-    this.current = status;
   }
 
   /** What it shows now ('' when cleared or never set). */
@@ -161,25 +152,11 @@ export class ThreadStatus {
     this.stopRefresh = undefined;
   }
 
-  /**
-   * Clears it (the answer's text has started, or the answer ended). `last`: the answer is over, so a status
-   * another process may have set since this one last looked (the listener's queue position) is cleared too.
-   */
-  clear(opts: { last?: boolean } = {}): Promise<void> {
+  /** Clears it (the answer's text has started, or the answer ended). */
+  clear(): Promise<void> {
     this.stop();
-    if (this.refused) return this.sending;
-    if (this.current === '') return opts.last ? this.clearElsewhere() : this.sending;
+    if (this.refused || this.current === '') return this.sending;
     this.current = '';
-    return this.send('', []);
-  }
-
-  private clearElsewhere(): Promise<void> {
-    const lookup = this.target.shownElsewhere;
-    if (!lookup || this.elsewhereKnown) return this.sending;
-    this.elsewhereKnown = true;
-    this.sending = this.sending.then(async () => {
-      if (this.onSlack === '' && (await lookup().catch(() => undefined))) this.onSlack = 'elsewhere';
-    });
     return this.send('', []);
   }
 
@@ -210,15 +187,5 @@ export class ThreadStatus {
     return this.sending;
   }
 }
-
-/** A queue-position status the listener set on a question's thread, for the worker that answers it to clear. */
-export const queuePositionShown = {
-  async mark(redis: Redis, keyPrefix: string, jobId: string, status: string): Promise<void> {
-    await redis.set(redisKeys(keyPrefix).queueStatus(jobId), status, 'EX', 3600);
-  },
-  async read(redis: Redis, keyPrefix: string, jobId: string): Promise<string | undefined> {
-    return (await redis.get(redisKeys(keyPrefix).queueStatus(jobId))) ?? undefined;
-  },
-};
 
 export type ThreadStatusFactory = (target: ThreadStatusTarget) => ThreadStatus;

@@ -11,8 +11,7 @@ import { startSlackListener, type SlackListener } from '../slack/app.ts';
 import type { ListenerDeps } from '../slack/listeners/types.ts';
 import { readAdminStatus } from '../team/admin-status.ts';
 import { recordFeedback } from '../team/usage.ts';
-import { realClock } from '../clock.ts';
-import { queuePositionShown, StatusBudget, ThreadStatus } from '../reply/thread-status.ts';
+import { StatusBudget } from '../reply/thread-status.ts';
 import { suggestPrompts, titleConversation } from '../reply/agent-surface.ts';
 import { WORDS } from '../words.ts';
 import type { Closers } from './closers.ts';
@@ -33,21 +32,19 @@ export async function startListenerRole(config: Config, shared: Shared, logger: 
   const deps: ListenerDeps = {
     slack: shared.slack,
     enqueue: async (request) => {
-      const jobId = await queue.add(request, (id) => team.fairShare.enqueued(request.user, id));
+      // Behind others, the thread's status says so until a worker takes it. Decided before the job is added, so
+      // the job carries it: the answer replaces it and clears it at the end, with no Redis read of its own.
+      const ahead = await queue.waitingNow().catch(() => 0);
+      const queueStatus = ahead > 0 && (await statusBudget.take().catch(() => false)) ? WORDS.thread_status_queued({ ahead }) : undefined;
+      const jobId = await queue.add(queueStatus ? { ...request, queueStatus } : request, (id) => team.fairShare.enqueued(request.user, id));
       logger.info({ requestId: jobId, channel: request.channel, user: request.user, source: request.source }, 'request queued');
       // The first question of a DM conversation names it in the Messages tab.
       if (request.source === 'dm' && !request.inThread) void titleConversation(shared.slack, logger, request.channel, request.threadTs, request.text);
-      // Behind others, the thread's status says so until a worker takes it (not awaited: the event is acknowledged now).
-      void queue
-        .waitingNow()
-        .then(async (waiting) => {
-          if (waiting <= 1) return;
-          const status = new ThreadStatus(shared.slack, statusBudget, realClock, { channel: request.channel, threadTs: request.threadTs, logger });
-          await status.set(WORDS.thread_status_queued({ ahead: waiting - 1 }), { refresh: false });
-          // The worker that answers it clears it, even if it shows no status of its own (past the budget).
-          if (status.sent) await queuePositionShown.mark(redis, prefix, jobId, status.sent);
-        })
-        .catch((err: unknown) => logger.debug({ err }, 'could not show the queue position'));
+      // Not awaited: the event is acknowledged now. A refusal (an older workspace, a missing scope) changes nothing.
+      if (queueStatus)
+        void shared.slack.assistant.threads
+          .setStatus({ channel_id: request.channel, thread_ts: request.threadTs, status: queueStatus, loading_messages: [queueStatus] })
+          .catch((err: unknown) => logger.debug({ err }, 'could not show the queue position'));
     },
     models,
     preferences: shared.preferences,

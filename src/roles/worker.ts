@@ -4,7 +4,7 @@
  * the model-status worker. At shutdown it stops taking questions and lets
  * answers in flight finish under SHUTDOWN_GRACE before closing.
  */
-import { queuePositionShown, StatusBudget, ThreadStatus } from '../reply/thread-status.ts';
+import { StatusBudget, ThreadStatus } from '../reply/thread-status.ts';
 import { type Clock, realClock } from '../clock.ts';
 import type { Worker } from 'bullmq';
 import { AccessHealth } from '../auth/access-health.ts';
@@ -135,7 +135,6 @@ export async function startWorkerRole(config: Config, shared: Shared, logger: Lo
         streamClient: createWebClient(config.slack.botToken, config.slack.apiUrl, logger, countingSlackFetch(shared.http.fetch), { retries: 0 }),
       }),
       threadStatus: (target) => new ThreadStatus(slack, statusBudget, clock, target),
-      queuePositionShown: (jobId) => queuePositionShown.read(redis, prefix, jobId),
       // Read at start (a refused token stops it there), so it is known here.
       botIdentity: async () => shared.identity,
       config,

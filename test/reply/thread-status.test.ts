@@ -28,12 +28,12 @@ afterEach(() => slack.close());
 
 const newBudget = (perMinute: number) => new StatusBudget(redis, `t${randomBytes(4).toString('hex')}`, perMinute);
 
-function statusFor(budget: StatusBudget, opts: { clock?: ManualClock; threadTs?: string; elsewhere?: () => Promise<string | undefined>; graceMs?: number } = {}) {
+function statusFor(budget: StatusBudget, opts: { clock?: ManualClock; threadTs?: string; shown?: string; graceMs?: number } = {}) {
   const { logger } = capturedLogger('debug');
   const client = createWebClient(BOT_TOKEN, slack.apiUrl, logger);
   const clock = opts.clock ?? new ManualClock();
   const threadTs = opts.threadTs ?? slack.postAsUser({ channel: CHANNEL, user: 'U0HUMAN', text: 'q' }).ts;
-  const target = { channel: CHANNEL, threadTs, logger, graceMs: opts.graceMs, ...(opts.elsewhere ? { shownElsewhere: opts.elsewhere } : {}) };
+  const target = { channel: CHANNEL, threadTs, logger, graceMs: opts.graceMs, shown: opts.shown };
   return { status: new ThreadStatus(client, budget, clock, target), threadTs, clock };
 }
 
@@ -65,23 +65,21 @@ describe('the thread status', () => {
     expect(slack.assistant.statusCallsIn(CHANNEL, threadTs).map((c) => c.status)).toEqual(['first', '']);
   });
 
-  it("at the end of an answer, clears a status another process showed since (the listener's queue position), once", async () => {
-    let shown: string | undefined;
-    const { status, threadTs } = statusFor(newBudget(100), { elsewhere: async () => shown });
-    await status.clear({ last: true });
-    expect(slack.assistant.statusCallsIn(CHANNEL, threadTs)).toHaveLength(0); // nothing shown anywhere: no call
-    const again = statusFor(newBudget(100), { threadTs, elsewhere: async () => shown });
-    shown = '3 questions ahead';
-    await again.status.clear({ last: true });
-    await again.status.clear({ last: true });
-    expect(slack.assistant.statusCallsIn(CHANNEL, threadTs).map((c) => c.status)).toEqual(['']);
+  it("a status already showing (the listener's queue position) is replaced at once, without a grace, and cleared at the end", async () => {
+    const { status, threadTs } = statusFor(newBudget(100), { shown: '3 questions ahead', graceMs: STATUS_GRACE_MS });
+    await status.set('asking m…');
+    await status.clear();
+    expect(slack.assistant.statusCallsIn(CHANNEL, threadTs).map((c) => c.status)).toEqual(['asking m…', '']);
+    const quick = statusFor(newBudget(100), { threadTs, shown: '1 question ahead', graceMs: STATUS_GRACE_MS });
+    await quick.status.clear(); // answered before it set a status of its own: the queue position is still cleared
+    expect(slack.assistant.statusCallsIn(CHANNEL, threadTs).map((c) => c.status)).toEqual(['asking m…', '', '']);
   });
 
   it("an answer's first status waits out its grace: cleared sooner, nothing is sent; still wanted, the latest one is shown and refreshed", async () => {
     const quick = statusFor(newBudget(100), { graceMs: STATUS_GRACE_MS });
     await quick.status.set('asking m…');
     await quick.status.set('thinking…');
-    await quick.status.clear({ last: true });
+    await quick.status.clear();
     quick.clock.advance(STATUS_GRACE_MS);
     // A barrier: a later status on the same thread, sent at once, is the only call.
     const later = statusFor(newBudget(100), { threadTs: quick.threadTs });

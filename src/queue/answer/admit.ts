@@ -55,7 +55,6 @@ function prefetch(run: AnswerRun, deps: AnswerDeps) {
     p.model ? Promise.resolve(undefined) : deps.preferences.forThread(r.channel, r.threadTs),
     // Only what Redis holds: a refused request must not make the bot ask the gateway anything.
     deps.catalog.lastKnown(),
-    deps.queuePositionShown(run.jobId),
   ]);
 }
 
@@ -121,8 +120,7 @@ export async function passGate(run: AnswerRun, deps: AnswerDeps): Promise<Throug
 export async function admit(run: AnswerRun, deps: AnswerDeps, gate: Through): Promise<Proceed | Park | Finish> {
   const { request: r, progress: p, log } = run;
   const reply = run.reply ?? run.openReply();
-  const [cancelledBy, paused, problem, prefs, lastKnown, queuePosition] = await gate.state;
-  if (queuePosition) run.threadStatus.shownElsewhere(queuePosition);
+  const [cancelledBy, paused, problem, prefs, lastKnown] = await gate.state;
   const knownSnapshot = await deps.catalog.snapshot(gate.waiting ? deps.config.models.coldStartPollMs : undefined, lastKnown).catch((err: unknown) => err as Error);
   if (cancelledBy) {
     await reply.fail(WORDS.cancelled_by({ user: cancelledBy }), [cancelledBy]);

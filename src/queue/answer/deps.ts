@@ -60,8 +60,6 @@ export interface AnswerDeps {
   replies: ReplyFactory;
   /** Slack's status line under the answer's thread, while no text has arrived. */
   threadStatus: ThreadStatusFactory;
-  /** The queue position the listener showed in a question's thread status, if it did (see thread-status.ts). */
-  queuePositionShown: (jobId: string) => Promise<string | undefined>;
   botIdentity: () => Promise<BotIdentity>;
   config: Pick<Config, 'gateway' | 'slackOutput' | 'admin' | 'models' | 'sharing'>;
   logger: Logger;

@@ -87,13 +87,13 @@ async function answer(run: AnswerRun, deps: AnswerDeps, gated: ReturnType<typeof
     }
     // A note that cannot be shown is triaged like any other failure.
     if (outcome.kind === 'park') await conclude(run, outcome);
-    else await run.threadStatus.clear({ last: true }); // finished one way or another (cancelled, refused…): nothing to wait for
+    else await run.threadStatus.clear(); // finished one way or another (cancelled, refused…): nothing to wait for
     return outcome;
   } catch (err) {
     outcome = await triage(run, deps, err);
   }
   await conclude(run, outcome);
-  if (outcome.kind === 'finish') await run.threadStatus.clear({ last: true }); // ended by triage (a usage limit, a gone conversation)
+  if (outcome.kind === 'finish') await run.threadStatus.clear(); // ended by triage (a usage limit, a gone conversation)
   return outcome;
 }
 
@@ -119,7 +119,7 @@ async function conclude(run: AnswerRun, outcome: Outcome): Promise<void> {
       await reply.flush().catch(() => undefined);
       return;
     case 'fail':
-      await run.threadStatus.clear({ last: true });
+      await run.threadStatus.clear();
       await reply.fail(userMessageFor(outcome.error));
       await run.audit({ model: outcome.model, outcome: 'error', code: outcome.code, totalMs: Date.now() - run.request.receivedAt }).catch(() => undefined);
       return;

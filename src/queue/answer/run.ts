@@ -65,8 +65,7 @@ export function openRun(deps: AnswerDeps, job: Job<AnswerJobData>, lockToken: st
     channel: request.channel,
     threadTs: request.threadTs,
     logger: log,
-    shown: progress.threadStatus,
-    shownElsewhere: () => deps.queuePositionShown(jobId),
+    shown: progress.threadStatus ?? request.queueStatus,
     graceMs: STATUS_GRACE_MS,
   });
   releases.push(() => threadStatus.stop());
