@@ -22,9 +22,27 @@ import {
 } from './registry.ts';
 
 /**
- * A fetch for a Slack Web API client that counts calls by method, and failures
- * by Slack's error code (`ok: false`, a 429, or no answer). At the fetch level
- * because the client binds each method to its apiCall when it is built.
+ * Counts one Slack Web API call by method, and its failure by Slack's error
+ * code (`errorOf` reads it from what the client threw: `ratelimited`,
+ * `channel_not_found`…; no code is `request_failed`). For the clients the bot
+ * builds itself (see reply/web-client.ts), which have already parsed the answer.
+ */
+export async function countSlackCall<T>(method: string, call: () => Promise<T>, errorOf: (err: unknown) => string | undefined): Promise<T> {
+  slackCalls.inc({ method });
+  try {
+    return await call();
+  } catch (err) {
+    const error = errorOf(err) ?? 'request_failed';
+    if (error === 'ratelimited') slackRateLimited.inc({ method });
+    slackErrors.inc({ method, error: error.slice(0, 60) });
+    throw err;
+  }
+}
+
+/**
+ * The same count for a client the bot does not build (Bolt's own): at the
+ * fetch level, because a client binds each method to its apiCall when it is
+ * built; reads a copy of each answer for Slack's `ok: false`.
  */
 export function countingSlackFetch(inner: typeof globalThis.fetch): typeof globalThis.fetch {
   return async (input, init) => {

@@ -6,11 +6,22 @@
  * stream's appends are not idempotent (a retried append that had landed
  * would show its text twice): they go through a client with no retries.
  */
-import { WebClient, LogLevel, type Logger as SlackLogger } from '@slack/web-api';
+import { WebClient, LogLevel, type Logger as SlackLogger, type WebAPICallResult } from '@slack/web-api';
 import type { Logger } from '../logger.ts';
+import { countSlackCall } from '../metrics/instrument.ts';
+
+/**
+ * Counts each call and failure (metrics) from what the client already parsed:
+ * counting at the fetch instead read every answer a second time.
+ */
+class CountedWebClient extends WebClient {
+  override apiCall(method: string, options?: Record<string, unknown>): Promise<WebAPICallResult> {
+    return countSlackCall(method, () => super.apiCall(method, options), (err) => slackFailure(err)?.error);
+  }
+}
 
 export function createWebClient(token: string, apiUrl: string, logger: Logger, fetch?: typeof globalThis.fetch, opts: { retries?: number } = {}): WebClient {
-  return new WebClient(token, {
+  return new CountedWebClient(token, {
     slackApiUrl: apiUrl,
     fetch,
     rejectRateLimitedCalls: true,

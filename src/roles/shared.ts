@@ -13,7 +13,6 @@ import type { Config } from '../config.ts';
 import { createPooledFetch, type PooledFetch } from '../http/fetch.ts';
 import type { OpsEndpoints } from '../http/health-server.ts';
 import type { Logger } from '../logger.ts';
-import { countingSlackFetch } from '../metrics/instrument.ts';
 import { ModelPreferences } from '../models/preferences.ts';
 import { opsSources } from '../ops/metrics-sources.ts';
 import { Cancellations } from '../queue/cancellation.ts';
@@ -68,7 +67,7 @@ export async function buildShared(config: Config, role: Role, logger: Logger, cl
   // One keep-alive HTTP pool for Slack and gateway calls; closed after everything that uses it.
   const http = createPooledFetch();
   closers.add('http-pool', () => http.close());
-  const slack = createWebClient(config.slack.botToken, config.slack.apiUrl, logger, countingSlackFetch(http.fetch));
+  const slack = createWebClient(config.slack.botToken, config.slack.apiUrl, logger, http.fetch);
   const identity = await botIdentityOf(slack);
 
   const tokenStore = config.tokenEncryptionKeys.length ? new TokenStore(redis, prefix, new TokenCrypto(config.tokenEncryptionKeys), logger) : undefined;

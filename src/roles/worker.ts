@@ -13,7 +13,7 @@ import { checkLoginLapse } from '../auth/login-lapse.ts';
 import type { Config } from '../config.ts';
 import { GatewayClient } from '../gateway/client.ts';
 import type { Logger } from '../logger.ts';
-import { countingGatewayFetch, countingSlackFetch, observeAnswerWorker } from '../metrics/instrument.ts';
+import { countingGatewayFetch, observeAnswerWorker } from '../metrics/instrument.ts';
 import { ModelCatalog } from '../models/catalog.ts';
 import { ContextWindows } from '../models/context-windows.ts';
 import { readSharedFiles } from '../reply/slack-files.ts';
@@ -132,7 +132,7 @@ export async function startWorkerRole(config: Config, shared: Shared, logger: Lo
         maxChars: out.messageMaxChars,
         appendIntervalMs: out.editIntervalMs,
         posts: new ChannelPostPacer(redis, prefix),
-        streamClient: createWebClient(config.slack.botToken, config.slack.apiUrl, logger, countingSlackFetch(shared.http.fetch), { retries: 0 }),
+        streamClient: createWebClient(config.slack.botToken, config.slack.apiUrl, logger, shared.http.fetch, { retries: 0 }),
       }),
       threadStatus: (target) => new ThreadStatus(slack, statusBudget, clock, target),
       // Read at start (a refused token stops it there), so it is known here.
