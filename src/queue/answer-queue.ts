@@ -32,6 +32,8 @@ export class AnswerQueue {
   private readonly queue: Queue<AnswerJobData>;
   /** The last count of waiting questions read, when, and how many this process added since. */
   private waiting = { count: 0, readAt: 0, addedSince: 0 };
+  /** A read of the count in flight, shared by the questions that arrive meanwhile. */
+  private reading: Promise<number> | undefined;
 
   constructor(
     private readonly connection: Redis,
@@ -99,10 +101,19 @@ export class AnswerQueue {
   async waitingNow(now = Date.now()): Promise<number> {
     const w = this.waiting;
     if (w.count > 0 && now - w.readAt < WAITING_READ_MS) return w.count + w.addedSince;
-    const addedBefore = w.addedSince;
-    const count = await this.waitingCount();
-    this.waiting = { count, readAt: now, addedSince: w.addedSince - addedBefore };
-    return count;
+    if (!this.reading) {
+      const addedBefore = w.addedSince;
+      this.reading = this.waitingCount()
+        .then((count) => {
+          this.waiting = { count, readAt: now, addedSince: this.waiting.addedSince - addedBefore };
+          return count;
+        })
+        .finally(() => {
+          this.reading = undefined;
+        });
+    }
+    const count = await this.reading;
+    return count + this.waiting.addedSince;
   }
 
   /** What was asked in a job, finished or not, while its record is kept (an hour after it finished). */
