@@ -117,7 +117,7 @@ async function start(argv: string[]): Promise<number> {
   warnRenamed(logger);
   let service: Awaited<ReturnType<typeof startService>>;
   try {
-    service = await startService(config, { role, logger });
+    service = await startService(config, { role, logger, answerThread: true });
   } catch (err) {
     logger.fatal({ err }, 'metis-bot could not start');
     return 1;

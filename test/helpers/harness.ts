@@ -29,6 +29,8 @@ export interface HarnessOptions {
   redisUrl?: string;
   /** What times the thread status's refreshes (a ManualClock, to step past Slack's 2-minute timeout). */
   clock?: Clock;
+  /** `all` only: answers in a thread of their own, as the CLI runs it (its log lines go to stdout, not to `logs`). */
+  answerThread?: boolean;
 }
 
 export interface Harness {
@@ -114,7 +116,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
 
   const config = loadConfig(env);
   const { logger, lines: rawLogs, entries: logs } = capturedLogger(config.logLevel);
-  const service = await startService(config, { role: opts.role ?? 'all', logger, ...(opts.clock ? { clock: opts.clock } : {}) });
+  const service = await startService(config, { role: opts.role ?? 'all', logger, ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.answerThread ? { answerThread: true } : {}) });
   if (opts.mode === 'socket' && (opts.role ?? 'all') !== 'worker') await slack.waitForSocket();
   const redis = redisConnection(redisUrl, { lazyConnect: false });
   redis.on('error', () => undefined); // tests that stop Redis expect this client to reconnect quietly

@@ -1,0 +1,42 @@
+/**
+ * The answer thread of `--role all` (see answer-thread.ts): the worker role,
+ * answering the main thread's questions about it. Started with the main
+ * thread's config; it logs on its own, to the same output.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Config } from '../config.ts';
+import { readinessResponse } from '../http/health-server.ts';
+import { createLogger } from '../logger.ts';
+import { startService } from '../main.ts';
+import { registry, setScrapeSources } from '../metrics/registry.ts';
+import type { ThreadReply, ThreadRequest, ThreadStarted } from './answer-thread.ts';
+
+const port = parentPort;
+if (!port) throw new Error('answer-thread-entry.ts runs as a worker thread');
+const { config } = workerData as { config: Config };
+const logger = createLogger(config.logLevel).child({ thread: 'answers' });
+try {
+  const service = await startService(config, { role: 'worker', logger, opsServer: false });
+  // What lives in Redis (queue depth, budget, token) is read by the main thread's scrape; here it would count twice.
+  setScrapeSources({});
+  port.on('message', async (request: ThreadRequest) => {
+    const reply: ThreadReply = { id: request.id };
+    try {
+      if (request.ask === 'ready') {
+        const check = service.ops.readiness.find((c) => c.name === request.check);
+        const body = JSON.parse((await readinessResponse(check ? [check] : [])).body) as { failing?: Record<string, string> };
+        reply.reason = body.failing?.[request.check];
+      } else if (request.ask === 'metrics') {
+        reply.metrics = await registry.getMetricsAsJSON();
+      } else {
+        await service.stop();
+      }
+    } catch (err) {
+      reply.error = String(err);
+    }
+    port.postMessage(reply);
+  });
+  port.postMessage({ started: true } satisfies ThreadStarted);
+} catch (err) {
+  port.postMessage({ started: false, error: (err as Error)?.message ?? String(err) } satisfies ThreadStarted);
+}

@@ -1,0 +1,90 @@
+/**
+ * `--role all` answers in a thread of its own. One process, two threads: the
+ * main thread receives Slack's events and acknowledges them, the answer
+ * thread runs the worker role (the same code as `--role worker`). Answering
+ * a busy minute keeps a core busy; in one thread it delayed every ack by as
+ * long as the answers kept the event loop (measured: ack p99 113 ms at 200
+ * events/s, 309 ms at 500/s). Apart, acks wait only on their own work.
+ *
+ * The main thread speaks for both: /readyz asks the answer thread for its
+ * checks, /metrics adds its counts, and a shutdown drains it after intake
+ * stops. The thread ending unasked ends the process (the orchestrator
+ * restarts it), as a worker process crashing would.
+ */
+import { Worker } from 'node:worker_threads';
+import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+import type { Config } from '../config.ts';
+import type { ReadinessCheck } from '../http/health-server.ts';
+import type { Logger } from '../logger.ts';
+import { registry } from '../metrics/registry.ts';
+import type { Closers } from './closers.ts';
+import type { Shared } from './shared.ts';
+
+/** What the main thread asks; the thread answers each with the same `id`. */
+export type ThreadRequest = { id: number; ask: 'ready'; check: string } | { id: number; ask: 'metrics' } | { id: number; ask: 'stop' };
+export type ThreadReply = { id: number; reason?: string; metrics?: MetricObjectWithValues<MetricValue<string>>[]; error?: string };
+/** The thread's first message: its worker runs (or could not start). */
+export type ThreadStarted = { started: true } | { started: false; error: string };
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** The answer thread's readiness checks, asked by name (they live in the thread's own process-wide state). */
+const THREAD_CHECKS = ['workers', 'metis_access'];
+/** Metrics of the whole process (CPU, memory, handles): the main thread's own already count both threads. */
+const PROCESS_WIDE = /^(process_|nodejs_)/;
+
+export async function startAnswerThread(config: Config, shared: Shared, logger: Logger, closers: Closers): Promise<void> {
+  // Compiled, the entry is JavaScript; run from the TypeScript sources (tests), the thread loads it through tsx.
+  const fromSources = import.meta.url.endsWith('.ts');
+  const entry = new URL(fromSources ? './answer-thread-entry.ts' : './answer-thread-entry.js', import.meta.url);
+  const thread = fromSources
+    ? new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`, { eval: true, workerData: { config } })
+    : new Worker(entry, { workerData: { config } });
+  let stopping = false;
+  let nextId = 0;
+  const pending = new Map<number, (reply: ThreadReply) => void>();
+  const ask = (request: DistributiveOmit<ThreadRequest, 'id'>): Promise<ThreadReply> =>
+    new Promise((resolve) => {
+      const id = ++nextId;
+      pending.set(id, resolve);
+      thread.postMessage({ ...request, id });
+    });
+
+  const failedToStart = (code: number) => new Error(`the answer thread ended as it started (exit code ${code})`);
+  const starting: { ok?: () => void; fail?: (err: unknown) => void } = {};
+  const started = new Promise<void>((resolve, reject) => Object.assign(starting, { ok: resolve, fail: reject }));
+  const onStartError = (err: unknown) => starting.fail?.(err);
+  const onStartExit = (code: number) => starting.fail?.(failedToStart(code));
+  thread.once('message', (m: ThreadStarted) => (m.started ? starting.ok?.() : starting.fail?.(new Error(`the answer thread could not start: ${m.error}`))));
+  thread.once('error', onStartError);
+  thread.once('exit', onStartExit);
+  try {
+    await started;
+  } finally {
+    // Only these: the worker's own listeners (which keep its message port referenced) must stay.
+    thread.off('error', onStartError);
+    thread.off('exit', onStartExit);
+  }
+  thread.on('message', (reply: ThreadReply) => {
+    pending.get(reply.id)?.(reply);
+    pending.delete(reply.id);
+  });
+  thread.on('error', (err) => logger.fatal({ err }, 'the answer thread failed'));
+  thread.on('exit', (code) => {
+    if (stopping) return;
+    logger.fatal({ exitCode: code }, 'the answer thread ended; stopping the process so that it is restarted');
+    process.exit(1);
+  });
+
+  closers.add('answer-thread', async () => {
+    stopping = true;
+    await ask({ ask: 'stop' });
+    await thread.terminate();
+  });
+  for (const name of THREAD_CHECKS) shared.ops.readiness.push({ name, check: () => ask({ ask: 'ready', check: name }).then((r) => r.reason) } satisfies ReadinessCheck);
+  shared.ops.metrics = async () => {
+    const theirs = (await ask({ ask: 'metrics' })).metrics ?? [];
+    const ours = await registry.getMetricsAsJSON();
+    return AggregatorRegistry.aggregate([ours, theirs.filter((m) => !PROCESS_WIDE.test(m.name))]).metrics();
+  };
+}
