@@ -11,6 +11,7 @@ import { startSlackListener, type SlackListener } from '../slack/app.ts';
 import type { ListenerDeps } from '../slack/listeners/types.ts';
 import { readAdminStatus } from '../team/admin-status.ts';
 import { recordFeedback } from '../team/usage.ts';
+import { answerJobId } from '../queue/answer-job.ts';
 import { StatusBudget } from '../reply/thread-status.ts';
 import { suggestPrompts, titleConversation } from '../reply/agent-surface.ts';
 import { WORDS } from '../words.ts';
@@ -34,9 +35,10 @@ export async function startListenerRole(config: Config, shared: Shared, logger: 
     enqueue: async (request) => {
       // Behind others, the thread's status says so until a worker takes it. Decided before the job is added, so
       // the job carries it: the answer replaces it and clears it at the end, with no Redis read of its own.
-      const ahead = await queue.waitingNow().catch(() => 0);
+      // Its turn and the queue's length are asked together (one round trip): the acknowledgement waits on them.
+      const [ahead, turn] = await Promise.all([queue.waitingNow().catch(() => 0), team.fairShare.enqueued(request.user, answerJobId(request))]);
       const queueStatus = ahead > 0 && (await statusBudget.take().catch(() => false)) ? WORDS.thread_status_queued({ ahead }) : undefined;
-      const jobId = await queue.add(queueStatus ? { ...request, queueStatus } : request, (id) => team.fairShare.enqueued(request.user, id));
+      const jobId = await queue.add(queueStatus ? { ...request, queueStatus } : request, async () => turn);
       logger.info({ requestId: jobId, channel: request.channel, user: request.user, source: request.source }, 'request queued');
       // The first question of a DM conversation names it in the Messages tab.
       if (request.source === 'dm' && !request.inThread) void titleConversation(shared.slack, logger, request.channel, request.threadTs, request.text);
