@@ -248,11 +248,11 @@ export const SETTINGS = {
       doc: 'least time between two edits of a streaming message',
       oldNames: [{ env: 'METIS_SLACK_EDIT_INTERVAL_MS', parse: millis(0, 60_000) }],
     }),
-    // chat.update is Tier 3 (50+ a minute per workspace, bursts allowed): one answer at one edit a second.
+    // chat.update is Tier 3 (50+ a minute per workspace, bursts allowed): under 50, with room for the final edits.
     editsPerMinute: setting({
       env: 'METIS_SLACK_EDITS_PER_MINUTE',
       parse: int(0, 100_000),
-      default: '60',
+      default: '45',
       doc: 'streaming edits the whole fleet makes a minute, shared by the answers streaming at that moment (`chat.update` is a Tier 3 method: Slack allows 50+ a minute per workspace, in bursts). One answer edits once a second; ten at once each edit every 10 s. Final edits are never held back. Raise it if your workspace takes more without 429s; `0` = no fleet budget',
     }),
     // Native streams (chat.startStream/appendStream/stopStream) show text as Slack's own AI apps do, but their
