@@ -13,6 +13,7 @@ import { APP_TOKEN, BOT_TOKEN, BOT_USER_ID, type FakeMessage, type FakeSlack, SI
 import { freePort, startTestRedis, type TestRedis } from '../test/helpers/redis-server.ts';
 import { sleep, waitFor } from '../test/helpers/wait.ts';
 import { httpFlood } from './http-flood.ts';
+import { libraryCosts } from './library-costs.ts';
 import { answerTimes, callsPerAnswer } from './tiers.ts';
 
 const QUICK = process.argv.includes('--quick');
@@ -551,6 +552,15 @@ async function costSection() {
 }
 
 await costSection();
+
+// The libraries on an answer's path, on their own: the CPU floor under the cost above.
+if (want('cost') || want('libraries')) {
+  const redis = await startTestRedis();
+  const costs = await libraryCosts(redis.url, QUICK);
+  await redis.cleanup();
+  results.libraryCpuMsPerCall = costs;
+  for (const [what, ms] of Object.entries(costs)) row(`library floor: ${what}, CPU ms per call (with a minimal local server)`, String(ms), '');
+}
 
 // 4. Saturation throughput with a zero-latency model: 1, 2, 4 workers.
 // A quick run leaves out 4 workers (more processes than cores: a contention check, not a capacity one).
