@@ -8,6 +8,7 @@ import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Config } from '../config.ts';
 import { readinessResponse } from '../http/health-server.ts';
+import { useProxyFromEnvironment } from '../http/proxy.ts';
 import { createLogger } from '../logger.ts';
 import { startService } from '../main.ts';
 import { registry, setScrapeSources } from '../metrics/registry.ts';
@@ -21,6 +22,8 @@ if (!port) throw new Error('answer-thread-entry.ts runs as a worker thread');
 const { config } = workerData as { config: Config };
 const logger = createLogger(config.logLevel).child({ thread: 'answers' });
 lowerPriority();
+// A thread has its own global dispatcher: Globus and the gateway go through the proxy variables here too.
+useProxyFromEnvironment();
 try {
   const service = await startService(config, { role: 'worker', logger, opsServer: false });
   // What lives in Redis (queue depth, budget, token) is read by the main thread's scrape; here it would count twice.

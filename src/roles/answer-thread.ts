@@ -11,7 +11,7 @@
  * stops. The thread ending unasked ends the process (the orchestrator
  * restarts it), as a worker process crashing would.
  */
-import { Worker } from 'node:worker_threads';
+import { Worker as Thread } from 'node:worker_threads';
 import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import type { Config } from '../config.ts';
 import type { ReadinessCheck } from '../http/health-server.ts';
@@ -38,8 +38,8 @@ export async function startAnswerThread(config: Config, shared: Shared, logger: 
   const fromSources = import.meta.url.endsWith('.ts');
   const entry = new URL(fromSources ? './answer-thread-entry.ts' : './answer-thread-entry.js', import.meta.url);
   const thread = fromSources
-    ? new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`, { eval: true, workerData: { config } })
-    : new Worker(entry, { workerData: { config } });
+    ? new Thread(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`, { eval: true, workerData: { config } })
+    : new Thread(entry, { workerData: { config } });
   let stopping = false;
   let nextId = 0;
   const pending = new Map<number, (reply: ThreadReply) => void>();
