@@ -330,7 +330,11 @@ for (const model of want('overhead') ? (['zero-latency', 'realistic'] as const) 
   const roundTrips = await (async () => {
     const readsBefore = await socketReads(env.redisClient);
     const watcher = new Redis(env.redis.url);
+    // A MONITOR connection can lose track of its replies under load (ioredis says "Command queue state error"): the sample
+    // then stops short, and the bench goes on.
+    watcher.on('error', () => undefined);
     const monitor = await watcher.monitor();
+    monitor.on('error', () => undefined);
     let count = 0;
     const byCommand: Record<string, number> = {};
     monitor.on('monitor', (_time: string, args: string[], source: string) => {
@@ -418,7 +422,11 @@ async function bullmqFloor(url: string, n: number): Promise<{ commands: number; 
   await worker.waitUntilReady();
   const names = await bullmqScriptNames();
   const watcher = new Redis(url);
+  // A MONITOR connection can lose track of its replies under load (ioredis says "Command queue state error"): the sample
+  // then stops short, and the bench goes on.
+  watcher.on('error', () => undefined);
   const monitor = await watcher.monitor();
+  monitor.on('error', () => undefined);
   const byScript: Record<string, number> = {};
   monitor.on('monitor', (_time: string, args: string[], source: string) => {
     if (source !== 'lua' && String(args[0]).toLowerCase() === 'evalsha') {
@@ -481,7 +489,11 @@ async function costSection() {
   // b) Which scripts: MONITOR (which slows Redis, so in a separate, smaller run) names each EVALSHA.
   const names = await bullmqScriptNames();
   const watcher = new Redis(env.redis.url);
+  // A MONITOR connection can lose track of its replies under load (ioredis says "Command queue state error"): the sample
+  // then stops short, and the bench goes on.
+  watcher.on('error', () => undefined);
   const monitor = await watcher.monitor();
+  monitor.on('error', () => undefined);
   const scripts: Record<string, number> = {};
   let clientIssued = 0;
   const sampled = QUICK ? 50 : 200;
