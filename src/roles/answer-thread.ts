@@ -30,6 +30,8 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 
 /** The answer thread's readiness checks, asked by name (they live in the thread's own process-wide state). */
 const THREAD_CHECKS = ['workers', 'metis_access'];
+/** How long the main thread waits for the answer thread to answer a question about itself. */
+const ASK_TIMEOUT_MS = 5_000;
 /** Metrics of the whole process (CPU, memory, handles): the main thread's own already count both threads. */
 const PROCESS_WIDE = /^(process_|nodejs_)/;
 
@@ -43,10 +45,18 @@ export async function startAnswerThread(config: Config, shared: Shared, logger: 
   let stopping = false;
   let nextId = 0;
   const pending = new Map<number, (reply: ThreadReply) => void>();
-  const ask = (request: DistributiveOmit<ThreadRequest, 'id'>): Promise<ThreadReply> =>
+  /** Asks the thread; a thread that does not answer within `timeoutMs` gets an error reply, so no caller hangs. */
+  const ask = (request: DistributiveOmit<ThreadRequest, 'id'>, timeoutMs = ASK_TIMEOUT_MS): Promise<ThreadReply> =>
     new Promise((resolve) => {
       const id = ++nextId;
-      pending.set(id, resolve);
+      const timer = setTimeout(() => {
+        pending.delete(id);
+        resolve({ id, error: `no answer within ${timeoutMs} ms` });
+      }, timeoutMs);
+      pending.set(id, (reply) => {
+        clearTimeout(timer);
+        resolve(reply);
+      });
       thread.postMessage({ ...request, id });
     });
 
@@ -78,12 +88,17 @@ export async function startAnswerThread(config: Config, shared: Shared, logger: 
 
   closers.add('answer-thread', async () => {
     stopping = true;
-    await ask({ ask: 'stop' });
+    // Its answers in flight get SHUTDOWN_GRACE_SECONDS to finish (the worker role's own drain), then a little more.
+    const stopped = await ask({ ask: 'stop' }, config.shutdownGraceMs + ASK_TIMEOUT_MS);
+    if (stopped.error) logger.error({ error: stopped.error }, 'the answer thread did not stop cleanly');
     await thread.terminate();
   });
-  for (const name of THREAD_CHECKS) shared.ops.readiness.push({ name, check: () => ask({ ask: 'ready', check: name }).then((r) => r.reason) } satisfies ReadinessCheck);
+  // A check the thread could not run counts as failing, with its reason.
+  for (const name of THREAD_CHECKS) shared.ops.readiness.push({ name, check: () => ask({ ask: 'ready', check: name }).then((r) => r.error ?? r.reason) } satisfies ReadinessCheck);
   shared.ops.metrics = async () => {
-    const theirs = (await ask({ ask: 'metrics' })).metrics ?? [];
+    const reply = await ask({ ask: 'metrics' });
+    if (reply.error) throw new Error(`the answer thread's metrics: ${reply.error}`);
+    const theirs = reply.metrics ?? [];
     const ours = await registry.getMetricsAsJSON();
     return AggregatorRegistry.aggregate([ours, theirs.filter((m) => !PROCESS_WIDE.test(m.name))]).metrics();
   };
