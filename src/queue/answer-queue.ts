@@ -132,7 +132,8 @@ export class AnswerQueue {
     const n = await this.connection.incr(counter);
     await this.connection.expire(counter, 30 * 86_400);
     const jobId = rerunJobId(data, n);
-    const { eventId: _eventId, ...request } = data;
+    // Neither the event nor the queue position shown for the first asking belongs to the re-run.
+    const { eventId: _eventId, queueStatus: _queueStatus, ...request } = data;
     await this.queue.add(ANSWER_JOB, { ...request, receivedAt: Date.now(), progress: { model } }, { jobId, ...(await turnOf(jobId, priority)) });
     return jobId;
   }
