@@ -32,11 +32,15 @@ export async function countSlackCall<T>(method: string, call: () => Promise<T>, 
   try {
     return await call();
   } catch (err) {
-    const error = errorOf(err) ?? 'request_failed';
-    if (error === 'ratelimited') slackRateLimited.inc({ method });
-    slackErrors.inc({ method, error: error.slice(0, 60) });
+    countSlackFailure(method, errorOf(err) ?? 'request_failed');
     throw err;
   }
+}
+
+/** One failed Slack call, by Slack's error code (a fixed vocabulary); a rate limit is also counted apart. */
+function countSlackFailure(method: string, error: string): void {
+  if (error === 'ratelimited') slackRateLimited.inc({ method });
+  slackErrors.inc({ method, error: error.slice(0, 60) });
 }
 
 /**
@@ -53,21 +57,18 @@ export function countingSlackFetch(inner: typeof globalThis.fetch): typeof globa
     try {
       res = await inner(input, init);
     } catch (err) {
-      slackErrors.inc({ method, error: 'request_failed' });
+      countSlackFailure(method, 'request_failed');
       throw err;
     }
-    if (res.status === 429) {
-      slackRateLimited.inc({ method });
-      slackErrors.inc({ method, error: 'ratelimited' });
-    } else if (!res.ok) {
-      slackErrors.inc({ method, error: `http_${res.status}` });
-    } else if (res.headers.get('content-type')?.includes('application/json')) {
+    if (res.status === 429) countSlackFailure(method, 'ratelimited');
+    else if (!res.ok) countSlackFailure(method, `http_${res.status}`);
+    else if (res.headers.get('content-type')?.includes('application/json')) {
       // Read from a copy, off the caller's path; Slack's error strings are a fixed vocabulary.
       void (res
         .clone()
         .json() as Promise<{ ok?: boolean; error?: unknown } | undefined>)
         .then((body) => {
-          if (body?.ok === false) slackErrors.inc({ method, error: typeof body.error === 'string' ? body.error.slice(0, 60) : 'unknown_error' });
+          if (body?.ok === false) countSlackFailure(method, typeof body.error === 'string' ? body.error : 'unknown_error');
         })
         .catch(() => undefined);
     }

@@ -23,9 +23,8 @@ const WAITING_READ_MS = 250;
  * out) before any prioritized job, so a first turn (priority 1, the best) goes
  * there: the same order as priority 1, in fewer commands than a prioritized job.
  */
-async function turnOf(jobId: string, priority?: (jobId: string) => Promise<number>): Promise<{ priority?: number }> {
-  const p = priority ? await priority(jobId) : 1;
-  return p > 1 ? { priority: p } : {};
+function placeInLine(turn: number): { priority?: number } {
+  return turn > 1 ? { priority: turn } : {};
 }
 
 export class AnswerQueue {
@@ -56,11 +55,11 @@ export class AnswerQueue {
 
   /**
    * Adds the job (a second add for the same message is a no-op) and returns
-   * its id. `priority` orders waiting jobs (1 first): fair turns between people.
+   * its id. `turn` orders waiting jobs (1 first): fair turns between people.
    */
-  async add(data: AnswerRequest, priority?: (jobId: string) => Promise<number>): Promise<string> {
+  async add(data: AnswerRequest, turn = 1): Promise<string> {
     const jobId = answerJobId(data);
-    await this.queue.add(ANSWER_JOB, data, { jobId, ...(await turnOf(jobId, priority)) });
+    await this.queue.add(ANSWER_JOB, data, { jobId, ...placeInLine(turn) });
     this.waiting.addedSince++;
     return jobId;
   }
@@ -134,7 +133,7 @@ export class AnswerQueue {
     const jobId = rerunJobId(data, n);
     // Neither the event nor the queue position shown for the first asking belongs to the re-run.
     const { eventId: _eventId, queueStatus: _queueStatus, ...request } = data;
-    await this.queue.add(ANSWER_JOB, { ...request, receivedAt: Date.now(), progress: { model } }, { jobId, ...(await turnOf(jobId, priority)) });
+    await this.queue.add(ANSWER_JOB, { ...request, receivedAt: Date.now(), progress: { model } }, { jobId, ...placeInLine(priority ? await priority(jobId) : 1) });
     return jobId;
   }
 

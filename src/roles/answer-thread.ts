@@ -60,20 +60,23 @@ export async function startAnswerThread(config: Config, shared: Shared, logger: 
       thread.postMessage({ ...request, id });
     });
 
-  const failedToStart = (code: number) => new Error(`the answer thread ended as it started (exit code ${code})`);
-  const starting: { ok?: () => void; fail?: (err: unknown) => void } = {};
-  const started = new Promise<void>((resolve, reject) => Object.assign(starting, { ok: resolve, fail: reject }));
-  const onStartError = (err: unknown) => starting.fail?.(err);
-  const onStartExit = (code: number) => starting.fail?.(failedToStart(code));
-  thread.once('message', (m: ThreadStarted) => (m.started ? starting.ok?.() : starting.fail?.(new Error(`the answer thread could not start: ${m.error}`))));
-  thread.once('error', onStartError);
-  thread.once('exit', onStartExit);
-  try {
-    await started;
-  } finally {
+  // Its first message says whether it started; an error or an exit before that is a failed start too.
+  let onError: (err: unknown) => void = () => undefined;
+  let onExit: (code: number) => void = () => undefined;
+  const first = await new Promise<ThreadStarted>((resolve, reject) => {
+    onError = reject;
+    onExit = (code) => reject(new Error(`the answer thread ended as it started (exit code ${code})`));
+    thread.once('message', resolve);
+    thread.once('error', onError);
+    thread.once('exit', onExit);
+  }).finally(() => {
     // Only these: the worker's own listeners (which keep its message port referenced) must stay.
-    thread.off('error', onStartError);
-    thread.off('exit', onStartExit);
+    thread.off('error', onError);
+    thread.off('exit', onExit);
+  });
+  if (!first.started) {
+    await thread.terminate();
+    throw new Error(`the answer thread could not start: ${first.error}`);
   }
   thread.on('message', (reply: ThreadReply) => {
     pending.get(reply.id)?.(reply);

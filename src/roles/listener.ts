@@ -38,7 +38,7 @@ export async function startListenerRole(config: Config, shared: Shared, logger: 
       // Its turn and the queue's length are asked together (one round trip): the acknowledgement waits on them.
       const [ahead, turn] = await Promise.all([queue.waitingNow().catch(() => 0), team.fairShare.enqueued(request.user, answerJobId(request))]);
       const queueStatus = ahead > 0 && (await statusBudget.take().catch(() => false)) ? WORDS.thread_status_queued({ ahead }) : undefined;
-      const jobId = await queue.add(queueStatus ? { ...request, queueStatus } : request, async () => turn);
+      const jobId = await queue.add(queueStatus ? { ...request, queueStatus } : request, turn);
       logger.info({ requestId: jobId, channel: request.channel, user: request.user, source: request.source }, 'request queued');
       // The first question of a DM conversation names it in the Messages tab.
       if (request.source === 'dm' && !request.inThread) void titleConversation(shared.slack, logger, request.channel, request.threadTs, request.text);
