@@ -36,7 +36,7 @@ async function cpuPerCall(call: () => Promise<unknown>, n: number): Promise<numb
   return Math.round(((used.user + used.system) / 1000 / n) * 1000) / 1000;
 }
 
-export async function libraryCosts(redisUrl: string, quick: boolean): Promise<Record<string, number>> {
+export async function libraryCosts(quick: boolean): Promise<Record<string, number>> {
   const n = quick ? 2000 : 10_000;
   const server = createServer((req, res) => {
     req.resume();
@@ -68,7 +68,6 @@ export async function libraryCosts(redisUrl: string, quick: boolean): Promise<Re
     out['gateway client (openai), one streamed answer'] = await cpuPerCall(async () => {
       for await (const _ of gateway.streamChat({ token: 't', framework: 'api', model: 'm', messages: [{ role: 'user', content: 'hi' }], idleTimeoutMs: 10_000 }));
     }, n);
-    out['BullMQ, one job added, taken and finished (no work)'] = await bullmqCpuPerJob(redisUrl, quick ? 2000 : 10_000);
   } finally {
     server.close();
     await http.close();
@@ -76,21 +75,33 @@ export async function libraryCosts(redisUrl: string, quick: boolean): Promise<Re
   return out;
 }
 
-/** BullMQ's own CPU per job, producer and consumer in this process (Redis's CPU is not in it). */
-async function bullmqCpuPerJob(redisUrl: string, n: number): Promise<number> {
+/**
+ * BullMQ on its own: n jobs added each on its own (as the listener adds them), 250 at a time, and processed by a
+ * worker that does nothing, with the answer queue's options. Per job: Redis's count of commands (scripts' own
+ * commands included) and script calls, and BullMQ's CPU, producer and consumer in this process (Redis's apart).
+ */
+export async function bullmqAlone(redisUrl: string, n: number): Promise<{ commands: number; scriptCalls: number; cpuMs: number }> {
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  const prefix = `libcost${randomBytes(3).toString('hex')}`;
-  const queue = new Queue('answers', { connection, prefix, defaultJobOptions: { attempts: 3, removeOnComplete: { age: 3600 } } });
+  const prefix = `alone${randomBytes(3).toString('hex')}`;
+  const queue = new Queue('answers', { connection, prefix, defaultJobOptions: { attempts: 3, removeOnComplete: { age: 3600 }, removeOnFail: { age: 604_800 } } });
   let done = 0;
   const worker = new Worker('answers', async () => ({ outcome: 'answered' }), { connection, prefix, concurrency: 100 });
   worker.on('completed', () => done++);
   await worker.waitUntilReady();
+  await connection.config('RESETSTAT');
   const before = process.cpuUsage();
   for (let i = 0; i < n; i += 250) await Promise.all(Array.from({ length: Math.min(250, n - i) }, (_, j) => queue.add('answer', { request: 'x'.repeat(300) }, { jobId: `j${i + j}` })));
   while (done < n) await new Promise((r) => setTimeout(r, 5));
   const used = process.cpuUsage(before);
+  const stats: Record<string, number> = {};
+  for (const m of (await connection.info('commandstats')).matchAll(/cmdstat_([^:]+):calls=(\d+)/g)) if (m[1] !== 'info' && m[1] !== 'config') stats[m[1] as string] = Number(m[2]);
   await worker.close();
   await queue.close();
   connection.disconnect();
-  return Math.round(((used.user + used.system) / 1000 / n) * 1000) / 1000;
+  const perJob = (x: number) => Math.round((x / n) * 100) / 100;
+  return {
+    commands: perJob(Object.values(stats).reduce((a, b) => a + b, 0)),
+    scriptCalls: perJob((stats.evalsha ?? 0) + (stats.eval ?? 0)),
+    cpuMs: Math.round(((used.user + used.system) / 1000 / n) * 1000) / 1000,
+  };
 }

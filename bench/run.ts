@@ -13,7 +13,7 @@ import { APP_TOKEN, BOT_TOKEN, BOT_USER_ID, type FakeMessage, type FakeSlack, SI
 import { freePort, startTestRedis, type TestRedis } from '../test/helpers/redis-server.ts';
 import { sleep, waitFor } from '../test/helpers/wait.ts';
 import { httpFlood } from './http-flood.ts';
-import { libraryCosts } from './library-costs.ts';
+import { bullmqAlone, libraryCosts } from './library-costs.ts';
 import { answerTimes, callsPerAnswer } from './tiers.ts';
 
 const QUICK = process.argv.includes('--quick');
@@ -405,53 +405,6 @@ async function bullmqScriptNames(): Promise<Map<string, string>> {
   return new Map(scripts.filter((s) => typeof s.content === 'string').map((s) => [createHash('sha1').update(s.content as string).digest('hex'), s.name as string]));
 }
 
-/**
- * BullMQ on its own: n jobs added each on its own (as the listener adds them), 250 at a time, and processed by a
- * worker that does nothing, with the answer queue's options. Redis's count of commands per job, scripts' own commands included.
- */
-async function bullmqFloor(url: string, n: number): Promise<{ commands: number; byScript: Record<string, number> }> {
-  const { Queue, Worker } = await import('bullmq');
-  const client = new Redis(url, { maxRetriesPerRequest: null });
-  const prefix = `floor${randomBytes(3).toString('hex')}`;
-  const opts = { connection: client, prefix };
-  const queue = new Queue('answers', { ...opts, defaultJobOptions: { attempts: 3, removeOnComplete: { age: 3600 }, removeOnFail: { age: 604_800 } } });
-  let done = 0;
-  const worker = new Worker('answers', async () => ({ outcome: 'answered' }), { ...opts, concurrency: 100, autorun: false });
-  worker.on('completed', () => done++);
-  await queue.waitUntilReady();
-  await worker.waitUntilReady();
-  const names = await bullmqScriptNames();
-  const watcher = new Redis(url);
-  // A MONITOR connection can lose track of its replies under load (ioredis says "Command queue state error"): the sample
-  // then stops short, and the bench goes on.
-  watcher.on('error', () => undefined);
-  const monitor = await watcher.monitor();
-  monitor.on('error', () => undefined);
-  const byScript: Record<string, number> = {};
-  monitor.on('monitor', (_time: string, args: string[], source: string) => {
-    if (source !== 'lua' && String(args[0]).toLowerCase() === 'evalsha') {
-      const name = names.get(String(args[1])) ?? 'other';
-      byScript[name] = (byScript[name] ?? 0) + 1;
-    }
-  });
-  await client.config('RESETSTAT');
-  void worker.run();
-  // Under the same load as the bot's count above: many at once, each its own add, as the listener adds them.
-  for (let i = 0; i < n; i += 250) await Promise.all(Array.from({ length: Math.min(250, n - i) }, (_, j) => queue.add('answer', { i: i + j }, { jobId: `job-${i + j}` })));
-  await waitFor(() => done >= n, 'BullMQ alone to finish its jobs', 120_000);
-  const stats = await commandStats(client);
-  delete stats.info;
-  delete stats.config;
-  delete stats.monitor;
-  monitor.disconnect();
-  watcher.disconnect();
-  await worker.close();
-  await queue.close();
-  client.disconnect();
-  const total = Object.values(stats).reduce((a, b) => a + b, 0);
-  return { commands: round(total / n, 1), byScript: Object.fromEntries(Object.entries(byScript).map(([k, v]) => [k, round(v / n, 2)])) };
-}
-
 // Issue 17's floor: what one answer costs with a zero-latency model, one listener and one worker.
 async function costSection() {
   if (!want('cost')) return;
@@ -526,7 +479,7 @@ async function costSection() {
 
   // d) BullMQ alone: what one job costs Redis with nothing else around it (same options, no work), the floor under
   // any design that gives each question a job of its own.
-  const bullmqAlone = await bullmqFloor(env.redis.url, QUICK ? 300 : 2000);
+  const alone = await bullmqAlone(env.redis.url, QUICK ? 300 : 2000);
 
   results.cost = {
     answers: n,
@@ -539,7 +492,7 @@ async function costSection() {
     cpuMsPerAnswer: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, round((v * 1000) / n, 2)])),
     answersPerSecond: round(n / seconds),
     finalAnswerAt50PerSecond: { p50: pct(finals, 50), p99: pct(finals, 99), n: finals.length },
-    bullmqAlonePerJob: bullmqAlone,
+    bullmqAlonePerJob: alone,
   };
   row(`cost: Redis commands per answer (server's count, scripts' own commands included; ${n} answers at once)`, String(round(total / n, 1)), '≤ 15');
   row(
@@ -553,11 +506,7 @@ async function costSection() {
   row(`… commands the bot sends (a script call counts once; sampled over ${sampled})`, String(round(clientIssued / sampled, 1)), '');
   row(`… script calls per answer; which (sampled over ${sampled})`, `${round(scriptCalls / n, 2)}; ${Object.entries(scriptsPerAnswer).map(([k, v]) => `${k} ${v}`).join(', ')}`, '');
   row('… product CPU ms per answer (listener + worker processes)', `${round(productMs / n, 2)} (listener ${round(((cpu.listener ?? 0) * 1000) / n, 2)}, worker ${round(((cpu.workers ?? 0) * 1000) / n, 2)}; Redis ${round(((cpu.redis ?? 0) * 1000) / n, 2)}, fakes and driver ${round(((cpu['fakes and driver'] ?? 0) * 1000) / n, 2)})`, '≤ 3');
-  row(
-    '… BullMQ alone, per job (add, take, finish; the same options, no work): Redis commands as Redis counts them; by script',
-    `${bullmqAlone.commands}; ${Object.entries(bullmqAlone.byScript).map(([k, v]) => `${k} ${v}`).join(', ')}`,
-    '',
-  );
+  row('… BullMQ alone, per job (add, take, finish; the same options and load, no work): Redis commands as Redis counts them; script calls; CPU ms', `${alone.commands}; ${alone.scriptCalls}; ${alone.cpuMs}`, '');
   row('… answers/s, 1 listener + 1 worker', String(round(n / seconds)), '≥ 500');
   row('… final answer at 50 q/s p50/p99 ms', `${pct(finals, 50)} / ${pct(finals, 99)}`, 'p50 ≤ 10, p99 ≤ 25');
   await env.stop();
@@ -567,9 +516,7 @@ await costSection();
 
 // The libraries on an answer's path, on their own: the CPU floor under the cost above.
 if (want('cost') || want('libraries')) {
-  const redis = await startTestRedis();
-  const costs = await libraryCosts(redis.url, QUICK);
-  await redis.cleanup();
+  const costs = await libraryCosts(QUICK);
   results.libraryCpuMsPerCall = costs;
   for (const [what, ms] of Object.entries(costs)) row(`library floor: ${what}, CPU ms per call (with a minimal local server)`, String(ms), '');
 }
