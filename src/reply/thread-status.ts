@@ -98,11 +98,6 @@ export class ThreadStatus {
     this.onSlack = this.current;
   }
 
-  /** What Slack was last told by this object ('' if nothing, or a clear). */
-  get sent(): string {
-    return this.onSlack;
-  }
-
   /** What it shows now ('' when cleared or never set). */
   get shown(): string {
     return this.current;
