@@ -284,6 +284,13 @@ export const SETTINGS = {
       default: '300',
       doc: "thread status lines (`assistant.threads.setStatus`: \"3 questions ahead\", \"thinking…\") the whole fleet sets a minute; past it an answer goes without (its placeholder says the same), and a status already shown is always cleared. An answer sets about two. `0` = none at all",
     }),
+    // users.info is Tier 4 (100+ a minute per workspace), also used by the allow lists' checks of who is asking.
+    nameLookupsPerMinute: setting({
+      env: 'METIS_SLACK_NAME_LOOKUPS_PER_MINUTE',
+      parse: int(0, 100_000),
+      default: '60',
+      doc: "display names (`users.info`) the whole fleet looks up a minute, so the model reads \"Ada\" rather than `<@U123>`; past it a name not yet known stays the id (names are kept an hour, fleet-wide). `users.info` is a Tier 4 method (100+ a minute per workspace); the rest is left for the allow lists' checks. `0` = never look names up",
+    }),
     messageMaxChars: setting({
       env: 'METIS_SLACK_MESSAGE_MAX_CHARS',
       parse: int(500, 12_000),

@@ -93,6 +93,7 @@ export function redisKeys(prefix: string) {
     slackUsergroup: (group: string) => `${prefix}:slack-usergroup:${group}`,
     slackName: (user: string) => `${prefix}:slack-name:${user}`,
     slackNamePaused: `${prefix}:slack-name:paused`,
+    nameLookups: (minute: number) => `${prefix}:slack:name-lookups:${minute}`,
     seenSignature: (signature: string) => `${prefix}:slack:seen-signature:${signature}`,
     slackStreaming: `${prefix}:slack:streaming`,
     slackPostSlot: (channel: string) => `${prefix}:slack:post-slot:${channel}`,

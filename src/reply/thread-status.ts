@@ -15,6 +15,7 @@ import type { WebClient } from '@slack/web-api';
 import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
+import { MinuteBudget } from '../minute-budget.ts';
 import { redisKeys } from '../redis-keys.ts';
 import { slackFailure } from './web-client.ts';
 
@@ -30,28 +31,9 @@ export const STATUS_GRACE_MS = 700;
 /** Slack rotates at most 10 loading messages. */
 const MAX_LOADING = 10;
 
-/** Counts one call in this minute's key, which lives two minutes (one script: two commands, not MULTI's four). */
-const TAKE_STATUS = `local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('EXPIRE', KEYS[1], 120) end return n`;
-
-/** The fleet's setStatus calls this minute, counted in Redis: past the budget a status is simply not set. */
-export class StatusBudget {
-  /** The minute whose budget this process saw spent: no need to ask Redis again until the next one. */
-  private spentMinute = -1;
-
-  constructor(
-    private readonly redis: Redis,
-    private readonly keyPrefix: string,
-    /** METIS_SLACK_STATUS_PER_MINUTE */
-    private readonly perMinute: number,
-  ) {}
-
-  async take(): Promise<boolean> {
-    const minute = Math.floor(Date.now() / 60_000);
-    if (this.perMinute <= 0 || minute === this.spentMinute) return false;
-    const n = Number(await this.redis.eval(TAKE_STATUS, 1, redisKeys(this.keyPrefix).statusCalls(minute)));
-    if (n > this.perMinute) this.spentMinute = minute;
-    return n <= this.perMinute;
-  }
+/** The fleet's setStatus calls a minute (METIS_SLACK_STATUS_PER_MINUTE): past the budget a status is simply not set. */
+export function createStatusBudget(redis: Redis, keyPrefix: string, perMinute: number, clock?: Clock): MinuteBudget {
+  return new MinuteBudget(redis, redisKeys(keyPrefix).statusCalls, perMinute, clock);
 }
 
 /** A status as Slack shows it: plain words (the note's markup removed). */
@@ -90,7 +72,7 @@ export class ThreadStatus {
 
   constructor(
     private readonly slack: WebClient,
-    private readonly budget: StatusBudget,
+    private readonly budget: MinuteBudget,
     private readonly clock: Clock,
     private readonly target: ThreadStatusTarget,
   ) {

@@ -2,13 +2,16 @@
  * Display names for user ids (`<@U123>` → "Ada"), so the model sees who said
  * what. Names are cosmetic, so looking them up never holds an answer back:
  * they are cached fleet-wide in Redis, each request asks Slack for at most a
- * few, and when Slack says wait the fleet stops asking for a while. A name
+ * few, the fleet for at most a set number a minute (users.info is Tier 4),
+ * and when Slack says wait anyway the fleet stops asking for a while. A name
  * not looked up stays the id.
  */
 import type { WebClient } from '@slack/web-api';
 import type { Redis } from 'ioredis';
-import { slackFailure } from './web-client.ts';
+import { type Clock, realClock } from '../clock.ts';
+import { MinuteBudget } from '../minute-budget.ts';
 import { redisKeys } from '../redis-keys.ts';
+import { slackFailure } from './web-client.ts';
 
 export interface UserNamesOptions {
   /** users.info calls one request may make; further unknown ids stay ids. */
@@ -17,11 +20,15 @@ export interface UserNamesOptions {
   ttlSeconds?: number;
   /** How many users.info calls one request runs at once. */
   concurrency?: number;
+  /** users.info calls the whole fleet makes a minute (METIS_SLACK_NAME_LOOKUPS_PER_MINUTE). */
+  lookupsPerMinute?: number;
+  /** Decides which minute a lookup counts in. */
+  clock?: Clock;
 }
 
 /** How long a name is trusted, fleet-wide, by default. */
 export const NAME_TTL_SECONDS = 3600;
-const DEFAULTS = { maxLookupsPerRequest: 50, ttlSeconds: NAME_TTL_SECONDS, concurrency: 5 };
+const DEFAULTS = { maxLookupsPerRequest: 50, ttlSeconds: NAME_TTL_SECONDS, concurrency: 5, lookupsPerMinute: 60, clock: realClock };
 
 /** The name people see for a user as users.info describes them. */
 export function displayName(u: { profile?: { display_name?: string }; real_name?: string; name?: string } | undefined, id: string): string {
@@ -38,6 +45,7 @@ export class UserNames {
   private readonly opts: Required<UserNamesOptions>;
   /** Names this process read or looked up lately, with when each stops being trusted here. */
   private readonly local = new Map<string, { name: string; until: number }>();
+  private readonly budget: MinuteBudget;
 
   constructor(
     private readonly client: WebClient,
@@ -46,6 +54,7 @@ export class UserNames {
     opts: UserNamesOptions = {},
   ) {
     this.opts = { ...DEFAULTS, ...opts };
+    this.budget = new MinuteBudget(redis, redisKeys(keyPrefix).nameLookups, this.opts.lookupsPerMinute, this.opts.clock);
   }
 
   private key(id: string) {
@@ -67,6 +76,7 @@ export class UserNames {
       if (!kept || kept.until <= now) wanted.push(id);
     }
     const missing: string[] = [];
+    let granted = 0;
     try {
       for (let i = 0; i < wanted.length; i += READ_CHUNK) {
         const chunk = wanted.slice(i, i + READ_CHUNK);
@@ -78,12 +88,13 @@ export class UserNames {
         });
       }
       if (missing.length === 0 || (await this.redis.exists(this.pausedKey))) return out;
+      // The first ids are the ones that matter most (the caller lists the asker and the newest speakers first).
+      granted = await this.budget.takeUpTo(Math.min(missing.length, this.opts.maxLookupsPerRequest));
     } catch {
       return out; // Redis trouble: ids are enough to answer with
     }
 
-    // The first ids are the ones that matter most (the caller lists the asker and the newest speakers first).
-    const queue = missing.slice(0, this.opts.maxLookupsPerRequest);
+    const queue = missing.slice(0, granted);
     const found: [string, string][] = [];
     let stopped = false;
     const worker = async () => {

@@ -12,7 +12,7 @@ import type { ListenerDeps } from '../slack/listeners/types.ts';
 import { readAdminStatus } from '../team/admin-status.ts';
 import { recordFeedback } from '../team/usage.ts';
 import { answerJobId } from '../queue/answer-job.ts';
-import { StatusBudget } from '../reply/thread-status.ts';
+import { createStatusBudget } from '../reply/thread-status.ts';
 import { suggestPrompts, titleConversation } from '../reply/agent-surface.ts';
 import { WORDS } from '../words.ts';
 import type { Closers } from './closers.ts';
@@ -29,7 +29,7 @@ export async function startListenerRole(config: Config, shared: Shared, logger: 
   const models = new ModelStatusReader(redis, prefix, config.models.statusTtlMs, queueConnection);
   closers.add('status-queue', () => models.close());
 
-  const statusBudget = new StatusBudget(redis, prefix, config.slackOutput.statusPerMinute);
+  const statusBudget = createStatusBudget(redis, prefix, config.slackOutput.statusPerMinute);
   const deps: ListenerDeps = {
     slack: shared.slack,
     enqueue: async (request) => {

@@ -4,7 +4,7 @@
  * the model-status worker. At shutdown it stops taking questions and lets
  * answers in flight finish under SHUTDOWN_GRACE before closing.
  */
-import { StatusBudget, ThreadStatus } from '../reply/thread-status.ts';
+import { createStatusBudget, ThreadStatus } from '../reply/thread-status.ts';
 import { type Clock, realClock } from '../clock.ts';
 import type { Worker } from 'bullmq';
 import { AccessHealth } from '../auth/access-health.ts';
@@ -95,7 +95,7 @@ export async function startWorkerRole(config: Config, shared: Shared, logger: Lo
 
   // Blocking reads wait as long as they must, so this connection never gives up on a command.
   const connection = await openRedis(config.redisUrl, 'worker-redis', { maxRetriesPerRequest: null }, logger, closers);
-  const statusBudget = new StatusBudget(redis, prefix, config.slackOutput.statusPerMinute);
+  const statusBudget = createStatusBudget(redis, prefix, config.slackOutput.statusPerMinute);
   // A connection of its own: a subscribed connection can do nothing else.
   const stopConnection = await openRedis(config.redisUrl, 'stop-redis', { maxRetriesPerRequest: null }, logger, closers);
   const running = new RunningAnswers(stopConnection, prefix, logger);
@@ -117,7 +117,7 @@ export async function startWorkerRole(config: Config, shared: Shared, logger: Lo
       running,
       tokens,
       health: accessHealth,
-      userNames: new UserNames(slack, redis, prefix),
+      userNames: new UserNames(slack, redis, prefix, { lookupsPerMinute: out.nameLookupsPerMinute }),
       policy: team.policy,
       budget,
       fairShare: team.fairShare,

@@ -6,7 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { plainStatus, STATUS_GRACE_MS, STATUS_REFRESH_MS, StatusBudget, ThreadStatus } from '../../src/reply/thread-status.ts';
+import { plainStatus, STATUS_GRACE_MS, STATUS_REFRESH_MS, createStatusBudget, ThreadStatus } from '../../src/reply/thread-status.ts';
+import type { MinuteBudget } from '../../src/minute-budget.ts';
 import { createWebClient } from '../../src/reply/web-client.ts';
 import { STATUS_TIMEOUT_MS } from '../fakes/slack-assistant.ts';
 import { BOT_TOKEN, type FakeSlack, startFakeSlack } from '../fakes/slack.ts';
@@ -26,9 +27,9 @@ beforeEach(async () => {
 });
 afterEach(() => slack.close());
 
-const newBudget = (perMinute: number) => new StatusBudget(redis, `t${randomBytes(4).toString('hex')}`, perMinute);
+const newBudget = (perMinute: number) => createStatusBudget(redis, `t${randomBytes(4).toString('hex')}`, perMinute);
 
-function statusFor(budget: StatusBudget, opts: { clock?: ManualClock; threadTs?: string; shown?: string; graceMs?: number } = {}) {
+function statusFor(budget: MinuteBudget, opts: { clock?: ManualClock; threadTs?: string; shown?: string; graceMs?: number } = {}) {
   const { logger } = capturedLogger('debug');
   const client = createWebClient(BOT_TOKEN, slack.apiUrl, logger);
   const clock = opts.clock ?? new ManualClock();

@@ -5,10 +5,11 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
-import { UserNames } from '../../src/reply/user-names.ts';
+import { UserNames, type UserNamesOptions } from '../../src/reply/user-names.ts';
 import { createWebClient } from '../../src/reply/web-client.ts';
 import { BOT_TOKEN, type FakeSlack, startFakeSlack } from '../fakes/slack.ts';
 import { capturedLogger } from '../helpers/captured-logger.ts';
+import { ManualClock } from '../helpers/manual-clock.ts';
 
 const { logger } = capturedLogger('error');
 let slack: FakeSlack;
@@ -25,7 +26,7 @@ afterEach(async () => {
 });
 
 const ids = (n: number) => Array.from({ length: n }, (_, i) => `U${String(i).padStart(5, '0')}`);
-const names = () => new UserNames(createWebClient(BOT_TOKEN, slack.apiUrl, logger), redis, prefix, { maxLookupsPerRequest: 50 });
+const names = (opts: UserNamesOptions = {}) => new UserNames(createWebClient(BOT_TOKEN, slack.apiUrl, logger), redis, prefix, { maxLookupsPerRequest: 50, ...opts });
 
 describe('UserNames', () => {
   it('3,000 ids cost at most the per-request cap of users.info calls; the rest stay ids', async () => {
@@ -60,5 +61,39 @@ describe('UserNames', () => {
     const again = await names().lookup(ids(40).slice(20));
     expect(again.get('U00030')).toBe('U00030');
     expect(slack.callsOf('users.info')).toHaveLength(asked);
+  });
+
+  it("a fleet naming many new people stays under users.info's tier by design: the minute's budget, shared, and no 429", async () => {
+    slack.setRateLimit('users.info', { perMinute: 100 }); // Tier 4, per workspace
+    const clock = new ManualClock();
+    const fleet = [names({ clock }), names({ clock }), names({ clock })];
+    const threads = Array.from({ length: 6 }, (_, t) => ids(300).slice(t * 50, t * 50 + 50));
+    for (const id of ids(300)) slack.setUserName(id, `name-${id}`);
+    // Six threads of 50 new people each, two per process, all at once: 300 ids wanted, 60 looked up.
+    const got = await Promise.all(threads.map((thread, t) => fleet[t % 3]?.lookup(thread)));
+    const named = got.flatMap((m) => [...(m?.entries() ?? [])]).filter(([id, name]) => name === `name-${id}`);
+    expect(slack.callsOf('users.info')).toHaveLength(60);
+    expect(slack.rateLimited.get('users.info') ?? 0).toBe(0);
+    expect(named).toHaveLength(60);
+    expect(got.every((m) => m?.size === 50)).toBe(true); // the others stay ids
+    // Spent for this minute: asked again, nobody calls Slack.
+    await fleet[0]?.lookup(ids(300).slice(250));
+    expect(slack.callsOf('users.info')).toHaveLength(60);
+    // The next minute has a budget of its own; names found before are not asked for again.
+    clock.advance(60_000);
+    const newcomers = ids(340).slice(300);
+    for (const id of newcomers) slack.setUserName(id, `name-${id}`);
+    const [knownId] = named[0] ?? [];
+    const later = await fleet[1]?.lookup([knownId ?? '', ...newcomers]);
+    expect(slack.callsOf('users.info')).toHaveLength(100);
+    expect([...(later?.entries() ?? [])].every(([id, name]) => name === `name-${id}`)).toBe(true);
+  });
+
+  it('with no budget (METIS_SLACK_NAME_LOOKUPS_PER_MINUTE=0) never asks Slack: cached names are still used', async () => {
+    await redis.set(`${prefix}:slack-name:U00001`, 'Ada');
+    const got = await names({ lookupsPerMinute: 0 }).lookup(['U00001', 'U00002']);
+    expect(got.get('U00001')).toBe('Ada');
+    expect(got.get('U00002')).toBe('U00002');
+    expect(slack.callsOf('users.info')).toHaveLength(0);
   });
 });
