@@ -27,7 +27,8 @@ beforeEach(async () => {
 });
 afterEach(() => slack.close());
 
-const newBudget = (perMinute: number) => createStatusBudget(redis, `t${randomBytes(4).toString('hex')}`, perMinute);
+// The budget's minute stands still (its own clock), so a run that spans the turn of a minute counts the same.
+const newBudget = (perMinute: number) => createStatusBudget(redis, `t${randomBytes(4).toString('hex')}`, perMinute, new ManualClock());
 
 function statusFor(budget: MinuteBudget, opts: { clock?: ManualClock; threadTs?: string; shown?: string; graceMs?: number } = {}) {
   const { logger } = capturedLogger('debug');
