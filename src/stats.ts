@@ -5,6 +5,7 @@
  * ack.
  */
 import { constants, createHistogram, monitorEventLoopDelay, PerformanceObserver, type RecordableHistogram } from 'node:perf_hooks';
+import { type Clock, realClock } from './clock.ts';
 import type { Logger } from './logger.ts';
 import { ackSeconds } from './metrics/registry.ts';
 
@@ -16,7 +17,7 @@ export function recordAck(startedNs: bigint): void {
   ackSeconds.observe(Number(process.hrtime.bigint() - startedNs) / 1e9);
 }
 
-export function logProcessStats(logger: Logger, intervalMs: number): () => void {
+export function logProcessStats(logger: Logger, intervalMs: number, clock: Clock = realClock): () => void {
   const lag = monitorEventLoopDelay({ resolution: 10 });
   lag.enable();
   const gc = { majorCount: 0, pauseMaxMs: 0 };
@@ -28,7 +29,7 @@ export function logProcessStats(logger: Logger, intervalMs: number): () => void 
     }
   });
   gcObserver.observe({ entryTypes: ['gc'] });
-  const timer = setInterval(() => {
+  const stopTimer = clock.every(intervalMs, () => {
     const mem = process.memoryUsage();
     logger.info(
       {
@@ -50,10 +51,9 @@ export function logProcessStats(logger: Logger, intervalMs: number): () => void 
     ackTimes.reset();
     gc.majorCount = 0;
     gc.pauseMaxMs = 0;
-  }, intervalMs);
-  timer.unref();
+  });
   return () => {
-    clearInterval(timer);
+    stopTimer();
     lag.disable();
     gcObserver.disconnect();
   };

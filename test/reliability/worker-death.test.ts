@@ -24,12 +24,15 @@ async function setup(extra: Record<string, string> = {}, pace: { chunkDelayMs: n
  * A listener and a worker; a long question; once `partShown` finds part of the answer in the thread, a second
  * worker starts and the first is killed (SIGKILL). Returns the question and the message part of it was in.
  */
-async function killWorkerMidAnswer(env: Record<string, string>, s: Awaited<ReturnType<typeof setup>>['slack'], partShown: (m: FakeMessage) => boolean) {
+async function killWorkerMidAnswer({ env, slack: s, gateway }: Awaited<ReturnType<typeof setup>>, partShown: (m: FakeMessage) => boolean) {
   const listener = bots.run(['start', '--role', 'listener'], env);
   const first = bots.run(['start', '--role', 'worker'], env);
   await started(listener);
   await started(first);
   await s.waitForSocket();
+  // The first worker's stream stops after a few words and waits, so it is still mid-answer however long the
+  // second worker takes to start; the takeover's request streams the whole answer.
+  gateway.injectChatFault({ kind: 'stall', afterChunks: 5 });
   const q = s.postAsUser({ channel: 'C0CHAN', user: 'U0HUMAN', text: `<@${BOT_USER_ID}> tell me a long story` });
   await s.sendSocketEvent(s.eventFor(q, 'app_mention'));
   const part = await waitFor(() => s.botReplies('C0CHAN', q.ts).find(partShown), 'part of the answer', 15_000);
@@ -42,8 +45,9 @@ async function killWorkerMidAnswer(env: Record<string, string>, s: Awaited<Retur
 
 describe('worker processes', () => {
   it('a worker killed mid-answer: another takes over, and there is one complete answer in the same message', async () => {
-    const { env, slack: s, gateway } = await setup();
-    const { q, part: placeholder } = await killWorkerMidAnswer(env, s, (m) => m.text.startsWith('word0'));
+    const fleet = await setup();
+    const { slack: s, gateway } = fleet;
+    const { q, part: placeholder } = await killWorkerMidAnswer(fleet, (m) => m.text.startsWith('word0'));
 
     const done = await waitFor(
       () => s.botReplies('C0CHAN', q.ts).find((m) => m.metadata?.event_type === 'metis_answer'),
@@ -57,8 +61,9 @@ describe('worker processes', () => {
   }, 60_000);
 
   it('a worker killed while its answer streams natively: another finishes it, and the whole answer is shown once', async () => {
-    const { env, slack: s, gateway } = await setup({ SLACK_STREAMING: 'native' });
-    const { q } = await killWorkerMidAnswer(env, s, (m) => m.streaming === true && m.text.startsWith('word0'));
+    const fleet = await setup({ SLACK_STREAMING: 'native' });
+    const { slack: s, gateway } = fleet;
+    const { q } = await killWorkerMidAnswer(fleet, (m) => m.streaming === true && m.text.startsWith('word0'));
 
     await waitFor(
       () => s.botReplies('C0CHAN', q.ts).find((m) => m.metadata?.event_type === 'metis_answer' && !m.streaming),
