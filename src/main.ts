@@ -30,7 +30,7 @@ export interface RunningService {
 export interface ServiceOptions {
   role: Role;
   logger: Logger;
-  /** What times the thread status's refreshes (a test moves it on instead of waiting two minutes). */
+  /** What times the thread status's refreshes and the per-person limits' windows (a test moves it on, or holds it still). */
   clock?: Clock;
   /** `all` only: answer in a thread of its own (see roles/answer-thread.ts), as the CLI runs it. */
   answerThread?: boolean;
@@ -43,7 +43,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
   const threaded = role === 'all' && opts.answerThread === true;
   const closers = new Closers(logger);
   try {
-    const shared = await buildShared(config, threaded ? 'listener' : role, logger, closers);
+    const shared = await buildShared(config, threaded ? 'listener' : role, logger, closers, opts.clock);
     if (threaded) await startAnswerThread(config, shared, logger, closers);
     else if (role !== 'listener') await startWorkerRole(config, shared, logger, closers, opts.clock);
     const listener = role !== 'worker' ? await startListenerRole(config, shared, logger, closers) : undefined;

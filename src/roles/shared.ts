@@ -9,6 +9,7 @@ import type { WebClient } from '@slack/web-api';
 import type { Redis } from 'ioredis';
 import { TokenCrypto } from '../auth/token-crypto.ts';
 import { TokenStore } from '../auth/token-store.ts';
+import { type Clock, realClock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import { createPooledFetch, type PooledFetch } from '../http/fetch.ts';
 import type { OpsEndpoints } from '../http/health-server.ts';
@@ -60,7 +61,8 @@ export interface Shared {
   ops: OpsEndpoints;
 }
 
-export async function buildShared(config: Config, role: Role, logger: Logger, closers: Closers): Promise<Shared> {
+/** `clock` decides the windows of the per-person limits (a test holds the hour still). */
+export async function buildShared(config: Config, role: Role, logger: Logger, closers: Closers, clock: Clock = realClock): Promise<Shared> {
   const prefix = config.queue.prefix;
   // Commands issued in the same tick share one round trip (the processor reads its state that way).
   const redis = await openRedis(config.redisUrl, 'redis', { maxRetriesPerRequest: 3, enableAutoPipelining: true }, logger, closers);
@@ -74,7 +76,7 @@ export async function buildShared(config: Config, role: Role, logger: Logger, cl
   const team: TeamRules = {
     policy: new AccessPolicy(config.allow, slack, redis, prefix),
     usage: new UsageLedger(redis, prefix, logger, { content: config.sharing.auditContent, retentionDays: config.sharing.auditRetentionDays }),
-    limits: new UsageLimits(redis, prefix, config.sharing),
+    limits: new UsageLimits(redis, prefix, config.sharing, clock),
     control: new QueueControl(redis, prefix),
     fairShare: new FairShare(redis, prefix, config.sharing.userConcurrency),
   };

@@ -223,7 +223,8 @@ describe('HTTP intake', () => {
   });
 
   it('closes a connection that trickles its headers past the headers timeout', async () => {
-    const bot = await startBot({ limits: { headersTimeoutMs: 300, requestTimeoutMs: 600, timeoutCheckIntervalMs: 50 } });
+    // A deadline many trickles long, so a busy machine's late timers still leave several before it.
+    const bot = await startBot({ limits: { headersTimeoutMs: 1500, requestTimeoutMs: 3000, timeoutCheckIntervalMs: 50 } });
     const c = rawConnection(bot.port);
     c.socket.write(`POST /slack/events HTTP/1.1\r\nhost: 127.0.0.1:${bot.port}\r\n`);
     let n = 0;

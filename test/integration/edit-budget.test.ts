@@ -56,13 +56,14 @@ describe('the fleet-wide Slack edit budget', () => {
   });
 
   it('a lone answer streams at the minimum interval again once the others are done', async () => {
-    h = await startStreaming(20);
+    h = await startStreaming(30);
     const crowd = await Promise.all(Array.from({ length: 8 }, (_, i) => h.mention({ channel: `C0Q${i}`, user: `U0Q${i}`, text: `<@${BOT_USER_ID}> crowd ${i}` })));
     await Promise.all(crowd.map((q) => h.reply(q, { timeoutMs: 20_000 })));
     const before = streamingEdits(h.slack.calls).length;
     const alone = await h.mention({ channel: 'C0ALONE', text: `<@${BOT_USER_ID}> just me` });
     await h.reply(alone, { timeoutMs: 10_000 });
-    // ~2 s of streaming, alone: 600 a minute allows one edit per 100 ms, so well over a handful.
+    // ~3 s of streaming, alone: 600 a minute allows one edit per 100 ms, so well over a handful, even when the
+    // crowd's final edits (counted, never held back) have overdrawn the budget by a second or so.
     expect(streamingEdits(h.slack.calls).length - before).toBeGreaterThanOrEqual(8);
   });
 });

@@ -7,6 +7,7 @@ import { answerJobId } from '../../src/queue/answer-job.ts';
 import { BOT_USER_ID, type FakeMessage, TEAM_ID } from '../fakes/slack.ts';
 import { DEFAULT_CHANNEL, type Harness, startHarness } from '../helpers/harness.ts';
 import { expectNoSecretsLeaked } from '../helpers/secrets.ts';
+import { ManualClock } from '../helpers/manual-clock.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 let h: Harness | undefined;
@@ -143,9 +144,10 @@ describe('staying under the gateway\'s limits, fairly', () => {
   }, 60_000);
 });
 
+// The limits' hour and day stand still (a clock of the test's), so no window turns over mid-test.
 describe('limits', () => {
   it('questions per hour: a clear message saying when the limit resets', async () => {
-    h = await startHarness({ mode: 'socket', env: { METIS_USER_REQUESTS_PER_HOUR: '2' } });
+    h = await startHarness({ mode: 'socket', clock: new ManualClock(), env: { METIS_USER_REQUESTS_PER_HOUR: '2' } });
     await h.reply(await h.mention({ text: `<@${BOT_USER_ID}> one` }));
     await h.reply(await h.mention({ text: `<@${BOT_USER_ID}> two` }));
     const [third] = await h.reply(await h.mention({ text: `<@${BOT_USER_ID}> three` }));
@@ -154,14 +156,14 @@ describe('limits', () => {
   });
 
   it('tokens per day, counted from the usage the stream reports', async () => {
-    h = await startHarness({ mode: 'socket', env: { METIS_USER_TOKENS_PER_DAY: '10' } });
+    h = await startHarness({ mode: 'socket', clock: new ManualClock(), env: { METIS_USER_TOKENS_PER_DAY: '10' } });
     await h.reply(await h.mention({ text: `<@${BOT_USER_ID}> a question long enough to use more than ten tokens in total` }));
     const [second] = await h.reply(await h.mention({ text: `<@${BOT_USER_ID}> another` }));
     expect(second?.text).toMatch(/You've used your 10 tokens for today\. The limit resets/);
   });
 
   it('questions per hour in a channel', async () => {
-    h = await startHarness({ mode: 'socket', env: { METIS_CHANNEL_REQUESTS_PER_HOUR: '1' } });
+    h = await startHarness({ mode: 'socket', clock: new ManualClock(), env: { METIS_CHANNEL_REQUESTS_PER_HOUR: '1' } });
     await h.reply(await h.mention({ text: `<@${BOT_USER_ID}> one` }));
     const [second] = await h.reply(await h.mention({ text: `<@${BOT_USER_ID}> two`, user: 'U0OTHER' }));
     expect(second?.text).toMatch(/This channel has reached its limit of 1 questions an hour/);
