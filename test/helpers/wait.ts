@@ -10,3 +10,12 @@ export async function waitFor<T>(check: () => T | Promise<T>, what: string, time
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A barrier a test opens when it chooses: `opened` settles on `open()` (a held answer, a chunk sent only once the last was read). */
+export function gate(): { opened: Promise<void>; open: () => void } {
+  let open: () => void = () => {};
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { opened, open };
+}

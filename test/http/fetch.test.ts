@@ -9,13 +9,13 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPooledFetch } from '../../src/http/fetch.ts';
 import { freePort } from '../helpers/redis-server.ts';
+import { gate } from '../helpers/wait.ts';
 
 let server: Server;
 let base: string;
 const sockets = new Set<unknown>();
 const seen: { method: string; contentType?: string; body: string }[] = [];
-let firstChunkReadNow = () => undefined as void;
-const firstChunkRead = new Promise<void>((r) => (firstChunkReadNow = r));
+const { opened: firstChunkRead, open: firstChunkReadNow } = gate();
 
 async function readBody(req: IncomingMessage): Promise<string> {
   let body = '';

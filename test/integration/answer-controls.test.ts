@@ -13,7 +13,7 @@ import { capturedLogger } from '../helpers/captured-logger.ts';
 import { ManualClock } from '../helpers/manual-clock.ts';
 import { BOT_USER_ID, type FakeMessage } from '../fakes/slack.ts';
 import { type Harness, startHarness } from '../helpers/harness.ts';
-import { waitFor } from '../helpers/wait.ts';
+import { gate, waitFor } from '../helpers/wait.ts';
 
 const ADMIN = 'U0ADMIN';
 
@@ -156,8 +156,8 @@ describe("Slack's thread status while an answer is awaited", () => {
     const clock = new ManualClock();
     h = await startHarness({ mode: 'socket', clock });
     h.gateway.setReply(() => 'word '.repeat(200));
-    let answerNow = () => undefined as void;
-    h.gateway.injectChatFault({ kind: 'hold', until: new Promise<void>((r) => (answerNow = r)) });
+    const { opened: answerHeld, open: answerNow } = gate();
+    h.gateway.injectChatFault({ kind: 'hold', until: answerHeld });
     const q = await h.mention({ text: `<@${BOT_USER_ID}> many words` });
     const harness = h;
     await waitFor(() => harness.gateway.chatRequests.length === 1, 'the question to be asked');
@@ -206,8 +206,7 @@ describe("Slack's thread status while an answer is awaited", () => {
     const clock = new ManualClock();
     h = await startHarness({ mode: 'socket', clock, env: { WORKER_CONCURRENCY: '8', METIS_USER_CONCURRENCY: '0', METIS_SLACK_STATUS_PER_MINUTE: '3' } });
     // The first eight are slower than a status's grace, so each of them wants one.
-    let answerNow = () => undefined as void;
-    const held = new Promise<void>((r) => (answerNow = r));
+    const { opened: held, open: answerNow } = gate();
     for (let i = 0; i < 8; i++) h.gateway.injectChatFault({ kind: 'hold', until: held });
     const questions = await Promise.all(Array.from({ length: 20 }, (_, i) => h.mention({ text: `<@${BOT_USER_ID}> question ${i}` })));
     const harness = h;
@@ -226,8 +225,8 @@ describe("Slack's thread status while an answer is awaited", () => {
     const clock = new ManualClock();
     h = await startHarness({ mode: 'socket', clock });
     h.slack.failNext('assistant.threads.setStatus', { error: 'not_allowed_token_type' });
-    let answerNow = () => undefined as void;
-    h.gateway.injectChatFault({ kind: 'hold', until: new Promise<void>((r) => (answerNow = r)) });
+    const { opened: answerHeld, open: answerNow } = gate();
+    h.gateway.injectChatFault({ kind: 'hold', until: answerHeld });
     const q = await h.mention({ text: `<@${BOT_USER_ID}> hello` });
     const harness = h;
     await waitFor(() => harness.gateway.chatRequests.length === 1, 'the question to be asked');
@@ -340,8 +339,8 @@ describe('a reasoning model', () => {
     const clock = new ManualClock();
     h = await startHarness({ mode: 'socket', clock, gateway: { chunkDelayMs: 2 } });
     setUp(h.gateway);
-    let answerNow = () => undefined as void;
-    h.gateway.injectChatFault({ kind: 'hold', until: new Promise<void>((r) => (answerNow = r)) });
+    const { opened: answerHeld, open: answerNow } = gate();
+    h.gateway.injectChatFault({ kind: 'hold', until: answerHeld });
     const q = await h.mention({ text: `<@${BOT_USER_ID}> the answer?` });
     const harness = h;
     await waitFor(() => harness.gateway.chatRequests.length === 1, 'the question to be asked');
