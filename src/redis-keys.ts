@@ -44,6 +44,7 @@ export const REDIS_KEYS: readonly RedisKeyDoc[] = [
   { pattern: '<prefix>:slack-usergroup:<group>', holds: 'set: the members of an allowed Slack user group', ttl: '5 min' },
   { pattern: '<prefix>:slack-name:<user>', holds: "a Slack user's display name, for thread history", ttl: '1 h' },
   { pattern: '<prefix>:slack-name:paused', holds: 'that Slack rate-limited name look-ups, so none are made for a while', ttl: "Slack's Retry-After" },
+  { pattern: '<prefix>:slack:name-lookups:<minute>', holds: 'users.info calls for display names this minute, fleet-wide (their budget)', ttl: '2 min' },
   { pattern: '<prefix>:slack:seen-signature:<signature>', holds: 'a signed HTTP request already accepted, so a replay is refused', ttl: 'twice the allowed clock skew (10 min)' },
   { pattern: '<prefix>:slack:streaming', holds: 'hash: worker → how many answers it is streaming and how many hold an edited message, for pacing Slack calls', ttl: 'two publishing periods after the last publish' },
   { pattern: '<prefix>:slack:post-slot:<channel>', holds: "when the fleet's next message in a channel may be posted (Slack allows about one a second per channel)", ttl: 'a second past that slot' },

@@ -32,6 +32,7 @@ const LAYERS = [
     'redis-connection.ts',
     'redis-clock.ts',
     'cached-read.ts',
+    'minute-budget.ts',
     'clock.ts',
     'redis-keys.ts',
     'metrics',

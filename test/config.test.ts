@@ -117,7 +117,7 @@ describe('settings declared once', () => {
       models: { statusTtlMs: 60_000, coldStartTimeoutMs: 1_800_000, coldStartPollMs: 15_000, contextTokens: new Map() },
       logLevel: 'info',
       queue: { prefix: 'metis', workerConcurrency: 500, workerLockMs: 30_000 },
-      slackOutput: { editIntervalMs: 1000, editsPerMinute: 45, streaming: 'auto', streamCallsPerMinute: 18, appendsPerMinute: 90, statusPerMinute: 300, messageMaxChars: 10_000 },
+      slackOutput: { editIntervalMs: 1000, editsPerMinute: 45, streaming: 'auto', streamCallsPerMinute: 18, appendsPerMinute: 90, statusPerMinute: 300, nameLookupsPerMinute: 60, messageMaxChars: 10_000 },
       shutdownGraceMs: 30_000,
       statsIntervalMs: 60_000,
     });
