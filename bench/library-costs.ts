@@ -14,6 +14,7 @@ import { GatewayClient } from '../src/gateway/client.ts';
 import { createPooledFetch } from '../src/http/fetch.ts';
 import { createLogger } from '../src/logger.ts';
 import { createWebClient } from '../src/reply/web-client.ts';
+import { commandStats } from './redis-counts.ts';
 
 const SLACK_ANSWER = JSON.stringify({ ok: true, channel: 'C0BENCH', ts: '1700000000.000100', message: { text: 'an answer '.repeat(20) } });
 /** A short answer, as the zero-latency fake model streams it: a role chunk, a few words, the finish with usage, [DONE]. */
@@ -32,7 +33,11 @@ async function cpuPerCall(call: () => Promise<unknown>, n: number): Promise<numb
   for (let i = 0; i < Math.min(2000, n); i++) await call();
   const before = process.cpuUsage();
   for (let i = 0; i < n; i += 20) await Promise.all(Array.from({ length: 20 }, call));
-  const used = process.cpuUsage(before);
+  return cpuMsPer(process.cpuUsage(before), n);
+}
+
+/** CPU milliseconds of `used` per one of `n`, to the microsecond. */
+function cpuMsPer(used: NodeJS.CpuUsage, n: number): number {
   return Math.round(((used.user + used.system) / 1000 / n) * 1000) / 1000;
 }
 
@@ -93,8 +98,7 @@ export async function bullmqAlone(redisUrl: string, n: number): Promise<{ comman
   for (let i = 0; i < n; i += 250) await Promise.all(Array.from({ length: Math.min(250, n - i) }, (_, j) => queue.add('answer', { request: 'x'.repeat(300) }, { jobId: `j${i + j}` })));
   while (done < n) await new Promise((r) => setTimeout(r, 5));
   const used = process.cpuUsage(before);
-  const stats: Record<string, number> = {};
-  for (const m of (await connection.info('commandstats')).matchAll(/cmdstat_([^:]+):calls=(\d+)/g)) if (m[1] !== 'info' && m[1] !== 'config') stats[m[1] as string] = Number(m[2]);
+  const { info: _info, config: _config, ...stats } = await commandStats(connection);
   await worker.close();
   await queue.close();
   connection.disconnect();
@@ -102,6 +106,6 @@ export async function bullmqAlone(redisUrl: string, n: number): Promise<{ comman
   return {
     commands: perJob(Object.values(stats).reduce((a, b) => a + b, 0)),
     scriptCalls: perJob((stats.evalsha ?? 0) + (stats.eval ?? 0)),
-    cpuMs: Math.round(((used.user + used.system) / 1000 / n) * 1000) / 1000,
+    cpuMs: cpuMsPer(used, n),
   };
 }

@@ -14,6 +14,7 @@ import { freePort, startTestRedis, type TestRedis } from '../test/helpers/redis-
 import { sleep, waitFor } from '../test/helpers/wait.ts';
 import { httpFlood } from './http-flood.ts';
 import { bullmqAlone, libraryCosts } from './library-costs.ts';
+import { commandStats, redisCalls, socketReads, watchCommands } from './redis-counts.ts';
 import { answerTimes, callsPerAnswer } from './tiers.ts';
 
 const QUICK = process.argv.includes('--quick');
@@ -226,18 +227,6 @@ async function cpuDuring(env: Env, run: () => Promise<void>): Promise<Record<str
   return Object.fromEntries(Object.entries(parts).map(([k, f]) => [k, round(f() - (before[k] ?? 0), 2)]));
 }
 
-async function socketReads(client: Redis): Promise<number> {
-  const info = await client.info('stats');
-  return Number(/total_reads_processed:(\d+)/.exec(info)?.[1] ?? 0);
-}
-
-async function redisCalls(client: Redis): Promise<number> {
-  const info = await client.info('commandstats');
-  let total = 0;
-  for (const m of info.matchAll(/calls=(\d+)/g)) total += Number(m[1]);
-  return total;
-}
-
 const results: Record<string, unknown> = { quick: QUICK, date: new Date().toISOString(), node: process.version };
 const rows: [string, string, string][] = [];
 const row = (name: string, value: string, target = '') => {
@@ -329,15 +318,9 @@ for (const model of want('overhead') ? (['zero-latency', 'realistic'] as const) 
   // inside Redis are not round trips, and are left out).
   const roundTrips = await (async () => {
     const readsBefore = await socketReads(env.redisClient);
-    const watcher = new Redis(env.redis.url);
-    // A MONITOR connection can lose track of its replies under load (ioredis says "Command queue state error"): the sample
-    // then stops short, and the bench goes on.
-    watcher.on('error', () => undefined);
-    const monitor = await watcher.monitor();
-    monitor.on('error', () => undefined);
     let count = 0;
     const byCommand: Record<string, number> = {};
-    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    const stopWatching = await watchCommands(env.redis.url, (args, source) => {
       const name = String(args[0]).toLowerCase();
       if (source === 'lua' || name === 'info') return;
       count++;
@@ -349,8 +332,7 @@ for (const model of want('overhead') ? (['zero-latency', 'realistic'] as const) 
       await answersDone(env, [one.m], 30_000);
     }
     await sleep(200);
-    monitor.disconnect();
-    watcher.disconnect();
+    stopWatching();
     // Our own INFO calls and the MONITOR connection's setup are a handful of reads in all.
     const reads = (await socketReads(env.redisClient)) - readsBefore - 3;
     results[`redis_commands_${model}`] = Object.fromEntries(
@@ -388,14 +370,6 @@ for (const model of want('overhead') ? (['zero-latency', 'realistic'] as const) 
   );
   row(`gateway calls per answer (${model})`, String(gatewayPerAnswer), '');
   await env.stop();
-}
-
-/** Redis's own count of calls per command (commands a Lua script runs inside Redis included). */
-async function commandStats(client: Redis): Promise<Record<string, number>> {
-  const info = await client.info('commandstats');
-  const out: Record<string, number> = {};
-  for (const m of info.matchAll(/cmdstat_([^:]+):calls=(\d+)/g)) out[m[1] as string] = Number(m[2]);
-  return out;
 }
 
 /** BullMQ's Lua scripts by their SHA-1 (as ioredis sends them with EVALSHA), to name the scripts a run called. */
@@ -441,18 +415,12 @@ async function costSection() {
 
   // b) Which scripts: MONITOR (which slows Redis, so in a separate, smaller run) names each EVALSHA.
   const names = await bullmqScriptNames();
-  const watcher = new Redis(env.redis.url);
-  // A MONITOR connection can lose track of its replies under load (ioredis says "Command queue state error"): the sample
-  // then stops short, and the bench goes on.
-  watcher.on('error', () => undefined);
-  const monitor = await watcher.monitor();
-  monitor.on('error', () => undefined);
   const scripts: Record<string, number> = {};
   let clientIssued = 0;
   const sampled = QUICK ? 50 : 200;
   // MONLOG=/tmp/file keeps every command of the sample, with its source (a client or "lua"), to see where each goes.
   const monlog: string[] = [];
-  monitor.on('monitor', (_time: string, args: string[], source: string) => {
+  const stopWatching = await watchCommands(env.redis.url, (args, source) => {
     const name = String(args[0]).toLowerCase();
     if (process.env.MONLOG) monlog.push(`${source} ${args.map((a) => String(a).slice(0, 60)).join(' ')}`);
     if (source !== 'lua' && name !== 'info') clientIssued++;
@@ -463,8 +431,7 @@ async function costSection() {
   const sample = await Promise.all(Array.from({ length: sampled }, () => send(env)));
   await answersDone(env, sample.map((s) => s.m), 120_000);
   await sleep(200);
-  monitor.disconnect();
-  watcher.disconnect();
+  stopWatching();
   if (process.env.MONLOG) writeFileSync(process.env.MONLOG, monlog.join('\n'));
   const scriptsPerAnswer = Object.fromEntries(
     Object.entries(scripts)
