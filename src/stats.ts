@@ -4,7 +4,7 @@
  * apart from slow code), and (in a listener) how long Slack waited for each
  * ack.
  */
-import { constants, createHistogram, monitorEventLoopDelay, PerformanceObserver, type RecordableHistogram } from 'node:perf_hooks';
+import { constants, createHistogram, monitorEventLoopDelay, type PerformanceEntry, PerformanceObserver, type RecordableHistogram } from 'node:perf_hooks';
 import { type Clock, realClock } from './clock.ts';
 import type { Logger } from './logger.ts';
 import { ackSeconds } from './metrics/registry.ts';
@@ -17,6 +17,11 @@ export function recordAck(startedNs: bigint): void {
   ackSeconds.observe(Number(process.hrtime.bigint() - startedNs) / 1e9);
 }
 
+/** Whether a `gc` performance entry is a full (major) collection. */
+export function isMajorGc(entry: PerformanceEntry): boolean {
+  return (entry as unknown as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR;
+}
+
 export function logProcessStats(logger: Logger, intervalMs: number, clock: Clock = realClock): () => void {
   const lag = monitorEventLoopDelay({ resolution: 10 });
   lag.enable();
@@ -24,8 +29,7 @@ export function logProcessStats(logger: Logger, intervalMs: number, clock: Clock
   const gcObserver = new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
       gc.pauseMaxMs = Math.max(gc.pauseMaxMs, entry.duration);
-      const kind = (entry as unknown as { detail?: { kind?: number } }).detail?.kind;
-      if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) gc.majorCount++;
+      if (isMajorGc(entry)) gc.majorCount++;
     }
   });
   gcObserver.observe({ entryTypes: ['gc'] });

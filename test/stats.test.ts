@@ -2,11 +2,11 @@
  * The once-a-second process stats: memory, event-loop lag, garbage-collection
  * pauses and ack times, as an operator reads them from the log.
  */
-import { constants, PerformanceObserver } from 'node:perf_hooks';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { logProcessStats, recordAck } from '../src/stats.ts';
+import { isMajorGc, logProcessStats, recordAck } from '../src/stats.ts';
 import { capturedLogger } from './helpers/captured-logger.ts';
 import { ManualClock } from './helpers/manual-clock.ts';
 import { sleep } from './helpers/wait.ts';
@@ -15,8 +15,7 @@ import { sleep } from './helpers/wait.ts';
 function majorGcObserved(): Promise<void> {
   return new Promise((resolve) => {
     const observer = new PerformanceObserver((list) => {
-      const major = list.getEntries().some((e) => (e as unknown as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR);
-      if (!major) return;
+      if (!list.getEntries().some(isMajorGc)) return;
       observer.disconnect();
       resolve();
     });
